@@ -1,0 +1,59 @@
+"""Configuration from the environment, with local defaults (12-factor)."""
+import os
+
+SERVICES = ("inventory", "crm", "workorders", "payments", "notifications")
+ALL_COMPONENTS = SERVICES + ("gateway",)
+
+
+def env(name, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def env_int(name, default):
+    return int(env(name, default))
+
+
+def env_float(name, default):
+    return float(env(name, default))
+
+
+def amqp_uri():
+    return env("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
+
+
+def rabbit_api_uri():
+    return env("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
+
+
+def database_url(component):
+    """Each component owns one database reached by its own role (rule 1)."""
+    return env(
+        f"{component.upper()}_DATABASE_URL",
+        f"postgresql+psycopg://{component}:{component}@127.0.0.1:5432/{component}",
+    )
+
+
+def retry_delays():
+    """Back-off before each re-delivery of a failed event, in seconds."""
+    raw = env("EVENT_RETRY_DELAYS", "1,5,30")
+    return [float(x) for x in raw.split(",") if x.strip()]
+
+
+def nameko_config(component):
+    """The nameko config dict a component runs with."""
+    return {
+        "AMQP_URI": amqp_uri(),
+        "serializer": "json",
+        "max_workers": env_int("MAX_WORKERS", 20),
+        "PREFETCH_COUNT": env_int("PREFETCH_COUNT", 20),
+        "HEARTBEAT": env_int("AMQP_HEARTBEAT", 30),
+        "WEB_SERVER_ADDRESS": "{}:{}".format(
+            env("GATEWAY_HOST", "127.0.0.1"), env("GATEWAY_PORT", "8000")
+        ),
+        "DATABASE_URL": database_url(component),
+        "DB_POOL_SIZE": env_int("DB_POOL_SIZE", 20),
+        "RPC_TIMEOUT": env_float("RPC_TIMEOUT", 4.0),
+        "EVENT_RETRY_DELAYS": retry_delays(),
+        "OUTBOX_POLL_INTERVAL": env_float("OUTBOX_POLL_INTERVAL", 1.0),
+    }

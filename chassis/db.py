@@ -1,0 +1,129 @@
+"""Database dependency provider: SQLAlchemy 2 on psycopg 3, green-friendly.
+
+One ``Database`` per service. A worker gets a ``Db`` handle whose
+``transaction()`` is one database transaction; events emitted inside it are
+written to the outbox in that same transaction and relayed after commit.
+"""
+import logging
+from contextlib import contextmanager
+
+import chassis  # noqa: F401  (green psycopg wait before psycopg is imported)
+from nameko import config
+from nameko.extensions import DependencyProvider
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from . import inbox as inbox_mod
+from .identity import Identity
+from .outbox import OutboxRelay, current_trace_headers
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(url, pool_size=10, **kwargs):
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=10,
+        future=True, **kwargs,
+    )
+
+
+class AlreadyProcessed(Exception):
+    """This consumer has already applied this event: acknowledge, do nothing."""
+
+
+class Db:
+    """What a worker sees: transactions bound to this service and caller."""
+
+    def __init__(self, engine, producer, identity, consumer=None, relay=None):
+        self.engine = engine
+        self.producer = producer
+        self.identity = identity
+        self.consumer = consumer
+        self.relay = relay
+
+    @contextmanager
+    def transaction(self):
+        session = Session(self.engine, expire_on_commit=False)
+        session.info.update(
+            producer=self.producer,
+            identity=self.identity,
+            trace_headers=current_trace_headers(),
+            emitted=0,
+        )
+        try:
+            with session.begin():
+                yield session
+        finally:
+            emitted = session.info.get("emitted")
+            committed = session.info.get("committed")
+            session.close()
+        if emitted and committed and self.relay is not None:
+            self.relay.wake()
+
+    @contextmanager
+    def inbox(self, event):
+        """A transaction that applies ``event`` at most once for this consumer.
+
+        Raises ``AlreadyProcessed`` (before the body runs) when the event was
+        already applied; the chassis event handler acknowledges it quietly.
+        """
+        with self.transaction() as session:
+            if not inbox_mod.claim(session, event, self.consumer):
+                raise AlreadyProcessed(event.get("event_id"))
+            yield session
+
+
+def _mark_committed(session):
+    session.info["committed"] = True
+
+
+from sqlalchemy import event as _sa_event  # noqa: E402
+
+_sa_event.listen(Session, "after_commit", _mark_committed)
+
+
+class Database(DependencyProvider):
+    """Engine per container, a ``Db`` per worker, and the outbox relay."""
+
+    def __init__(self, url=None, relay=True):
+        self.url = url
+        self.with_relay = relay
+        self.engine = None
+        self.relay = None
+
+    def setup(self):
+        url = self.url or config.get("DATABASE_URL")
+        self.engine = make_engine(url, pool_size=config.get("DB_POOL_SIZE", 10))
+        from .telemetry import instrument_engine
+        instrument_engine(self.engine)
+        if self.with_relay:
+            self.relay = OutboxRelay(
+                self.engine,
+                config.get("AMQP_URI"),
+                poll_interval=config.get("OUTBOX_POLL_INTERVAL", 1.0),
+            )
+
+    def start(self):
+        if self.relay is not None:
+            self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+
+    def stop(self):
+        if self.relay is not None:
+            self.relay.stop()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return Db(
+            self.engine,
+            producer=self.container.service_name,
+            identity=Identity.from_context(worker_ctx.data),
+            consumer="{}.{}".format(self.container.service_name, worker_ctx.entrypoint.method_name),
+            relay=self.relay,
+        )
+
+    def ping(self):
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))

@@ -1,0 +1,34 @@
+"""JSON logs that carry the trace id of the request being served."""
+import logging
+import sys
+
+from opentelemetry import trace
+from pythonjsonlogger.json import JsonFormatter
+
+from .config import env
+
+
+class TraceContextFilter(logging.Filter):
+    def __init__(self, service):
+        super().__init__()
+        self.service = service
+
+    def filter(self, record):
+        ctx = trace.get_current_span().get_span_context()
+        record.service = self.service
+        record.trace_id = format(ctx.trace_id, "032x") if ctx.is_valid else None
+        record.span_id = format(ctx.span_id, "016x") if ctx.is_valid else None
+        return True
+
+
+def configure_logging(service, stream=None, level=None):
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(TraceContextFilter(service))
+    handler.setFormatter(JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(trace_id)s %(span_id)s",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+    ))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level or env("LOG_LEVEL", "INFO"))
+    return handler

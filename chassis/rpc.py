@@ -1,0 +1,70 @@
+"""RPC clients that never hang: every call has a deadline (rule 2).
+
+A call that gets no answer in time, to a service that is down or unknown, or
+through a broker that is unreachable, raises ``Unavailable`` (HTTP 503 at the
+gateway). Requests carry the same deadline as their AMQP expiration, so a
+service that comes back later does not work on answers nobody waits for.
+"""
+import eventlet
+from nameko import config
+from nameko.exceptions import UnknownService
+from nameko.rpc import ServiceRpc as NamekoServiceRpc
+
+from .errors import Unavailable
+
+
+class TimedMethod:
+    def __init__(self, client, service, method, timeout, pending):
+        self.client = client
+        self.service = service
+        self.method = method
+        self.timeout = timeout
+        self.pending = pending
+
+    def __call__(self, *args, timeout=None, **kwargs):
+        timeout = timeout or self.timeout
+        call = None
+        try:
+            with eventlet.Timeout(timeout):
+                call = self.client[self.method].call_async(*args, **kwargs)
+                return call.result()
+        except eventlet.Timeout:
+            if call is not None:
+                self.pending.pop(call.correlation_id, None)
+            raise Unavailable(f"{self.service} did not answer within {timeout:g}s") from None
+        except UnknownService:
+            raise Unavailable(f"{self.service} is not running") from None
+        except (OSError, ConnectionError) as exc:
+            raise Unavailable(f"message broker unreachable: {exc}") from None
+
+
+class TimedClient:
+    def __init__(self, client, service, timeout, pending):
+        self._client = client
+        self._service = service
+        self._timeout = timeout
+        self._pending = pending
+
+    def __getattr__(self, method):
+        if method.startswith("_"):
+            raise AttributeError(method)
+        return TimedMethod(self._client, self._service, method, self._timeout, self._pending)
+
+
+class ServiceRpc(NamekoServiceRpc):
+    """``ServiceRpc`` with a deadline (config ``RPC_TIMEOUT``, seconds)."""
+
+    def __init__(self, target_service, timeout=None, **kwargs):
+        self.timeout = timeout
+        super().__init__(target_service, **kwargs)
+
+    def setup(self):
+        if self.timeout is None:
+            self.timeout = float(config.get("RPC_TIMEOUT", 4.0))
+        self.publisher_options.setdefault("expiration", self.timeout)
+        super().setup()
+
+    def get_dependency(self, worker_ctx):
+        client = super().get_dependency(worker_ctx)
+        return TimedClient(client, self.target_service, self.timeout,
+                           self.reply_listener.pending)

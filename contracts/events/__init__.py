@@ -1,0 +1,2 @@
+"""Event payload schemas, one module per producer."""
+from . import gateway, inventory  # noqa: F401
