@@ -76,17 +76,19 @@ class EventHandler(NamekoEventHandler):
         headers[ORIGIN_HEADER] = self.queue.name
         headers[ERROR_HEADER] = "".join(traceback.format_exception_only(*exc_info[:2])).strip()[:1000]
         body = message.payload
-        props = {"message_id": message.properties.get("message_id")}
+        message_id = message.properties.get("message_id") or (
+            body.get("event_id") if isinstance(body, dict) else None)
+        props = {"message_id": message_id}
         if attempt <= len(self.delays):
             queue = retry_queue(self.queue.name, attempt, self.delays[attempt - 1])
             log.warning("event %s failed (attempt %d), retrying in %ss: %s",
-                        message.properties.get("message_id"), attempt,
+                        message_id, attempt,
                         self.delays[attempt - 1], headers[ERROR_HEADER])
         else:
             queue = dead_letter_queue(self.container.service_name)
             headers[PARKED_AT_HEADER] = datetime.now(timezone.utc).isoformat()
             log.error("event %s parked in %s after %d attempts: %s",
-                      message.properties.get("message_id"), queue.name, attempt,
+                      message_id, queue.name, attempt,
                       headers[ERROR_HEADER])
         self.republisher.publish(
             body, exchange="", routing_key=queue.name, headers=headers,

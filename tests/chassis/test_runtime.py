@@ -1,0 +1,194 @@
+"""The shared runtime on real RabbitMQ and PostgreSQL."""
+import time
+import uuid
+from datetime import datetime
+from urllib.parse import urlparse
+
+import eventlet
+import pytest
+from kombu import Connection, Queue
+from sqlalchemy import create_engine, text
+
+import contracts
+from chassis import dlq
+from chassis.db import Db, make_engine
+from chassis.identity import Identity
+from chassis.outbox import OutboxRelay, emit, event_exchange
+from nameko.standalone.events import event_dispatcher
+from tests.conftest import wait_for
+from tests.support.proxy import Proxy
+
+from .probe import PROBE_TABLE, Probe, ProbeConsumer, healed, invocations
+
+
+@pytest.fixture
+def probe_db(database):
+    url = database("inventory")  # any migrated database with the runtime tables
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(PROBE_TABLE))
+        conn.execute(text("TRUNCATE probe_effects"))
+    yield url, engine
+    engine.dispose()
+
+
+def effects(engine, consumer="handler"):
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT event_id, note FROM probe_effects WHERE consumer = :c ORDER BY id"
+        ), {"c": consumer}).all()
+
+
+def test_ten_slow_queries_run_concurrently(container_factory, service_config, probe_db, rpc_client):
+    url, _ = probe_db
+    container = container_factory(Probe, service_config("probe", url))
+    container.start()
+    client = rpc_client()
+    began = time.monotonic()
+    calls = [client.probe.slow.call_async(0.5) for _ in range(10)]
+    spans = [[datetime.fromisoformat(t) for t in call.result()] for call in calls]
+    elapsed = time.monotonic() - began
+    print(f"\n10 x pg_sleep(0.5) through RPC took {elapsed:.2f}s")
+    # Had the hub been blocked, each query would start after the previous one
+    # ended; green waits let all ten be in the database at the same moment.
+    assert max(start for start, _ in spans) < min(end for _, end in spans)
+
+
+def bound_queue(amqp_uri, producer, routing_key):
+    queue = Queue(f"test-{uuid.uuid4().hex[:8]}", exchange=event_exchange(producer),
+                  routing_key=routing_key, durable=False, auto_delete=False)
+    with Connection(amqp_uri) as conn:
+        queue(conn.default_channel).declare()
+    return queue
+
+
+def drain(amqp_uri, queue):
+    got = []
+    with Connection(amqp_uri) as conn:
+        q = queue(conn.default_channel)
+        while (m := q.get(no_ack=True, accept=["json"])) is not None:
+            got.append(m)
+    return got
+
+
+def write_note(engine, note, fail=False):
+    db = Db(engine, producer="probe", identity=Identity(user_id="u-1", role="hq_admin"))
+    with db.transaction() as session:
+        envelope = emit(session, "probe.noted", {"note": note})
+        if fail:
+            raise RuntimeError("abort")
+    return envelope
+
+
+def test_outbox_survives_broker_outage_and_relay_downtime(rabbit_config, rabbit_uri, probe_db):
+    _, engine = probe_db
+    queue = bound_queue(rabbit_uri, "probe", "probe.noted")
+    # committed while no relay runs at all
+    first = write_note(engine, "while relay down")
+    # and a rolled-back one that must never be published
+    with pytest.raises(RuntimeError):
+        write_note(engine, "rolled back", fail=True)
+
+    broker = urlparse(rabbit_uri)
+    proxy = Proxy(broker.hostname, broker.port or 5672)
+    proxied_uri = rabbit_uri.replace(broker.netloc, f"{broker.username}:{broker.password}@127.0.0.1:{proxy.port}")
+    relay = OutboxRelay(make_engine(str(engine.url.render_as_string(hide_password=False))), proxied_uri)
+    try:
+        proxy.cut()  # broker unreachable for the relay
+        with pytest.raises(Exception):
+            relay.publish_pending()
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT published_at, attempts, last_error FROM outbox")).one()
+        assert row.published_at is None and row.attempts == 1 and row.last_error
+        assert drain(rabbit_uri, queue) == []
+
+        proxy.restore()  # broker back: the relay's loop catches up by itself
+        runner = eventlet.spawn(relay.run)
+        second = write_note(engine, "after recovery")
+        relay.wake()
+        got = wait_for(lambda: drain(rabbit_uri, queue) or None, message="events published")
+        ids = [m.payload["event_id"] for m in got]
+        while len(ids) < 2:
+            ids += [m.payload["event_id"] for m in wait_for(lambda: drain(rabbit_uri, queue) or None)]
+        assert ids == [first["event_id"], second["event_id"]]
+        assert all(m.properties["message_id"] == m.payload["event_id"] for m in got)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar() == 0
+            notes = conn.execute(text("SELECT envelope->'payload'->>'note' FROM outbox")).scalars().all()
+        assert "rolled back" not in notes
+    finally:
+        relay.stop()
+        proxy.close()
+
+
+def test_malformed_event_is_refused_before_it_leaves(probe_db):
+    _, engine = probe_db
+    db = Db(engine, producer="probe", identity=Identity.system())
+    with pytest.raises(contracts.InvalidEvent) as err:
+        with db.transaction() as session:
+            session.execute(text("INSERT INTO probe_effects (note, consumer) VALUES ('x', 'rpc')"))
+            emit(session, "probe.noted", {"note": 42})
+    assert "note" in str(err.value.errors)
+    with pytest.raises(contracts.InvalidEvent):
+        with db.transaction() as session:
+            emit(session, "no.such_event", {})
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM probe_effects")).scalar() == 0
+
+
+@pytest.fixture
+def consumer(container_factory, service_config, probe_db):
+    url, engine = probe_db
+    container = container_factory(ProbeConsumer, service_config("probe_consumer", url))
+    container.start()
+    return engine
+
+
+def envelope(note, fail_times=0):
+    return contracts.build_envelope("probe.noted", {"note": note, "fail_times": fail_times},
+                                    producer="probe")
+
+
+def test_same_event_delivered_twice_has_one_effect(consumer):
+    engine = consumer
+    event = envelope("twice")
+    dispatch = event_dispatcher()
+    dispatch("probe", "probe.noted", event)
+    dispatch("probe", "probe.noted", event)
+    wait_for(lambda: invocations[event["event_id"]] == 2, message="both deliveries handled")
+    assert [r.note for r in effects(engine)] == ["twice"]
+
+
+def test_handler_failing_twice_then_succeeding_has_one_effect(consumer):
+    engine = consumer
+    event = envelope("flaky", fail_times=2)
+    event_dispatcher()("probe", "probe.noted", event)
+    wait_for(lambda: effects(engine), message="effect after retries")
+    assert invocations[event["event_id"]] == 3
+    assert [r.note for r in effects(engine)] == ["flaky"]
+
+
+def test_poison_event_is_parked_listed_and_replayable(consumer, rabbit_uri):
+    engine = consumer
+    poison = envelope("poison", fail_times=1000)
+    good = envelope("good")
+    dispatch = event_dispatcher()
+    dispatch("probe", "probe.noted", poison)
+    dispatch("probe", "probe.noted", good)
+    # the queue behind the poison keeps flowing
+    wait_for(lambda: [r for r in effects(engine) if r.note == "good"], message="good event")
+    parked = wait_for(lambda: dlq.list_parked("probe_consumer", rabbit_uri), message="parked")
+    assert [p["message_id"] for p in parked] == [poison["event_id"]]
+    assert parked[0]["attempts"] == 4 and "failing on purpose" in parked[0]["error"]
+    calls = invocations[poison["event_id"]]
+    assert calls == 4  # first delivery + three retries
+    eventlet.sleep(0.5)
+    assert invocations[poison["event_id"]] == calls  # parked, not looping
+    assert len(dlq.list_parked("probe_consumer", rabbit_uri)) == 1  # listing leaves it parked
+
+    healed.add(poison["event_id"])  # the fix is deployed
+    assert dlq.replay("probe_consumer", amqp_uri=rabbit_uri) == [poison["event_id"]]
+    wait_for(lambda: [r for r in effects(engine) if r.note == "poison"], message="replayed effect")
+    assert dlq.list_parked("probe_consumer", rabbit_uri) == []
+    assert sorted(r.note for r in effects(engine)) == ["good", "poison"]

@@ -1,0 +1,67 @@
+"""A TCP proxy the tests can cut and restore: a broker or database outage
+for one client, without touching the shared servers."""
+import eventlet
+from eventlet.green import socket
+
+
+class Proxy:
+    def __init__(self, target_host, target_port):
+        self.target = (target_host, target_port)
+        self.listener = eventlet.listen(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.up = True
+        self.pairs = []
+        self.acceptor = eventlet.spawn(self._accept)
+
+    def _accept(self):
+        while True:
+            client, _ = self.listener.accept()
+            if not self.up:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            pair = (client, upstream)
+            self.pairs.append(pair)
+            eventlet.spawn(self._pipe, client, upstream)
+            eventlet.spawn(self._pipe, upstream, client)
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except (OSError, EOFError, eventlet.hubs.IOClosed):
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except (OSError, EOFError):
+                    pass
+
+    def cut(self):
+        """Refuse new connections and break the open ones."""
+        self.up = False
+        for a, b in self.pairs:
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+        self.pairs.clear()
+
+    def restore(self):
+        self.up = True
+
+    def close(self):
+        self.cut()
+        self.acceptor.kill()
+        self.listener.close()
