@@ -1,2 +1,2 @@
 """Event payload schemas, one module per producer."""
-from . import gateway, inventory  # noqa: F401
+from . import crm, gateway, inventory, notifications, payments, workorders  # noqa: F401

@@ -1,0 +1,1 @@
+"""Facts the crm service publishes."""

@@ -1,0 +1,1 @@
+"""Facts the payments service publishes."""

@@ -1,0 +1,1 @@
+"""Crm RPC schemas."""

@@ -1,0 +1,1 @@
+"""Workorders RPC schemas."""
