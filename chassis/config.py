@@ -56,4 +56,5 @@ def nameko_config(component):
         "RPC_TIMEOUT": env_float("RPC_TIMEOUT", 4.0),
         "EVENT_RETRY_DELAYS": retry_delays(),
         "OUTBOX_POLL_INTERVAL": env_float("OUTBOX_POLL_INTERVAL", 1.0),
+        "PRICE_GUARD_PERCENT": env_float("PRICE_GUARD_PERCENT", 10.0),
     }

@@ -1,12 +1,18 @@
-"""Inventory RPC schemas."""
-from marshmallow import Schema, fields, validate, validates_schema, ValidationError
+"""Inventory RPC schemas: what the gateway validates at the edge and the
+inventory service validates again on entry."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..types import Money, NonNegativeMoney
+from ..types import CURRENCY, Money, NonNegativeMoney
 
 CATEGORIES = ("ring", "necklace", "bracelet", "earrings", "pendant", "watch", "loose_stone", "other")
 OWNERSHIP = ("owned", "memo_in", "consignment")
 STATUSES = ("in_stock", "reserved", "sold", "in_transit", "on_memo_out", "returned_to_vendor", "missing")
 METALS = ("gold", "platinum", "palladium", "silver", "other")
+LABS = ("GIA", "IGI", "AGS", "HRD", "GCAL", "EGL", "other")
+SHAPES = ("round", "princess", "oval", "cushion", "emerald", "pear", "marquise", "radiant",
+          "asscher", "heart", "baguette", "trillion", "other")
+CLARITIES = ("FL", "IF", "VVS1", "VVS2", "VS1", "VS2", "SI1", "SI2", "I1", "I2", "I3")
+CUTS = ("excellent", "very_good", "good", "fair", "poor")
 
 
 class Metal(Schema):
@@ -20,25 +26,140 @@ class Metal(Schema):
                               validate=validate.Range(min=0, min_inclusive=False))
 
 
+class Certificate(Schema):
+    lab = fields.String(required=True, validate=validate.OneOf(LABS))
+    number = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class Stone(Schema):
+    type = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    shape = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(SHAPES))
+    carat = fields.Decimal(required=True, as_string=True, places=3,
+                           validate=validate.Range(min=0, min_inclusive=False))
+    color = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20))
+    clarity = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(CLARITIES))
+    cut = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(CUTS))
+    certificate = fields.Nested(Certificate, allow_none=True, load_default=None)
+
+
+class PricingRule(Schema):
+    """Priced by weight: spot x weight x purity x markup + labor."""
+
+    markup = fields.Decimal(required=True, as_string=True,
+                            validate=validate.Range(min=0, min_inclusive=False, max=100))
+    labor = fields.Nested(NonNegativeMoney, required=True)
+
+
 class ReceiveItem(Schema):
     store_id = fields.UUID(required=True)
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     metal = fields.Nested(Metal, allow_none=True, load_default=None)
+    stones = fields.List(fields.Nested(Stone), load_default=list, validate=validate.Length(max=200))
     vendor_id = fields.UUID(allow_none=True, load_default=None)
     cost = fields.Nested(NonNegativeMoney, allow_none=True, load_default=None)
     price = fields.Nested(NonNegativeMoney, required=True)
+    pricing = fields.Nested(PricingRule, allow_none=True, load_default=None)
     ownership = fields.String(load_default="owned", validate=validate.OneOf(OWNERSHIP))
     attributes = fields.Dict(keys=fields.String(), load_default=dict)
     photos = fields.List(fields.URL(), load_default=list, validate=validate.Length(max=20))
 
     @validates_schema
-    def metal_unless_loose_stone(self, data, **kwargs):
+    def consistent(self, data, **kwargs):
         if data.get("category") != "loose_stone" and not data.get("metal"):
             raise ValidationError("required unless the piece is a loose stone", "metal")
+        if data.get("category") == "loose_stone" and not data.get("stones"):
+            raise ValidationError("a loose stone needs its stone", "stones")
         cost, price = data.get("cost"), data.get("price")
         if cost and price and cost["currency"] != price["currency"]:
             raise ValidationError("cost and price must be in the same currency", "cost")
+        if data.get("pricing") and not data.get("metal"):
+            raise ValidationError("pricing by weight needs the metal", "pricing")
+        certs = [(s["certificate"]["lab"], s["certificate"]["number"])
+                 for s in data.get("stones") or [] if s.get("certificate")]
+        if len(certs) != len(set(certs)):
+            raise ValidationError("the same certificate appears twice", "stones")
+
+
+class UpdateItem(Schema):
+    price = fields.Nested(NonNegativeMoney)
+    description = fields.String(validate=validate.Length(min=1, max=2000))
+    attributes = fields.Dict(keys=fields.String())
+    reason = fields.String(load_default="manual", validate=validate.Length(max=200))
+
+
+class HoldRequest(Schema):
+    client_id = fields.UUID(required=True)
+    hold_hours = fields.Integer(load_default=48, strict=True, validate=validate.Range(min=1, max=24 * 14))
+
+
+class TransferRequest(Schema):
+    item_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=500))
+    from_store_id = fields.UUID(required=True)
+    to_store_id = fields.UUID(required=True)
+
+    @validates_schema
+    def different_stores(self, data, **kwargs):
+        if data.get("from_store_id") and data.get("from_store_id") == data.get("to_store_id"):
+            raise ValidationError("must differ from from_store_id", "to_store_id")
+
+
+class StockCountRequest(Schema):
+    store_id = fields.UUID(required=True)
+
+
+class ScanRequest(Schema):
+    tags = fields.List(fields.String(validate=validate.Length(min=1, max=16)), required=True,
+                       validate=validate.Length(min=1, max=5000))
+
+
+class CloseCountRequest(Schema):
+    mark_missing = fields.Boolean(load_default=False)
+
+
+class MemoRequest(Schema):
+    direction = fields.String(required=True, validate=validate.OneOf(("in", "out")))
+    store_id = fields.UUID(required=True)
+    counterparty = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    vendor_id = fields.UUID(allow_none=True, load_default=None)
+    item_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=500))
+    due_date = fields.Date(required=True)
+
+
+class MetalPriceRequest(Schema):
+    metal = fields.String(required=True, validate=validate.OneOf(METALS))
+    price_per_gram = fields.Nested(NonNegativeMoney, required=True)
+    confirm = fields.Boolean(load_default=False)
+
+
+class VendorRequest(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    contact = fields.Dict(load_default=dict)
+
+
+class SearchFilters(Schema):
+    store_id = fields.UUID(allow_none=True, load_default=None)
+    status = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(STATUSES))
+    category = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(CATEGORIES))
+    metal_type = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(METALS))
+    karat = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=24))
+    min_carat = fields.Decimal(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    max_carat = fields.Decimal(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    min_price = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    max_price = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    q = fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=100))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(allow_none=True, load_default=None)
+
+    @validates_schema
+    def ranges(self, data, **kwargs):
+        for low, high in (("min_carat", "max_carat"), ("min_price", "max_price")):
+            if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
+                raise ValidationError(f"must not be below {low}", high)
+
+
+class StoneView(Stone):
+    pass
 
 
 class Item(Schema):
@@ -48,12 +169,19 @@ class Item(Schema):
     category = fields.String()
     description = fields.String()
     metal = fields.Nested(Metal, allow_none=True)
+    stones = fields.List(fields.Nested(StoneView))
+    total_carat = fields.String(allow_none=True)
     vendor_id = fields.UUID(allow_none=True)
     cost = fields.Nested(Money, allow_none=True)
     price = fields.Nested(Money)
+    pricing = fields.Nested(PricingRule, allow_none=True)
     ownership = fields.String()
     status = fields.String(validate=validate.OneOf(STATUSES))
+    hold_reason = fields.String(allow_none=True)
     attributes = fields.Dict()
     photos = fields.List(fields.String())
     received_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+
+
+__all__ = ["CURRENCY"]

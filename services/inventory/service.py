@@ -1,22 +1,44 @@
 """Inventory service: entrypoints only; the rules are in ``domain``."""
-from nameko.rpc import rpc
+import base64
 
+from nameko import config
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from chassis.errors import InvalidInput
 from chassis.events import event_handler
 from chassis.service import ServiceBase
 from chassis.validation import load, uuid_arg
-from contracts.rpc.inventory import ReceiveItem
+from contracts.rpc import inventory as schemas
 
-from . import domain
+from . import domain, labels
 
-_receive_item = ReceiveItem()
+_receive = schemas.ReceiveItem()
+_update = schemas.UpdateItem()
+_hold = schemas.HoldRequest()
+_transfer = schemas.TransferRequest()
+_count = schemas.StockCountRequest()
+_scan = schemas.ScanRequest()
+_close = schemas.CloseCountRequest()
+_memo = schemas.MemoRequest()
+_metal = schemas.MetalPriceRequest()
+_vendor = schemas.VendorRequest()
+_search = schemas.SearchFilters()
+
+
+def _ids(values, field="item_ids"):
+    if not isinstance(values, (list, tuple)):
+        raise InvalidInput("a list of ids is required", {field: ["a list of ids is required"]})
+    return [uuid_arg(v, field) for v in values]
 
 
 class Service(ServiceBase):
     name = "inventory"
 
+    # pieces
     @rpc
     def receive_item(self, data):
-        data = load(_receive_item, data)
+        data = load(_receive, data)
         with self.db.transaction() as session:
             return domain.receive_item(session, self.caller, data)
 
@@ -31,6 +53,176 @@ class Service(ServiceBase):
         with self.db.transaction() as session:
             return domain.get_item_by_tag(session, self.caller, str(tag))
 
+    @rpc
+    def get_items(self, item_ids):
+        with self.db.transaction() as session:
+            return domain.get_items(session, self.caller, _ids(item_ids))
+
+    @rpc
+    def update_item(self, item_id, data):
+        item_id, data = uuid_arg(item_id, "item_id"), load(_update, data)
+        with self.db.transaction() as session:
+            return domain.update_item(session, self.caller, item_id, data)
+
+    @rpc
+    def search_items(self, filters):
+        filters = load(_search, filters or {})
+        with self.db.transaction() as session:
+            return domain.search_items(session, self.caller, filters)
+
+    @rpc
+    def tag_label(self, item_id):
+        item = self.get_item(item_id)
+        return base64.b64encode(labels.tag_label_pdf(item)).decode()
+
+    # vendors
+    @rpc
+    def create_vendor(self, data):
+        data = load(_vendor, data)
+        with self.db.transaction() as session:
+            return domain.create_vendor(session, self.caller, data)
+
+    @rpc
+    def list_vendors(self, limit=50, cursor=None):
+        with self.db.transaction() as session:
+            return domain.list_vendors(session, self.caller, int(limit), cursor)
+
+    # sales (called by payments)
+    @rpc
+    def reserve_for_sale(self, sale_id, item_ids, store_id=None, reason="sale"):
+        sale_id, item_ids = uuid_arg(sale_id, "sale_id"), _ids(item_ids)
+        store_id = uuid_arg(store_id, "store_id") if store_id else None
+        with self.db.transaction() as session:
+            return domain.reserve_for_sale(session, self.caller, sale_id, item_ids, store_id,
+                                           reason if reason in ("sale", "layaway") else "sale")
+
+    @rpc
+    def confirm_sale(self, sale_id):
+        sale_id = uuid_arg(sale_id, "sale_id")
+        with self.db.transaction() as session:
+            return domain.confirm_sale(session, self.caller, sale_id)
+
+    @rpc
+    def release(self, sale_id):
+        sale_id = uuid_arg(sale_id, "sale_id")
+        with self.db.transaction() as session:
+            return domain.release(session, self.caller, sale_id)
+
+    @rpc
+    def return_to_stock(self, item_ids, sale_id=None):
+        sale_id = uuid_arg(sale_id, "sale_id") if sale_id else None
+        with self.db.transaction() as session:
+            return domain.return_to_stock(session, self.caller, _ids(item_ids), sale_id)
+
+    # client holds
+    @rpc
+    def hold_item(self, item_id, data):
+        item_id, data = uuid_arg(item_id, "item_id"), load(_hold, data)
+        with self.db.transaction() as session:
+            return domain.hold_for_client(session, self.caller, item_id, data["client_id"],
+                                          data["hold_hours"])
+
+    @rpc
+    def release_hold(self, reservation_id):
+        reservation_id = uuid_arg(reservation_id, "reservation_id")
+        with self.db.transaction() as session:
+            return domain.release_hold(session, self.caller, reservation_id)
+
+    @timer(interval=60)
+    def expire_holds(self):
+        with self.db.transaction() as session:
+            domain.expire_holds(session, self.caller)
+
+    # transfers
+    @rpc
+    def ship_transfer(self, data):
+        data = load(_transfer, data)
+        with self.db.transaction() as session:
+            return domain.ship_transfer(session, self.caller, data)
+
+    @rpc
+    def receive_transfer(self, transfer_id):
+        transfer_id = uuid_arg(transfer_id, "transfer_id")
+        with self.db.transaction() as session:
+            return domain.receive_transfer(session, self.caller, transfer_id)
+
+    # stock counts
+    @rpc
+    def open_count(self, data):
+        data = load(_count, data)
+        with self.db.transaction() as session:
+            return domain.open_count(session, self.caller, data["store_id"])
+
+    @rpc
+    def scan_tags(self, count_id, data):
+        count_id, data = uuid_arg(count_id, "count_id"), load(_scan, data)
+        with self.db.transaction() as session:
+            return domain.scan_tags(session, self.caller, count_id, data["tags"])
+
+    @rpc
+    def close_count(self, count_id, data=None):
+        count_id, data = uuid_arg(count_id, "count_id"), load(_close, data or {})
+        with self.db.transaction() as session:
+            return domain.close_count(session, self.caller, count_id, data["mark_missing"])
+
+    # memos
+    @rpc
+    def create_memo(self, data):
+        data = load(_memo, data)
+        with self.db.transaction() as session:
+            return domain.create_memo(session, self.caller, data)
+
+    @rpc
+    def return_memo(self, memo_id):
+        memo_id = uuid_arg(memo_id, "memo_id")
+        with self.db.transaction() as session:
+            return domain.return_memo(session, self.caller, memo_id)
+
+    @rpc
+    def list_memos(self, overdue=False, store_id=None, limit=50, cursor=None):
+        store_id = uuid_arg(store_id, "store_id") if store_id else None
+        with self.db.transaction() as session:
+            return domain.list_memos(session, self.caller, bool(overdue), store_id, int(limit), cursor)
+
+    @timer(interval=3600)
+    def overdue_memos(self):
+        with self.db.transaction() as session:
+            domain.publish_overdue_memos(session)
+
+    # metal prices
+    @rpc
+    def set_metal_price(self, data):
+        data = load(_metal, data)
+        with self.db.transaction() as session:
+            return domain.set_metal_price(session, self.caller, data,
+                                          float(config.get("PRICE_GUARD_PERCENT", 10)))
+
+    @rpc
+    def list_price_changes(self, store_id=None):
+        store_id = uuid_arg(store_id, "store_id") if store_id else None
+        with self.db.transaction() as session:
+            return domain.list_price_changes(session, self.caller, store_id)
+
+    @rpc
+    def decide_price_change(self, request_id, approve):
+        request_id = uuid_arg(request_id, "request_id")
+        with self.db.transaction() as session:
+            return domain.decide_price_change(session, self.caller, request_id, bool(approve))
+
+    # reports
+    @rpc
+    def aging_report(self, store_id=None):
+        store_id = uuid_arg(store_id, "store_id") if store_id else None
+        with self.db.transaction() as session:
+            return domain.aging_report(session, self.caller, store_id)
+
+    @rpc
+    def stock_value_report(self, store_id=None):
+        store_id = uuid_arg(store_id, "store_id") if store_id else None
+        with self.db.transaction() as session:
+            return domain.stock_value_report(session, self.caller, store_id)
+
+    # store facts from the gateway
     @event_handler("gateway", "store.created")
     def on_store_created(self, event):
         with self.db.inbox(event) as session:
