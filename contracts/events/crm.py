@@ -60,6 +60,16 @@ class AppointmentBooked(Schema):
     staff_user_id = fields.String(required=True)
     starts_at = fields.String(required=True)
     purpose = fields.String(load_default="")
+    ends_at = fields.String(load_default=None, allow_none=True)
+
+
+@event_schema("appointment.cancelled")
+class AppointmentCancelled(Schema):
+    appointment_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    store_id = fields.UUID(required=True)
+    staff_user_id = fields.String(required=True)
+    starts_at = fields.String(required=True)
 
 
 @event_schema("milestone.upcoming")
@@ -69,5 +79,6 @@ class MilestoneUpcoming(Schema):
     label = fields.String(load_default=None, allow_none=True)
     date = fields.Date(required=True)
     days_until = fields.Integer(required=True)
+    years = fields.Integer(load_default=None, allow_none=True)   # e.g. 10 for a 10th anniversary
     home_store_id = fields.UUID(load_default=None, allow_none=True)
     associate_id = fields.String(load_default=None, allow_none=True)

@@ -1,0 +1,167 @@
+"""What every part of the client book shares: who may do what, finding a
+client (through merges), the history of changes, and list cursors."""
+import base64
+import json
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from chassis.errors import Forbidden, InvalidInput, NotFound
+
+from .models import Client, History, Store, TimelineEntry
+
+WRITERS = ("hq_admin", "store_manager", "sales_associate", "system")
+MERGERS = ("hq_admin", "store_manager", "system")
+
+
+def now():
+    return datetime.now(timezone.utc)
+
+
+def occurred_at(event, field=None):
+    """When an event's fact happened: a payload field if given, else the envelope's."""
+    for raw in ((event.get("payload") or {}).get(field) if field else None, event.get("occurred_at")):
+        if raw:
+            try:
+                value = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return now()
+
+
+def iso(value):
+    return value.isoformat() if value is not None else None
+
+
+# --- roles -----------------------------------------------------------------------
+
+def full_view_allowed(identity):
+    """A bench jeweler sees only what a job needs (name, phone)."""
+    return identity.role != "bench_jeweler"
+
+
+def require_full_view(identity):
+    if not full_view_allowed(identity):
+        raise Forbidden("a bench jeweler sees a client's name and phone only")
+
+
+def require_writer(identity, roles=WRITERS):
+    if identity.read_only:
+        raise Forbidden("read-only role")
+    if identity.role not in roles:
+        raise Forbidden(f"a {identity.role} may not do this")
+
+
+def acting_store(identity):
+    """The store a request acts from: the one named, or a user's only store."""
+    if identity.store_id:
+        return str(identity.store_id)
+    if len(identity.store_ids) == 1:
+        return identity.store_ids[0]
+    return None
+
+
+# --- stores ----------------------------------------------------------------------
+
+def record_store(session, facts):
+    """Keep the store facts the client book needs (``store.created/updated``)."""
+    values = {
+        "id": str(facts["id"]), "code": facts["code"], "name": facts["name"],
+        "currency": facts["currency"], "timezone": facts["timezone"],
+        "country": (facts.get("country") or None) and facts["country"].upper()[:2],
+    }
+    stmt = insert(Store).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Store.id],
+        set_={k: stmt.excluded[k] for k in values if k != "id"} | {"updated_at": now()},
+    )
+    session.execute(stmt)
+
+
+def known_store(session, store_id, field="store_id"):
+    store = session.get(Store, str(store_id))
+    if store is None:
+        raise InvalidInput("unknown store", {field: ["unknown store"]})
+    return store
+
+
+def phone_region(session, identity, settings, store_id=None):
+    """Numbers without a country code are read as the store's country."""
+    for candidate in (store_id, acting_store(identity)):
+        if candidate:
+            store = session.get(Store, str(candidate))
+            if store is not None and store.country:
+                return store.country
+    return settings.default_country
+
+
+# --- clients ---------------------------------------------------------------------
+
+def resolve(session, client_id, lock=False):
+    """The client an id names; a merged client's id names its survivor.
+
+    With ``lock`` the survivor's row is locked for the rest of the
+    transaction (redemptions, purchases and merges of one client queue).
+    """
+    seen = 0
+    current = str(client_id)
+    while True:
+        query = select(Client).where(Client.id == current)
+        if lock:
+            query = query.with_for_update()
+        client = session.scalars(query).first()
+        if client is None:
+            raise NotFound("no such client")
+        if client.merged_into is None:
+            return client
+        current = client.merged_into
+        seen += 1
+        if seen > 20:  # merges are flattened; this is only a guard
+            raise NotFound("no such client")
+
+
+def history(session, identity, entity, entity_id, change, client_id=None, **details):
+    session.add(History(
+        client_id=client_id, entity=entity, entity_id=str(entity_id), change=change,
+        details=json.loads(json.dumps(details, default=str)),
+        actor_id=identity.user_id, actor_role=identity.role, store_id=acting_store(identity),
+    ))
+
+
+def add_timeline(session, client, kind, at, summary, store_id=None, ref_id=None,
+                 for_associate_id=None, details=None):
+    """One line on a client's timeline (kept by the crm from events it saw)."""
+    entry = TimelineEntry(
+        client_id=client.id if hasattr(client, "id") else str(client), kind=kind, at=at,
+        summary=summary, store_id=store_id, ref_id=ref_id, for_associate_id=for_associate_id,
+        details=json.loads(json.dumps(details or {}, default=str)),
+    )
+    session.add(entry)
+    return entry
+
+
+# --- cursors ---------------------------------------------------------------------
+
+def encode_cursor(values):
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
+
+
+def decode_cursor(cursor, size):
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError):
+        values = None
+    if not isinstance(values, list) or len(values) != size:
+        raise InvalidInput("bad cursor", {"cursor": ["not a cursor this API gave out"]})
+    return values
+
+
+def page(rows, limit, key, view):
+    """``{items, next_cursor}`` from ``limit + 1`` rows in keyset order."""
+    items = rows[:limit]
+    return {
+        "items": [view(r) for r in items],
+        "next_cursor": encode_cursor(key(items[-1])) if len(rows) > limit else None,
+    }
