@@ -16,7 +16,7 @@ import sys  # noqa: E402
 import nameko  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from chassis import components, config  # noqa: E402
+from chassis import components, config, probes  # noqa: E402
 from chassis.logs import configure_logging  # noqa: E402
 from chassis.telemetry import setup_tracing  # noqa: E402
 
@@ -40,6 +40,7 @@ def main(argv=None):
 
         signal.signal(signal.SIGTERM, shutdown)
         signal.signal(signal.SIGINT, shutdown)
+        probes.serve(component, runner)  # /livez, /readyz when PROBE_PORT is set
         runner.start()
         log.info("%s started", component)
         runnlet = eventlet.spawn(runner.wait)

@@ -1,0 +1,57 @@
+# One image for every component of the jewelry chain:
+#   python -m chassis.run <component>       inventory, crm, workorders,
+#                                           payments, notifications, gateway
+#   python -m chassis.migrate <component>   its Alembic migrations
+# Build: `make image` (docker or podman).
+
+# ---- build: install the pinned dependencies into a virtualenv -------------
+FROM python:3.11.7-slim-bookworm AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+# compilers for any dependency without a wheel for this platform
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+
+COPY requirements.txt /tmp/requirements.txt
+RUN pip install -r /tmp/requirements.txt
+
+WORKDIR /app
+COPY chassis/ chassis/
+COPY contracts/ contracts/
+COPY services/ services/
+COPY gateway/ gateway/
+# compile once here: the running container's file system is read-only
+RUN python -m compileall -q /app /opt/venv
+
+# ---- runtime: the virtualenv and the code, nothing else -------------------
+FROM python:3.11.7-slim-bookworm AS runtime
+
+LABEL org.opencontainers.image.title="jewelry-chain" \
+      org.opencontainers.image.description="Services of the jewelry chain platform (nameko)"
+
+RUN groupadd --system --gid 10001 chain \
+ && useradd --system --uid 10001 --gid chain --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin chain
+
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PSYCOPG_WAIT_FUNC=wait_select
+
+WORKDIR /app
+USER 10001:10001
+
+# probes (PROBE_PORT) and the gateway's HTTP port
+EXPOSE 8080 8000
+
+CMD ["python", "-m", "chassis.run"]

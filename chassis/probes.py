@@ -1,0 +1,225 @@
+"""Liveness and readiness over HTTP, for Kubernetes probes.
+
+A tiny HTTP server in a green thread of the service's own process, on
+``PROBE_PORT`` (0, the default, turns it off):
+
+``GET /livez``
+    200 while the process serves requests and none of its nameko containers
+    has died. A blocked event loop cannot answer at all, so the kubelet's
+    timeout turns into a restart: that is what liveness is for.
+
+``GET /readyz``
+    200 only when, within ``PROBE_TIMEOUT`` seconds (default 1), a
+    ``SELECT 1`` on the component's own database and an AMQP connection to
+    the broker both succeed; otherwise 503 with a JSON body naming what
+    failed. Before its containers have started it answers 503 ``starting``.
+
+Both checks open a fresh connection each time (a pooled one could look fine
+while the server refuses new ones) and run concurrently; concurrent probe
+requests share one check in flight. ``chassis.run`` starts it with::
+
+    probe = probes.serve(component, runner)   # None unless PROBE_PORT is set
+"""
+import json
+import logging
+from http.server import BaseHTTPRequestHandler
+
+import eventlet
+from eventlet.greenpool import GreenPool
+
+import chassis  # noqa: F401  (green psycopg wait before psycopg is imported)
+
+from . import config
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 1.0
+
+
+def _first_line(exc):
+    text = str(exc).strip() or exc.__class__.__name__
+    return text.splitlines()[0][:300]
+
+
+def check_database(url, timeout=DEFAULT_TIMEOUT):
+    """``SELECT 1`` on a new connection to ``url`` (a SQLAlchemy URL)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    # libpq's own connect_timeout has a 2 s floor; the green timeout around
+    # this call is the real bound
+    conn = psycopg.connect(conninfo, connect_timeout=max(2, int(timeout) + 1), autocommit=True)
+    try:
+        conn.execute("SELECT 1").fetchone()
+    finally:
+        conn.close()
+
+
+def check_broker(uri, timeout=DEFAULT_TIMEOUT):
+    """Open (and close) an AMQP connection to ``uri``."""
+    import amqp
+    from kombu import Connection
+
+    parsed = Connection(uri)
+    conn = amqp.Connection(
+        host="{}:{}".format(parsed.hostname or "127.0.0.1", parsed.port or 5672),
+        userid=parsed.userid, password=parsed.password,
+        virtual_host=parsed.virtual_host or "/",
+        ssl=parsed.ssl or False, connect_timeout=timeout,
+    )
+    try:
+        conn.connect()
+        conn.close()
+    except BaseException:
+        # a graceful close waits for the broker's reply: just drop the socket
+        conn.collect()
+        raise
+
+
+def _timed(check, timeout):
+    try:
+        with eventlet.Timeout(timeout):
+            check()
+    except eventlet.Timeout:
+        return f"no answer within {timeout:g} s"
+    except Exception as exc:  # any failure means "not ready"; say which
+        return _first_line(exc)
+    return None
+
+
+class ProbeServer:
+    """Serves /livez and /readyz; ``port=0`` binds a free port (tests)."""
+
+    def __init__(self, database_url, amqp_uri, containers=None, host="0.0.0.0", port=0,
+                 timeout=DEFAULT_TIMEOUT, name=""):
+        self.database_url = database_url
+        self.amqp_uri = amqp_uri
+        self.containers = containers or (lambda: [])
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.name = name
+        self._socket = None
+        self._acceptor = None
+        self._pool = GreenPool(32)
+        self._pending = None
+
+    # probes ---------------------------------------------------------------
+    def liveness(self):
+        dead = [c.service_name for c in self.containers() if c._died.ready()]
+        if dead:
+            return 503, {"status": "dead", "service": self.name, "dead": dead}
+        return 200, {"status": "alive", "service": self.name}
+
+    def readiness(self):
+        containers = self.containers()
+        if any(c._died.ready() for c in containers):
+            return 503, {"status": "unready", "service": self.name, "reason": "stopped"}
+        if not all(c.started for c in containers):
+            return 503, {"status": "unready", "service": self.name, "reason": "starting"}
+        if self._pending is None:
+            pending = eventlet.spawn(self._check_dependencies)
+            self._pending = pending
+            pending.link(self._forget, pending)
+        return self._pending.wait()
+
+    def _forget(self, _gt, pending):
+        if self._pending is pending:
+            self._pending = None
+
+    def _check_dependencies(self):
+        checks = {
+            "database": lambda: check_database(self.database_url, self.timeout),
+            "broker": lambda: check_broker(self.amqp_uri, self.timeout),
+        }
+        names = list(checks)
+        errors = dict(zip(names, GreenPool(len(names)).imap(
+            lambda name: _timed(checks[name], self.timeout), names)))
+        failed = {name: error for name, error in errors.items() if error}
+        body = {
+            "status": "unready" if failed else "ready",
+            "service": self.name,
+            "checks": {name: "fail" if errors[name] else "ok" for name in names},
+        }
+        if failed:
+            body["reason"] = "; ".join(f"{name}: {error}" for name, error in failed.items())
+            return 503, body
+        return 200, body
+
+    # server ---------------------------------------------------------------
+    def start(self):
+        self._socket = eventlet.listen((self.host, self.port))
+        self.port = self._socket.getsockname()[1]
+        self._acceptor = eventlet.spawn(self._accept)
+        return self
+
+    def stop(self):
+        if self._acceptor is not None:
+            self._acceptor.kill()
+            self._acceptor = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+    def _accept(self):
+        while True:
+            client, address = self._socket.accept()
+            self._pool.spawn_n(self._handle, client, address)
+
+    def _handle(self, client, address):
+        try:
+            _Handler(client, address, self)
+        except Exception:  # a broken probe connection must not hurt the service
+            log.debug("probe request failed", exc_info=True)
+        finally:
+            client.close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    timeout = 5  # seconds a client may take to send its request
+    server_version = "chassis-probes"
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        if path == "/livez":
+            status, body = self.server.liveness()
+        elif path == "/readyz":
+            status, body = self.server.readiness()
+        else:
+            status, body = 404, {"status": "not found", "paths": ["/livez", "/readyz"]}
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format, *args):  # noqa: A002  (stdlib signature)
+        log.debug("probe %s", format % args)
+
+
+def serve(component, runner=None, port=None):
+    """Start the probe server for ``component`` if ``PROBE_PORT`` is set.
+
+    The database and broker are the ones the running service uses: nameko's
+    config when called inside ``nameko.config.patch`` (as ``chassis.run``
+    does), else the environment. Returns the server, or None when disabled.
+    """
+    port = config.env_int("PROBE_PORT", 0) if port is None else int(port)
+    if not port:
+        return None
+    from nameko import config as nameko_config
+
+    server = ProbeServer(
+        database_url=nameko_config.get("DATABASE_URL") or config.database_url(component),
+        amqp_uri=nameko_config.get("AMQP_URI") or config.amqp_uri(),
+        containers=(lambda: list(runner.containers)) if runner is not None else None,
+        host=config.env("PROBE_HOST", "0.0.0.0"),
+        port=port,
+        timeout=config.env_float("PROBE_TIMEOUT", DEFAULT_TIMEOUT),
+        name=component,
+    ).start()
+    log.info("%s: probes on port %s (/livez, /readyz)", component, server.port)
+    return server
