@@ -111,6 +111,8 @@ class Database(DependencyProvider):
     def stop(self):
         if self.relay is not None:
             self.relay.stop()
+        if self.engine is not None:
+            self.engine.dispose()  # a stopped or killed container keeps no connections
 
     def kill(self):
         self.stop()

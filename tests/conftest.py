@@ -89,6 +89,7 @@ def start_service(container_factory, database, service_config):
         component = component or service_cls.name
         url = database(component)
         container = container_factory(service_cls, service_config(component, url, **overrides))
+        container.database_url = url  # nameko's config is one global: keep this container's own
         container.start()
         return container
     return start

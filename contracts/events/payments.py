@@ -9,7 +9,8 @@ TENDER_METHODS = ("card", "cash", "store_credit", "gift_card", "loyalty_points",
 
 
 class SaleLine(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(("item", "work_order", "free")))
+    kind = fields.String(required=True,
+                         validate=validate.OneOf(("item", "work_order", "free", "gift_card")))
     item_id = fields.UUID(load_default=None, allow_none=True)
     work_order_id = fields.UUID(load_default=None, allow_none=True)
     description = fields.String(load_default="")
@@ -18,11 +19,18 @@ class SaleLine(Schema):
     cost = fields.Nested(Money, load_default=None, allow_none=True)
     category = fields.String(load_default=None, allow_none=True)
     metal_type = fields.String(load_default=None, allow_none=True)
+    tax = fields.Nested(Money, load_default=None, allow_none=True)
+    discount_reason = fields.String(load_default=None, allow_none=True)
+    tag = fields.String(load_default=None, allow_none=True)
+    gift_card_id = fields.UUID(load_default=None, allow_none=True)
 
 
 class TenderFacts(Schema):
     method = fields.String(required=True, validate=validate.OneOf(TENDER_METHODS))
     amount = fields.Nested(Money, required=True)
+    payment_id = fields.UUID(load_default=None, allow_none=True)
+    charge = fields.Nested(Money, load_default=None, allow_none=True)   # card in another currency
+    fx_rate = fields.String(load_default=None, allow_none=True)
 
 
 @event_schema("sale.completed")
@@ -38,6 +46,9 @@ class SaleCompleted(Schema):
     tax = fields.Nested(Money, required=True)
     total = fields.Nested(Money, required=True)
     completed_at = fields.String(required=True)
+    discount_total = fields.Nested(Money, load_default=None, allow_none=True)
+    layaway_id = fields.UUID(load_default=None, allow_none=True)
+    register = fields.String(load_default=None, allow_none=True)
 
 
 @event_schema("sale.failed")
@@ -45,6 +56,8 @@ class SaleFailed(Schema):
     sale_id = fields.UUID(required=True)
     store_id = fields.UUID(required=True)
     reason = fields.String(required=True)
+    failure_code = fields.String(load_default=None, allow_none=True)
+    client_id = fields.UUID(load_default=None, allow_none=True)
 
 
 @event_schema("sale.returned")
@@ -56,6 +69,8 @@ class SaleReturned(Schema):
     item_ids = fields.List(fields.UUID(), required=True)
     refund = fields.Nested(Money, required=True)
     returned_at = fields.String(required=True)
+    refund_method = fields.String(load_default=None, allow_none=True)
+    refunds = fields.List(fields.Dict(), load_default=list)   # [{payment_id, method, amount}]
 
 
 class PaymentFacts(Schema):
@@ -67,6 +82,8 @@ class PaymentFacts(Schema):
     work_order_id = fields.UUID(load_default=None, allow_none=True)
     layaway_id = fields.UUID(load_default=None, allow_none=True)
     client_id = fields.UUID(load_default=None, allow_none=True)
+    charge = fields.Nested(Money, load_default=None, allow_none=True)
+    fx_rate = fields.String(load_default=None, allow_none=True)
 
 
 @event_schema("payment.captured")
@@ -76,7 +93,15 @@ class PaymentCaptured(PaymentFacts):
 
 @event_schema("payment.refunded")
 class PaymentRefunded(PaymentFacts):
-    pass
+    refund_id = fields.UUID(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True)   # compensation, return, ...
+    return_id = fields.UUID(load_default=None, allow_none=True)
+
+
+@event_schema("payment.disputed")
+class PaymentDisputed(PaymentFacts):
+    dispute_id = fields.String(required=True)
+    reason = fields.String(load_default=None, allow_none=True)
 
 
 class LayawayFacts(Schema):
@@ -87,6 +112,10 @@ class LayawayFacts(Schema):
     balance = fields.Nested(Money, load_default=None, allow_none=True)
     due_date = fields.String(load_default=None, allow_none=True)
     amount_due = fields.Nested(Money, load_default=None, allow_none=True)
+    amount = fields.Nested(Money, load_default=None, allow_none=True)       # a payment's amount
+    total = fields.Nested(Money, load_default=None, allow_none=True)
+    installment_number = fields.Integer(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True)
 
 
 for _name in ("opened", "payment_received", "completed", "cancelled", "payment_due"):

@@ -66,7 +66,7 @@ def inventory(start_service, rabbit_config):
                                (STORE_B, "MIA", "USD", "America/New_York"),
                                (STORE_GB, "LON", "GBP", "Europe/London")):
         dispatch("gateway", "store.created", store_event(sid, code, cur, tz))
-    db = Db(container.config["DATABASE_URL"])
+    db = Db(container.database_url)
     wait_for(lambda: db.scalar("select count(*) from stores") == 3, message="stores recorded")
     container.db_handle = db
     yield container

@@ -1,0 +1,183 @@
+"""What every payments module shares: settings, the worker's context (its
+database, caller, Stripe and neighbours), stores, audit and small helpers."""
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from chassis.errors import Forbidden, InvalidInput, NotFound
+
+from .models import History, Store
+
+WRITERS = ("hq_admin", "store_manager", "sales_associate", "bench_jeweler", "system")
+MANAGERS = ("hq_admin", "store_manager", "system")
+
+
+def now():
+    return datetime.now(timezone.utc)
+
+
+def _rates(text):
+    out = {}
+    for part in str(text or "").split(","):
+        if ":" in part:
+            role, bps = part.split(":", 1)
+            out[role.strip()] = int(bps)
+    return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Chain policy; every value has a config key / environment variable."""
+
+    return_window_days: int = 30
+    commission_rates_bps: dict = field(default_factory=lambda: {
+        "sales_associate": 500, "store_manager": 250, "hq_admin": 0})
+    layaway_cancel_policy: str = "store_credit"      # or "refund" (to the original tenders)
+    layaway_cancel_fee_bps: int = 0                 # kept on cancellation
+    layaway_min_deposit_bps: int = 1000
+    layaway_reminder_days: int = 3
+    loyalty_point_value: int = 1                    # minor units one point is worth
+    saga_lease_seconds: int = 60
+    sweep_after_seconds: int = 120
+    max_associate_discount_bps: int = 1500
+
+    @classmethod
+    def load(cls, get):
+        """``get(name, default)`` reads nameko config, then the environment."""
+        d = cls()
+        policy = str(get("LAYAWAY_CANCEL_POLICY", d.layaway_cancel_policy))
+        return cls(
+            return_window_days=int(get("RETURN_WINDOW_DAYS", d.return_window_days)),
+            commission_rates_bps=_rates(get("COMMISSION_RATES_BPS", None)) or d.commission_rates_bps,
+            layaway_cancel_policy=policy if policy in ("store_credit", "refund") else "store_credit",
+            layaway_cancel_fee_bps=int(get("LAYAWAY_CANCEL_FEE_BPS", d.layaway_cancel_fee_bps)),
+            layaway_min_deposit_bps=int(get("LAYAWAY_MIN_DEPOSIT_BPS", d.layaway_min_deposit_bps)),
+            layaway_reminder_days=int(get("LAYAWAY_REMINDER_DAYS", d.layaway_reminder_days)),
+            loyalty_point_value=int(get("LOYALTY_POINT_VALUE", d.loyalty_point_value)),
+            saga_lease_seconds=int(get("SAGA_LEASE_SECONDS", d.saga_lease_seconds)),
+            sweep_after_seconds=int(get("SWEEP_AFTER_SECONDS", d.sweep_after_seconds)),
+            max_associate_discount_bps=int(get("MAX_ASSOCIATE_DISCOUNT_BPS",
+                                               d.max_associate_discount_bps)),
+        )
+
+
+@dataclass
+class Context:
+    """Everything a payments rule may touch, passed in (no globals).
+
+    ``db`` opens transactions (chassis ``Db``); ``inventory``, ``crm`` and
+    ``workorders`` are RPC proxies with deadlines; ``stripe`` a ``StripePort``.
+    ``hooks`` lets tests stop the saga at a chosen step (a simulated crash).
+    """
+
+    db: object
+    identity: object
+    stripe: object
+    inventory: object
+    crm: object
+    workorders: object
+    settings: Settings = field(default_factory=Settings)
+    hooks: dict = field(default_factory=dict)
+
+    def hook(self, name, **kwargs):
+        fn = self.hooks.get(name)
+        if fn is not None:
+            fn(**kwargs)
+
+    def lease_until(self, at=None):
+        return (at or now()) + timedelta(seconds=self.settings.saga_lease_seconds)
+
+
+def request_hash(data):
+    """A stable fingerprint of a request body (same key + other body = 409)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def require_writer(identity, roles=WRITERS):
+    if identity.read_only or identity.role not in roles:
+        raise Forbidden("your role may not do this")
+
+
+def record_store(session, facts):
+    values = {k: facts.get(k) for k in ("id", "code", "name", "currency", "timezone",
+                                        "tax_rate_bps", "country", "address", "phone")}
+    values["id"] = str(values["id"])
+    stmt = insert(Store).values(**values, last_receipt=0, updated_at=now())
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Store.id],
+        set_={k: stmt.excluded[k] for k in values if k != "id"} | {"updated_at": now()},
+    )
+    session.execute(stmt)
+
+
+def store_for(session, identity, store_id, write=True, field="store_id"):
+    """The store a request acts for; unknown is bad input, another's is 403."""
+    store = session.get(Store, str(store_id))
+    if store is None:
+        raise InvalidInput("unknown store", {field: ["unknown store"]})
+    if not identity.can_see_store(store.id):
+        raise Forbidden("you may not act for this store")
+    if write:
+        require_writer(identity)
+    return store
+
+
+def visible(identity, store_id, what="object"):
+    """An object of a store the caller may not see does not exist for them."""
+    if not identity.can_see_store(store_id):
+        raise NotFound(f"no such {what}")
+
+
+def local_date(store, at=None):
+    return (at or now()).astimezone(ZoneInfo(store.timezone)).date()
+
+
+def audit(session, identity, entity_type, entity_id, change, store_id=None, **details):
+    session.add(History(
+        entity_type=entity_type, entity_id=str(entity_id), change=change,
+        actor_id=identity.user_id, actor_role=identity.role,
+        store_id=str(identity.store_id or store_id) if (identity.store_id or store_id) else None,
+        details=json.loads(json.dumps(details, default=str)), at=now(),
+    ))
+
+
+def history_view(session, entity_id):
+    rows = session.scalars(select(History).where(History.entity_id == str(entity_id))
+                           .order_by(History.id)).all()
+    return [{"at": h.at.isoformat(), "change": h.change, "actor_id": h.actor_id,
+             "actor_role": h.actor_role, "store_id": h.store_id, "details": h.details or {}}
+            for h in rows]
+
+
+def iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def encode_cursor(values):
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
+
+
+def decode_cursor(cursor):
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError):
+        raise InvalidInput("bad cursor", {"cursor": ["not a cursor this API gave out"]}) from None
+
+
+def parse_time(value, field):
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("bad time", {field: ["not an ISO 8601 date or time"]}) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

@@ -1,0 +1,104 @@
+"""Money arithmetic without floats (rule 6): integer minor units, exact
+rounding, allocations that always add up. Pure functions, tested directly."""
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# ISO 4217 minor-unit exponents that are not 2.
+_EXPONENTS = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
+    "XPF": 0,
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+}
+
+
+def exponent(currency):
+    return _EXPONENTS.get(currency, 2)
+
+
+def money(amount, currency):
+    return None if amount is None else {"amount": int(amount), "currency": currency}
+
+
+def round_half_up(numerator, denominator):
+    """``numerator / denominator`` rounded half away from zero, for integers."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    sign = -1 if numerator < 0 else 1
+    return sign * ((2 * abs(numerator) + denominator) // (2 * denominator))
+
+
+def bps_of(amount, bps):
+    """``bps`` basis points of ``amount`` (887 bps = 8.87 %), rounded half up."""
+    return round_half_up(amount * bps, 10000)
+
+
+def allocate(total, weights):
+    """Split ``total`` in proportion to ``weights`` (largest remainder); the
+    parts always add up to ``total``. Zero weights get zero unless all are zero."""
+    weights = [max(0, int(w)) for w in weights]
+    if not weights:
+        return []
+    whole = sum(weights)
+    if whole == 0:
+        return split_even(total, len(weights))
+    parts = [total * w // whole for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in remainders[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def split_even(total, n):
+    """``total`` in ``n`` parts differing by at most one unit, larger first."""
+    base, extra = divmod(total, n)
+    return [base + (1 if i < extra else 0) for i in range(n)]
+
+
+def parse_rate(value):
+    try:
+        rate = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    if not rate.is_finite() or rate <= 0:
+        return None
+    return rate
+
+
+def convert(amount, from_currency, to_currency, rate):
+    """``amount`` minor units of ``from_currency`` in ``to_currency`` at
+    ``rate`` (units of ``to_currency`` for one unit of ``from_currency``)."""
+    shift = Decimal(10) ** (exponent(to_currency) - exponent(from_currency))
+    return int((Decimal(amount) * Decimal(rate) * shift).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def price_lines(lines, tax_rate_bps, tax_exempt=False):
+    """Net amount and tax of each line, and the sale's totals.
+
+    ``lines``: dicts with ``list_amount``, ``discount_amount``, ``taxable``.
+    Tax is computed once on the taxable total (so the receipt's tax is the
+    rate applied to the taxable amount) and allocated back to the lines in
+    proportion, so each line's tax is known for partial returns.
+    """
+    nets = [line["list_amount"] - line.get("discount_amount", 0) for line in lines]
+    taxable = [n if line.get("taxable", True) and not tax_exempt else 0
+               for n, line in zip(nets, lines)]
+    tax = bps_of(sum(taxable), tax_rate_bps)
+    taxes = allocate(tax, taxable) if tax else [0] * len(lines)
+    subtotal = sum(nets)
+    return {
+        "lines": [{"amount": n, "tax": t} for n, t in zip(nets, taxes)],
+        "gross": sum(line["list_amount"] for line in lines),
+        "discount": sum(line.get("discount_amount", 0) for line in lines),
+        "subtotal": subtotal, "tax": tax, "total": subtotal + tax,
+    }
+
+
+def format_money(value):
+    """``{"amount": 450000, "currency": "USD"}`` -> ``"4,500.00 USD"``."""
+    exp = exponent(value["currency"])
+    sign = "-" if value["amount"] < 0 else ""
+    whole, fraction = divmod(abs(int(value["amount"])), 10 ** exp)
+    text = f"{whole:,}"
+    if exp:
+        text += "." + str(fraction).rjust(exp, "0")
+    return f"{sign}{text} {value['currency']}"

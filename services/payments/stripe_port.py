@@ -1,0 +1,149 @@
+"""Cards through Stripe PaymentIntents, with the real ``stripe`` SDK.
+
+No automatic network retries (``max_network_retries = 0``) and a request
+timeout: the saga decides what a failure means. Every call that changes
+money carries an idempotency key derived from the tender's key. Outcomes:
+
+- ``CardDeclined``: the card said no; nothing was taken.
+- ``ProviderRejected``: Stripe refused the request (bad request, auth...);
+  nothing was taken by that call.
+- ``OutcomeUnknown``: no answer (timeout, connection reset, 5xx): the call
+  may or may not have happened at Stripe. The tender stays as it is and is
+  settled later by retrieving the PaymentIntent (retry with the same
+  Idempotency-Key, or the sweeper); it is never guessed.
+"""
+import stripe
+from nameko import config
+from nameko.extensions import DependencyProvider
+
+from chassis.config import env
+
+LOCAL_API_BASE = "http://127.0.0.1:8420"   # localstripe, the local sandbox
+
+
+class CardDeclined(Exception):
+    def __init__(self, reason, code=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+class ProviderRejected(Exception):
+    pass
+
+
+class OutcomeUnknown(Exception):
+    pass
+
+
+def _id(value):
+    if value is None or isinstance(value, str):
+        return value
+    return value.get("id")
+
+
+def plain(obj):
+    """A Stripe object as plain dicts and lists."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def intent_facts(pi):
+    """What we keep of a PaymentIntent."""
+    pi = plain(pi)
+    charge = pi.get("latest_charge")
+    error = pi.get("last_payment_error")
+    last4 = None
+    if isinstance(charge, dict):
+        last4 = ((charge.get("payment_method_details") or {}).get("card") or {}).get("last4")
+    return {
+        "id": pi["id"], "status": pi["status"], "charge_id": _id(charge),
+        "amount": pi.get("amount"), "currency": (pi.get("currency") or "").upper(),
+        "error": (error.get("message") if error else None), "last4": last4,
+    }
+
+
+class StripePort:
+    def __init__(self, api_key, api_base=None, timeout=10.0, webhook_secret=None):
+        self.api_key = api_key
+        self.webhook_secret = webhook_secret
+        self.client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=timeout),
+        )
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except stripe.CardError as exc:
+            raise CardDeclined(exc.user_message or str(exc), exc.code) from None
+        except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+            raise OutcomeUnknown(f"Stripe did not answer: {exc.user_message or exc}") from None
+        except stripe.StripeError as exc:
+            status = getattr(exc, "http_status", None)
+            if status is None or status >= 500:
+                raise OutcomeUnknown(f"Stripe error {status}: {exc.user_message or exc}") from None
+            raise ProviderRejected(f"Stripe refused ({status}): {exc.user_message or exc}") from None
+
+    def create_intent(self, amount, currency, payment_method, key, metadata):
+        pi = self._call(
+            self.client.v1.payment_intents.create,
+            params={"amount": amount, "currency": currency.lower(),
+                    "payment_method": payment_method, "capture_method": "manual",
+                    "metadata": metadata},
+            options={"idempotency_key": key},
+        )
+        return intent_facts(pi)
+
+    def confirm(self, intent_id, key):
+        return intent_facts(self._call(self.client.v1.payment_intents.confirm, intent_id,
+                                       options={"idempotency_key": key}))
+
+    def capture(self, intent_id, key):
+        return intent_facts(self._call(self.client.v1.payment_intents.capture, intent_id,
+                                       options={"idempotency_key": key}))
+
+    def cancel(self, intent_id, key):
+        return intent_facts(self._call(self.client.v1.payment_intents.cancel, intent_id,
+                                       options={"idempotency_key": key}))
+
+    def retrieve(self, intent_id):
+        return intent_facts(self._call(self.client.v1.payment_intents.retrieve, intent_id))
+
+    def refund(self, intent_id, amount, key, metadata):
+        refund = self._call(
+            self.client.v1.refunds.create,
+            params={"payment_intent": intent_id, "amount": amount, "metadata": metadata},
+            options={"idempotency_key": key},
+        )
+        refund = plain(refund)
+        return {"id": refund["id"], "status": refund["status"], "amount": refund["amount"]}
+
+    def construct_event(self, payload, signature):
+        """Verify the webhook signature (raises ``stripe.SignatureVerificationError``)."""
+        return stripe.Webhook.construct_event(payload, signature, self.webhook_secret,
+                                              api_key=self.api_key)
+
+
+def settings_value(name, default=None):
+    value = config.get(name)
+    return env(name, default) if value in (None, "") else value
+
+
+class Stripe(DependencyProvider):
+    """One configured Stripe client per container."""
+
+    def setup(self):
+        api_key = settings_value("STRIPE_API_KEY")
+        # no key: the local sandbox (localstripe); a key: Stripe itself unless a base is set
+        api_base = settings_value("STRIPE_API_BASE", None if api_key else LOCAL_API_BASE)
+        self.port = StripePort(
+            api_key=api_key or "sk_test_local",
+            api_base=api_base,
+            timeout=float(settings_value("STRIPE_TIMEOUT", 10)),
+            webhook_secret=settings_value("STRIPE_WEBHOOK_SECRET", "whsec_local"),
+        )
+
+    def get_dependency(self, worker_ctx):
+        return self.port

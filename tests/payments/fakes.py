@@ -1,0 +1,62 @@
+"""Neighbours not built yet, as tiny nameko services with their names and
+the RPCs payments calls (tests only). State is kept on the class and reset
+by the fixtures."""
+from nameko.rpc import rpc
+
+from chassis.errors import Conflict, NotFound
+
+
+class FakeCrm:
+    name = "crm"
+    points = {}        # client_id -> balance
+    redeemed = {}      # sale_id -> points
+    refunded = set()   # sale ids given back
+    calls = []
+
+    @rpc
+    def redeem_points(self, client_id, sale_id, points):
+        FakeCrm.calls.append(("redeem", client_id, sale_id, points))
+        if sale_id in FakeCrm.redeemed:
+            return {"client_id": client_id, "sale_id": sale_id, "points": FakeCrm.redeemed[sale_id]}
+        if sale_id in FakeCrm.refunded:
+            raise Conflict("the sale's points were given back")
+        if FakeCrm.points.get(client_id, 0) < points:
+            raise Conflict(f"not enough points: {FakeCrm.points.get(client_id, 0)} available")
+        FakeCrm.points[client_id] -= points
+        FakeCrm.redeemed[sale_id] = points
+        return {"client_id": client_id, "sale_id": sale_id, "points": points,
+                "balance": FakeCrm.points[client_id]}
+
+    @rpc
+    def refund_points(self, client_id, sale_id):
+        FakeCrm.calls.append(("refund", client_id, sale_id))
+        if sale_id not in FakeCrm.refunded:
+            FakeCrm.refunded.add(sale_id)
+            FakeCrm.points[client_id] = FakeCrm.points.get(client_id, 0) + FakeCrm.redeemed.get(sale_id, 0)
+        return {"client_id": client_id, "sale_id": sale_id, "balance": FakeCrm.points[client_id]}
+
+    @classmethod
+    def reset(cls):
+        cls.points, cls.redeemed, cls.refunded, cls.calls = {}, {}, set(), []
+
+
+class FakeWorkorders:
+    name = "workorders"
+    orders = {}        # work_order_id -> {store_id, client_id, balance}
+    paid = []
+
+    @rpc
+    def balance_due(self, work_order_id):
+        order = FakeWorkorders.orders.get(work_order_id)
+        if order is None:
+            raise NotFound("no such work order")
+        return {"work_order_id": work_order_id, "number": "WO-1", **order}
+
+    @rpc
+    def mark_paid(self, work_order_id, sale_id):
+        FakeWorkorders.paid.append((work_order_id, sale_id))
+        return {"work_order_id": work_order_id, "sale_id": sale_id}
+
+    @classmethod
+    def reset(cls):
+        cls.orders, cls.paid = {}, []

@@ -1,0 +1,125 @@
+"""Layaway: held pieces, deposit, schedule, payments, completion as a sale,
+cancellation by policy, and one reminder per installment."""
+from datetime import timedelta
+
+import pytest
+
+from chassis.errors import Conflict, Forbidden, InvalidInput, Unavailable
+from services.payments import layaways, sweeper
+from services.payments.common import now
+
+from .conftest import (
+    ASSOCIATE_A, CLIENT, DECLINED, MANAGER_A, STORE_A, card, cash, new_key, payment_intents, usd,
+)
+
+
+def open_request(items, deposit, installments=3, interval_days=30):
+    return {"store_id": STORE_A, "client_id": CLIENT, "item_ids": items, "deposit": deposit,
+            "installments": installments, "interval_days": interval_days}
+
+
+def test_a_layaway_holds_the_pieces_and_completes_as_a_sale(platform, db, idb, as_, receive,
+                                                            stripe_client):
+    items = receive(2, price=100000)
+    terminal = as_(ASSOCIATE_A).payments
+    key = new_key()
+    lw = terminal.open_layaway(open_request(items, card(57740), installments=2), key)
+
+    assert lw["status"] == "active" and lw["total"] == usd(217740)
+    assert lw["balance"] == usd(160000)
+    assert [i["amount"] for i in lw["installments"]] == [usd(80000), usd(80000)]
+    assert idb.scalar("select count(*) from items where status = 'reserved' "
+                      "and hold_reason = 'layaway'") == 2
+    assert terminal.open_layaway(open_request(items, card(57740), installments=2), key) == lw
+
+    paid = terminal.pay_layaway(lw["id"], {"tender": cash(80000)}, new_key())
+    assert paid["payment"]["state"] == "captured"
+    assert paid["layaway"]["installments"][0]["paid"] == usd(80000)
+    with pytest.raises(InvalidInput):                 # more than the balance
+        terminal.pay_layaway(lw["id"], {"tender": cash(90000)}, new_key())
+    done = terminal.pay_layaway(lw["id"], {"tender": card(80000)}, new_key())["layaway"]
+
+    assert done["status"] == "completed" and done["balance"] == usd(0)
+    sale = terminal.get_sale(done["sale_id"])
+    assert sale["status"] == "completed" and sale["receipt_number"] == "NYC-000001"
+    assert sale["total"] == usd(217740) and len(sale["tenders"]) == 3
+    assert idb.scalar("select count(*) from items where status = 'sold'") == 2
+    assert [e["event_type"] for e in [r[0] for r in db.all(
+        "select envelope from outbox where event_type like 'layaway.%' order by id")]] == \
+        ["layaway.opened", "layaway.payment_received", "layaway.payment_received",
+         "layaway.completed"]
+    assert db.events("sale.completed")[0]["layaway_id"] == lw["id"]
+    assert len(payment_intents(stripe_client)) == 2
+
+
+def test_a_refused_deposit_releases_the_pieces(platform, db, idb, as_, receive):
+    items = receive(1, price=100000)
+    lw = as_(ASSOCIATE_A).payments.open_layaway(open_request(items, card(20000, DECLINED)))
+    assert lw["status"] == "failed" and "deposit refused" in lw["failure_reason"]
+    assert idb.scalar("select status from items") == "in_stock"
+    assert db.events("layaway.opened") == []
+    with pytest.raises(InvalidInput) as err:          # under the minimum deposit (10 %)
+        as_(ASSOCIATE_A).payments.open_layaway(open_request(items, cash(1000)))
+    assert "deposit.amount" in err.value.errors
+
+
+@pytest.mark.parametrize("policy", ["store_credit", "refund"])
+def test_cancelling_releases_the_pieces_and_pays_back_by_policy(policy, platform, db, idb, as_,
+                                                                receive, stripe_client):
+    items = receive(1, price=100000)
+    terminal = as_(ASSOCIATE_A).payments
+    lw = terminal.open_layaway(open_request(items, card(30000)))
+    terminal.pay_layaway(lw["id"], {"tender": cash(20000)})
+    with pytest.raises(Forbidden):              # an associate may not override the policy
+        terminal.cancel_layaway(lw["id"], {"refund_method": "refund"})
+    cancelled = as_(MANAGER_A).payments.cancel_layaway(lw["id"], {"refund_method": policy,
+                                                                  "reason": "changed her mind"})
+    assert cancelled["status"] == "cancelled"
+    assert idb.scalar("select status from items") == "in_stock"
+    refunds = stripe_client.v1.refunds.list(params={"limit": 10}).data
+    if policy == "store_credit":
+        assert terminal.get_store_credit(CLIENT)["balances"] == [usd(50000)]
+        assert refunds == []
+    else:
+        assert sorted(e["kind"] + ":" + e.get("method", "") for e in cancelled["cancel_plan"]) == \
+            ["tender:card", "tender:cash"]
+        assert [r.amount for r in refunds] == [30000]
+        assert [p["state"] for p in cancelled["payments"]] == ["refunded", "refunded"]
+    assert db.events("layaway.cancelled")[0]["amount"] == usd(50000)
+    with pytest.raises(Conflict):
+        terminal.pay_layaway(lw["id"], {"tender": cash(100)})
+
+
+def test_payment_due_is_published_once_per_installment(platform, db, as_, receive, domain):
+    items = receive(1, price=100000)
+    lw = as_(ASSOCIATE_A).payments.open_layaway(open_request(items, cash(28870), 2, 7))
+    ctx = domain()
+    assert layaways.remind_due(ctx) == []            # first due in 7 days, reminders 3 days ahead
+    first = layaways.remind_due(ctx, at=now() + timedelta(days=5))
+    again = layaways.remind_due(ctx, at=now() + timedelta(days=6))
+    later = layaways.remind_due(ctx, at=now() + timedelta(days=12))
+    assert (len(first), again, len(later)) == (1, [], 1)
+    due = db.events("layaway.payment_due")
+    assert [(d["installment_number"], d["amount_due"]) for d in due] == \
+        [(1, usd(40000)), (2, usd(40000))]
+    assert all(d["layaway_id"] == lw["id"] for d in due)
+
+
+def test_a_payment_whose_answer_was_lost_is_booked_once_by_the_sweeper(platform, db, as_, receive,
+                                                                      domain, stripe_client):
+
+    items = receive(1, price=100000)
+    terminal = as_(ASSOCIATE_A).payments
+    lw = terminal.open_layaway(open_request(items, cash(28870), 2))
+    platform.proxy.swallow_next(r"/capture$")
+    with pytest.raises(Unavailable):
+        terminal.pay_layaway(lw["id"], {"tender": card(40000)}, new_key())
+    assert terminal.get_layaway(lw["id"])["paid"] == usd(28870)
+
+    report = sweeper.sweep(domain(), at=now() + timedelta(minutes=10))
+    assert list(report["payments"].values()) == ["captured"]
+    after = terminal.get_layaway(lw["id"])
+    assert after["paid"] == usd(68870) and after["installments"][0]["paid"] == usd(40000)
+    assert len(db.events("layaway.payment_received")) == 1
+    assert sweeper.sweep(domain(), at=now() + timedelta(minutes=20))["payments"] == {}
+    assert [pi.status for pi in payment_intents(stripe_client)] == ["succeeded"]
