@@ -14,6 +14,9 @@ class MessageFacts(Schema):
     trigger = fields.String(load_default=None, allow_none=True)
     work_order_id = fields.UUID(load_default=None, allow_none=True)
     body = fields.String(load_default=None, allow_none=True)
+    direction = fields.String(load_default="outbound")            # outbound, inbound
+    associate_id = fields.String(load_default=None, allow_none=True)  # a task for this associate
+    error_code = fields.String(load_default=None, allow_none=True)    # e.g. Twilio's 21610
 
 
 @event_schema("message.sent")

@@ -1,6 +1,181 @@
-"""Notifications service: entrypoints only; the rules live in plain modules beside it."""
+"""Notifications service: entrypoints only; the rules live in ``domain``
+(who gets what, consent, templates, webhooks) and ``outgoing`` (the queue)."""
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from chassis.config import env_float
+from chassis.events import event_handler
 from chassis.service import ServiceBase
+from chassis.validation import load, uuid_arg
+from contracts.rpc import notifications as schemas
+
+from . import domain, outgoing, templates
+from .senders import Messaging
+from .settings import NotificationSettings
+
+_staff = schemas.StaffMessage()
+_query = schemas.MessageQuery()
+_campaign = schemas.Campaign()
+_template = schemas.TemplateInput()
+_template_query = schemas.TemplateQuery()
+_preview = schemas.TemplatePreview()
+_webhook = schemas.TwilioWebhook()
+
+DRAIN_INTERVAL = env_float("SMS_DRAIN_INTERVAL", 0.5)
+
+
+def _webhook_args(url, params, signature):
+    data = load(_webhook, {"url": url, "params": params or {}, "signature": signature})
+    return data["url"], data["params"], data["signature"]
 
 
 class Service(ServiceBase):
     name = "notifications"
+
+    settings = NotificationSettings()
+    senders = Messaging()
+
+    # --- messages --------------------------------------------------------------
+    @rpc
+    def list_messages(self, query=None):
+        query = load(_query, query or {})
+        with self.db.transaction() as session:
+            return domain.list_messages(session, self.caller, query)
+
+    @rpc
+    def get_message(self, message_id):
+        message_id = uuid_arg(message_id, "message_id")
+        with self.db.transaction() as session:
+            return domain.get_message(session, self.caller, message_id)
+
+    @rpc
+    def send_message(self, data):
+        data = load(_staff, data)
+        with self.db.transaction() as session:
+            return domain.send_staff_message(session, self.caller, self.settings, data,
+                                             domain.utcnow())
+
+    @rpc
+    def queue_campaign(self, data):
+        data = load(_campaign, data)
+        with self.db.transaction() as session:
+            return domain.queue_campaign(session, self.caller, self.settings, data, domain.utcnow())
+
+    # --- templates -------------------------------------------------------------
+    @rpc
+    def save_template(self, data):
+        data = load(_template, data)
+        with self.db.transaction() as session:
+            return domain.save_template(session, self.caller, data)
+
+    @rpc
+    def list_templates(self, query=None):
+        query = load(_template_query, query or {})
+        with self.db.transaction() as session:
+            return domain.list_templates(session, self.caller, query)
+
+    @rpc
+    def delete_template(self, template_id):
+        template_id = uuid_arg(template_id, "template_id")
+        with self.db.transaction() as session:
+            return domain.delete_template(session, self.caller, template_id)
+
+    @rpc
+    def preview_template(self, data):
+        return domain.preview_template(load(_preview, data))
+
+    @rpc
+    def template_catalog(self):
+        return templates.catalog()
+
+    # --- Twilio webhooks (public: the signature is the authentication) -----------
+    @rpc
+    def twilio_status(self, url, params, signature):
+        url, params, signature = _webhook_args(url, params, signature)
+        domain.verify_signature(self.settings, url, params, signature)
+        with self.db.transaction() as session:
+            return domain.record_status(session, self.settings, url, params, domain.utcnow())
+
+    @rpc
+    def twilio_inbound(self, url, params, signature):
+        url, params, signature = _webhook_args(url, params, signature)
+        domain.verify_signature(self.settings, url, params, signature)
+        with self.db.transaction() as session:
+            return domain.record_inbound(session, self.settings, params, domain.utcnow())
+
+    # --- the outgoing queue and the reminder clock ------------------------------
+    @timer(interval=DRAIN_INTERVAL)
+    def drain_outgoing(self):
+        outgoing.drain(self.db, self.senders, self.settings)
+
+    @timer(interval=60)
+    def appointment_reminders(self):
+        with self.db.transaction() as session:
+            domain.queue_appointment_reminders(session, self.settings, domain.utcnow())
+
+    # --- contact and store facts ------------------------------------------------
+    @event_handler("crm", "client.created")
+    def on_client_created(self, event):
+        with self.db.inbox(event) as session:
+            domain.record_client(session, event)
+
+    @event_handler("crm", "client.updated")
+    def on_client_updated(self, event):
+        with self.db.inbox(event) as session:
+            domain.record_client(session, event)
+
+    @event_handler("crm", "client.consent_changed")
+    def on_consent_changed(self, event):
+        with self.db.inbox(event) as session:
+            domain.record_consent(session, event)
+
+    @event_handler("gateway", "store.created")
+    def on_store_created(self, event):
+        with self.db.inbox(event) as session:
+            domain.record_store(session, event["payload"])
+
+    @event_handler("gateway", "store.updated")
+    def on_store_updated(self, event):
+        with self.db.inbox(event) as session:
+            domain.record_store(session, event["payload"])
+
+    # --- triggers ---------------------------------------------------------------
+    def _trigger(self, event, rule):
+        with self.db.inbox(event) as session:
+            rule(session, self.settings, event, domain.utcnow())
+
+    @event_handler("workorders", "workorder.estimate_ready")
+    def on_estimate_ready(self, event):
+        self._trigger(event, domain.on_estimate_ready)
+
+    @event_handler("workorders", "workorder.stage_changed")
+    def on_stage_changed(self, event):
+        self._trigger(event, domain.on_stage_changed)
+
+    @event_handler("workorders", "workorder.pickup_reminder_due")
+    def on_pickup_reminder(self, event):
+        self._trigger(event, domain.on_pickup_reminder)
+
+    @event_handler("workorders", "workorder.overdue")
+    def on_overdue(self, event):
+        self._trigger(event, domain.on_overdue)
+
+    @event_handler("crm", "appointment.booked")
+    def on_appointment_booked(self, event):
+        self._trigger(event, domain.on_appointment_booked)
+
+    @event_handler("crm", "appointment.cancelled")
+    def on_appointment_cancelled(self, event):
+        self._trigger(event, domain.on_appointment_cancelled)
+
+    @event_handler("payments", "layaway.payment_due")
+    def on_layaway_payment_due(self, event):
+        self._trigger(event, domain.on_layaway_payment_due)
+
+    @event_handler("payments", "sale.completed")
+    def on_sale_completed(self, event):
+        self._trigger(event, domain.on_sale_completed)
+
+    @event_handler("crm", "milestone.upcoming")
+    def on_milestone(self, event):
+        self._trigger(event, domain.on_milestone)
