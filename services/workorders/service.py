@@ -1,6 +1,249 @@
-"""Workorders service: entrypoints only; the rules live in plain modules beside it."""
+"""Workorders service: entrypoints only; the rules live in plain modules
+beside it (``domain``, ``queries``, ``dues``, ``appraisals``, ``facts``, and
+the pure ``stages``, ``pricing`` and ``documents``)."""
+import base64
+import logging
+
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from chassis.errors import InvalidInput
+from chassis.events import event_handler
 from chassis.service import ServiceBase
+from chassis.validation import load, uuid_arg
+from contracts.rpc import workorders as schemas
+
+from . import appraisals, documents, domain, dues, facts, queries
+from .photos import Photos
+
+log = logging.getLogger(__name__)
+
+_intake = schemas.WorkOrderInput()
+_query = schemas.WorkOrderQuery()
+_board = schemas.BoardQuery()
+_page = schemas.Page()
+_estimate = schemas.EstimateRequest()
+_approve = schemas.ApproveRequest()
+_assign = schemas.AssignRequest()
+_transition = schemas.TransitionRequest()
+_photo = schemas.PhotoInput()
+_appraisal = schemas.AppraisalInput()
+_price = schemas.PriceInput()
+_prices = schemas.PriceQuery()
+
+
+def _b64(data):
+    return base64.b64encode(data).decode()
 
 
 class Service(ServiceBase):
     name = "workorders"
+
+    photos = Photos()
+
+    # intake and reading ----------------------------------------------------------------
+
+    @rpc
+    def create_work_order(self, data):
+        data = load(_intake, data)
+        try:
+            with self.db.transaction() as session:
+                return domain.take_in(session, self.caller, data, self.photos)
+        except BaseException:
+            self.photos.discard()  # nothing stored for a job that was not taken in
+            raise
+
+    @rpc
+    def get_work_order(self, work_order_id):
+        work_order_id = uuid_arg(work_order_id, "work_order_id")
+        with self.db.transaction() as session:
+            return domain.get_work_order(session, self.caller, work_order_id)
+
+    @rpc
+    def list_work_orders(self, query=None):
+        query = load(_query, query or {})
+        with self.db.transaction() as session:
+            return queries.list_work_orders(session, self.caller, query)
+
+    @rpc
+    def board(self, query):
+        query = load(_board, query or {})
+        with self.db.transaction() as session:
+            return queries.board(session, self.caller, query)
+
+    @rpc
+    def history(self, work_order_id, query=None):
+        work_order_id, query = uuid_arg(work_order_id, "work_order_id"), load(_page, query or {})
+        with self.db.transaction() as session:
+            return queries.history(session, self.caller, work_order_id, query)
+
+    @rpc
+    def summary(self):
+        with self.db.transaction() as session:
+            return queries.summary(session, self.caller)
+
+    # the workflow ----------------------------------------------------------------------------
+
+    @rpc
+    def estimate(self, work_order_id, data):
+        work_order_id, data = uuid_arg(work_order_id, "work_order_id"), load(_estimate, data)
+        with self.db.transaction() as session:
+            return domain.estimate(session, self.caller, work_order_id, data)
+
+    @rpc
+    def approve(self, work_order_id, data=None):
+        work_order_id, data = uuid_arg(work_order_id, "work_order_id"), load(_approve, data or {})
+        with self.db.transaction() as session:
+            return domain.approve(session, self.caller, work_order_id, data)
+
+    @rpc
+    def assign(self, work_order_id, data):
+        work_order_id, data = uuid_arg(work_order_id, "work_order_id"), load(_assign, data)
+        with self.db.transaction() as session:
+            return domain.assign(session, self.caller, work_order_id, data)
+
+    @rpc
+    def transition(self, work_order_id, data):
+        work_order_id, data = uuid_arg(work_order_id, "work_order_id"), load(_transition, data)
+        with self.db.transaction() as session:
+            return domain.transition(session, self.caller, work_order_id, data)
+
+    # photos and documents ---------------------------------------------------------------------
+
+    @rpc
+    def add_photo(self, work_order_id, data):
+        work_order_id, data = uuid_arg(work_order_id, "work_order_id"), load(_photo, data)
+        try:
+            with self.db.transaction() as session:
+                return domain.add_photo(session, self.caller, work_order_id, data, self.photos)
+        except BaseException:
+            self.photos.discard()
+            raise
+
+    @rpc
+    def get_photo(self, work_order_id, photo_id):
+        work_order_id = uuid_arg(work_order_id, "work_order_id")
+        photo_id = uuid_arg(photo_id, "photo_id")
+        with self.db.transaction() as session:
+            photo, content = domain.photo_content(session, self.caller, work_order_id, photo_id,
+                                                  self.photos)
+        return {"id": photo.id, "content_type": photo.content_type, "content_base64": _b64(content)}
+
+    @rpc
+    def envelope_pdf(self, work_order_id):
+        """The job envelope, base64-encoded PDF."""
+        work_order_id = uuid_arg(work_order_id, "work_order_id")
+        with self.db.transaction() as session:
+            job = domain.get_work_order(session, self.caller, work_order_id)
+        return _b64(documents.envelope_pdf(job))
+
+    @rpc
+    def write_appraisal(self, work_order_id, data):
+        work_order_id, data = uuid_arg(work_order_id, "work_order_id"), load(_appraisal, data)
+        with self.db.transaction() as session:
+            return appraisals.write(session, self.caller, work_order_id, data)
+
+    @rpc
+    def appraisal_pdf(self, work_order_id, version=None):
+        """The appraisal document (latest version by default), base64-encoded PDF."""
+        work_order_id = uuid_arg(work_order_id, "work_order_id")
+        if version is not None:
+            try:
+                version = int(version)
+            except (TypeError, ValueError):
+                raise InvalidInput("not a version", {"version": ["not a whole number"]}) from None
+        with self.db.transaction() as session:
+            return _b64(appraisals.render(session, self.caller, work_order_id, self.photos, version))
+
+    # the client's tracking page (public) -------------------------------------------------------
+
+    @rpc
+    def track(self, tracking_token):
+        with self.db.transaction() as session:
+            return queries.track(session, tracking_token)
+
+    @rpc
+    def approve_by_token(self, tracking_token):
+        with self.db.transaction() as session:
+            return queries.approve_by_token(session, self.caller, tracking_token)
+
+    # payments (sale line {work_order_id}) ---------------------------------------------------
+
+    @rpc
+    def balance_due(self, work_order_id):
+        work_order_id = uuid_arg(work_order_id, "work_order_id")
+        with self.db.transaction() as session:
+            return domain.balance_due(session, self.caller, work_order_id)
+
+    @rpc
+    def mark_paid(self, work_order_id, sale_id):
+        work_order_id = uuid_arg(work_order_id, "work_order_id")
+        sale_id = uuid_arg(sale_id, "sale_id")
+        with self.db.transaction() as session:
+            return domain.mark_paid(session, self.caller, work_order_id, sale_id)
+
+    # the repair price list -------------------------------------------------------------------
+
+    @rpc
+    def list_prices(self, query=None):
+        query = load(_prices, query or {})
+        with self.db.transaction() as session:
+            return facts.list_prices(session, self.caller, query)
+
+    @rpc
+    def set_price(self, code, data):
+        code = str(code)
+        if not schemas.PRICE_CODE.regex.match(code):
+            raise InvalidInput("not a price list code", {"code": [schemas.PRICE_CODE.error]})
+        data = load(_price, data)
+        with self.db.transaction() as session:
+            return facts.set_price(session, self.caller, code, data, domain.now())
+
+    # clocks --------------------------------------------------------------------------------------
+
+    @timer(interval=3600)
+    def hourly_dues(self):
+        """Overdue jobs and pickup reminders, in batches of one transaction each."""
+        for step in (dues.flag_overdue, dues.pickup_reminders):
+            while True:
+                with self.db.transaction() as session:
+                    done = step(session, batch=500)
+                if done < 500:
+                    break
+
+    # facts from other services ------------------------------------------------------------------
+
+    @event_handler("gateway", "store.created")
+    def on_store_created(self, event):
+        with self.db.inbox(event) as session:
+            facts.record_store(session, event)
+
+    @event_handler("gateway", "store.updated")
+    def on_store_updated(self, event):
+        with self.db.inbox(event) as session:
+            facts.record_store(session, event)
+
+    @event_handler("crm", "client.created")
+    def on_client_created(self, event):
+        with self.db.inbox(event) as session:
+            facts.record_client(session, event)
+
+    @event_handler("crm", "client.updated")
+    def on_client_updated(self, event):
+        with self.db.inbox(event) as session:
+            facts.record_client(session, event)
+
+    @event_handler("crm", "client.merged")
+    def on_client_merged(self, event):
+        with self.db.inbox(event) as session:
+            facts.merge_client(session, event)
+
+    @event_handler("payments", "payment.captured")
+    def on_payment_captured(self, event):
+        with self.db.inbox(event) as session:
+            domain.record_payment(session, event)
+
+    @event_handler("payments", "payment.refunded")
+    def on_payment_refunded(self, event):
+        with self.db.inbox(event) as session:
+            domain.record_payment(session, event)
