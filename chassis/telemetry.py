@@ -42,8 +42,64 @@ def setup_tracing(service_name, exporter=None):
     if not _state["nameko"]:
         from nameko_opentelemetry import NamekoInstrumentor
         NamekoInstrumentor().instrument()
+        _close_rpc_spans_on_failure()
         _state["nameko"] = True
     return provider
+
+
+def _close_rpc_spans_on_failure():
+    """nameko-opentelemetry 0.5.2 enters an RPC client span's context when a
+    call starts and leaves it only when a reply arrives: a call that raises
+    (unknown service, remote error) or times out leaves the span open and its
+    context attached to the worker, which is later collected in another
+    greenthread ("Failed to detach context"). Re-wrap both ends so the context
+    is attached only while the request is published, and the span always ends.
+    """
+    import nameko.rpc
+    from nameko_opentelemetry import rpc as otel_rpc
+    from opentelemetry.instrumentation.utils import unwrap
+    from opentelemetry.propagate import inject
+    from opentelemetry.trace.status import Status, StatusCode
+    from wrapt import wrap_function_wrapper
+
+    tracer = trace.get_tracer("nameko_opentelemetry")
+
+    def initiate_call(wrapped, instance, args, kwargs):
+        span = tracer.start_span(
+            f"RPC to {instance.identifier}", kind=trace.SpanKind.CLIENT,
+            attributes={"nameko.rpc.target_service": instance.service_name,
+                        "nameko.rpc.target_method": instance.method_name})
+        with trace.use_span(span, end_on_exit=False, record_exception=False,
+                            set_status_on_exception=False):
+            inject(instance.context_data)
+            try:
+                rpc_call = wrapped(*args, **kwargs)
+            except BaseException as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                span.end()
+                raise
+        span.set_attribute("nameko.rpc.correlation_id", rpc_call.correlation_id)
+        otel_rpc.active_spans[rpc_call] = span
+        return rpc_call
+
+    def get_response(wrapped, instance, args, kwargs):
+        span = otel_rpc.active_spans.pop(instance, None)
+        try:
+            return wrapped(*args, **kwargs)
+        except BaseException as exc:
+            if span is not None:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
+        finally:
+            if span is not None:
+                span.end()
+
+    unwrap(nameko.rpc.Client, "_call")
+    unwrap(nameko.rpc.RpcCall, "get_response")
+    wrap_function_wrapper("nameko.rpc", "Client._call", initiate_call)
+    wrap_function_wrapper("nameko.rpc", "RpcCall.get_response", get_response)
 
 
 def instrument_engine(engine):

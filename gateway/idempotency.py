@@ -1,0 +1,105 @@
+"""``Idempotency-Key`` for POSTs that create or pay.
+
+A route declared with ``idempotent=True`` accepts the header. The key is
+kept per caller with the route and a hash of the request body:
+
+- first use: the key is claimed (a row with no answer yet), the request runs,
+  and its answer (status and body) is stored;
+- same key, same route and body, answered: the stored answer is replayed;
+- same key, another body or route: 409;
+- same key while the first request still runs: 409 (retry later).
+
+An answer of 5xx (e.g. a service was unavailable) releases the key so the
+client can retry with it. Keys are forgotten after ``IDEMPOTENCY_TTL_HOURS``.
+"""
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from chassis.errors import Conflict, InvalidInput
+
+from .models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+_VALID = re.compile(r"^[\x21-\x7e]{1,255}$")
+# a claim older than this whose request never answered (crashed gateway) may be taken over
+STALE_CLAIM_S = 120
+
+
+def body_hash(body):
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class Claim:
+    user_id: str
+    key: str
+    replay_status: int | None = None
+    replay_body: object = None
+
+    @property
+    def replay(self):
+        return self.replay_status is not None
+
+
+def check_key(key):
+    if not _VALID.match(key):
+        raise InvalidInput("bad Idempotency-Key",
+                           {HEADER: ["1 to 255 visible ASCII characters"]})
+    return key
+
+
+def claim(engine, user_id, key, method, route, path, body):
+    """Claim ``key`` for this request, or return the stored answer to replay."""
+    digest = body_hash(body)
+    with engine.begin() as conn:
+        inserted = conn.execute(
+            insert(IdempotencyKey).values(
+                user_id=user_id, key=key, method=method, route=route, path=path,
+                request_hash=digest,
+            ).on_conflict_do_nothing().returning(IdempotencyKey.key)
+        ).first()
+        if inserted is not None:
+            return Claim(user_id, key)
+        k = IdempotencyKey
+        stored = conn.execute(
+            select(k.method, k.path, k.request_hash, k.status, k.response,
+                   (func.now() - k.created_at).label("age"))
+            .where(k.user_id == user_id, k.key == key)
+            .with_for_update()
+        ).first()
+        if stored is None:  # expired and purged in between: try once more
+            return claim(engine, user_id, key, method, route, path, body)
+        if (stored.method, stored.path, stored.request_hash) != (method, path, digest):
+            raise Conflict(f"this {HEADER} was used for another request")
+        if stored.status is not None:
+            return Claim(user_id, key, stored.status, stored.response)
+        if stored.age.total_seconds() < STALE_CLAIM_S:
+            raise Conflict(f"a request with this {HEADER} is still in progress; retry later")
+        conn.execute(update(IdempotencyKey)
+                     .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+                     .values(created_at=func.now()))
+        return Claim(user_id, key)
+
+
+def complete(engine, claim_, status, body):
+    with engine.begin() as conn:
+        if status >= 500:
+            conn.execute(delete(IdempotencyKey).where(
+                IdempotencyKey.user_id == claim_.user_id, IdempotencyKey.key == claim_.key,
+                IdempotencyKey.status.is_(None)))
+            return
+        conn.execute(update(IdempotencyKey).where(
+            IdempotencyKey.user_id == claim_.user_id, IdempotencyKey.key == claim_.key,
+        ).values(status=status, response=body, completed_at=func.now()))
+
+
+def purge(session, ttl_hours):
+    cutoff = datetime.now(timezone.utc) - timedelta(hours=ttl_hours)
+    return session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount

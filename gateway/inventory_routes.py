@@ -1,0 +1,226 @@
+"""The inventory routes (API.md, Inventory). Thin: validate at the edge, pass
+the body as sent to the inventory service, which validates again, checks the
+caller's store scope and answers 404 for another store's piece.
+
+A mixin of the gateway ``Service``: it uses the service's ``inventory`` RPC proxy.
+"""
+import base64
+
+from marshmallow import Schema, fields, validate
+
+from contracts.rpc import inventory as schemas
+
+from .http import Reply, route
+
+ANY_STAFF = None
+MANAGERS = ("hq_admin", "store_manager")
+SELLERS = ("hq_admin", "store_manager", "sales_associate")
+READERS = ("hq_admin", "store_manager", "sales_associate", "auditor")
+
+
+class ItemPage(Schema):
+    items = fields.List(fields.Nested(schemas.Item))
+    next_cursor = fields.String(allow_none=True)
+
+
+class MemoQuery(Schema):
+    overdue = fields.Boolean(load_default=False)
+    store_id = fields.UUID(load_default=None, allow_none=True)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True)
+
+
+class StoreQuery(Schema):
+    store_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class PageQuery(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True)
+
+
+def _query(request):
+    return request.args.to_dict()
+
+
+def _store(request):
+    value = request.params.get("store_id")
+    return str(value) if value else None
+
+
+class InventoryRoutes:
+    # pieces -----------------------------------------------------------------------
+
+    @route("POST", "/items", roles=MANAGERS, body=schemas.ReceiveItem,
+           response=schemas.Item, status=201, idempotent=True)
+    def receive_item(self, request):
+        """Receive a piece: it gets a unique scannable ``tag`` and is ``in_stock``.
+
+        Certificates are unique per lab across the chain (a second piece with
+        the same GIA number is 409). ``item.received`` goes out.
+        """
+        item = self.inventory.receive_item(request.json_body)
+        request.audit.update(entity_id=item["id"], store_id=item["store_id"])
+        return item
+
+    @route("GET", "/items", roles=ANY_STAFF, query=schemas.SearchFilters, response=ItemPage)
+    def search_items(self, request):
+        """Search pieces by store, status, category, metal, karat, carat and price
+        ranges and free text (description, tag, certificate number), newest first."""
+        return self.inventory.search_items(_query(request))
+
+    @route("GET", "/items/by-tag/{tag}", roles=ANY_STAFF, response=schemas.Item)
+    def get_item_by_tag(self, request, tag):
+        """One piece by the code on its tag (as scanned at the counter)."""
+        return self.inventory.get_item_by_tag(tag)
+
+    @route("GET", "/items/{id}", roles=ANY_STAFF, response=schemas.Item)
+    def get_item(self, request, id):
+        """One piece, with stones, status, location, history and price history."""
+        return self.inventory.get_item(id)
+
+    @route("PATCH", "/items/{id}", roles=MANAGERS, body=schemas.UpdateItem, response=schemas.Item)
+    def update_item(self, request, id):
+        """Change price, description or attributes; price changes are kept in history."""
+        item = self.inventory.update_item(id, request.json_body)
+        request.audit["store_id"] = item["store_id"]
+        return item
+
+    @route("GET", "/items/{id}/label.pdf", roles=ANY_STAFF)
+    def item_label(self, request, id):
+        """The printable tag label: Code 128 barcode, price, metal and carat."""
+        pdf = base64.b64decode(self.inventory.tag_label(id))
+        return Reply(pdf, content_type="application/pdf",
+                     headers={"Content-Disposition": f'inline; filename="tag-{id}.pdf"'})
+
+    # client holds -----------------------------------------------------------------
+
+    @route("POST", "/items/{id}/reservations", roles=SELLERS, body=schemas.HoldRequest,
+           status=201, idempotent=True)
+    def hold_item(self, request, id):
+        """Hold a piece for a client (click and collect); it is released by
+        itself when ``hold_hours`` have passed."""
+        hold = self.inventory.hold_item(id, request.json_body)
+        request.audit.update(entity_id=hold["id"], store_id=hold["store_id"])
+        return hold
+
+    @route("DELETE", "/reservations/{id}", roles=SELLERS)
+    def release_hold(self, request, id):
+        """Release a client hold: the piece is back in stock."""
+        hold = self.inventory.release_hold(id)
+        request.audit["store_id"] = hold["store_id"]
+        return hold
+
+    # transfers ----------------------------------------------------------------------
+
+    @route("POST", "/transfers", roles=MANAGERS, body=schemas.TransferRequest, status=201,
+           idempotent=True)
+    def ship_transfer(self, request):
+        """Send pieces to another store: they are ``in_transit`` until received."""
+        transfer = self.inventory.ship_transfer(request.json_body)
+        request.audit.update(entity_id=transfer["id"], store_id=transfer["from_store_id"])
+        return transfer
+
+    @route("POST", "/transfers/{id}/receive", roles=MANAGERS)
+    def receive_transfer(self, request, id):
+        """Receive a transfer at its destination: its pieces are ``in_stock`` there."""
+        transfer = self.inventory.receive_transfer(id)
+        request.audit["store_id"] = transfer["to_store_id"]
+        return transfer
+
+    # stock counts -------------------------------------------------------------------
+
+    @route("POST", "/stock-counts", roles=SELLERS, body=schemas.StockCountRequest, status=201,
+           idempotent=True)
+    def open_count(self, request):
+        """Open a stock count of a store."""
+        count = self.inventory.open_count(request.json_body)
+        request.audit.update(entity_id=count["id"], store_id=count["store_id"])
+        return count
+
+    @route("POST", "/stock-counts/{id}/scans", roles=SELLERS, body=schemas.ScanRequest)
+    def scan_tags(self, request, id):
+        """Record scanned tags (a batch; scanning a tag twice counts once)."""
+        return self.inventory.scan_tags(id, request.json_body)
+
+    @route("POST", "/stock-counts/{id}/close", roles=MANAGERS, body=schemas.CloseCountRequest)
+    def close_count(self, request, id):
+        """Close a count: ``{matched, missing: [tags], unexpected: [tags]}``;
+        with ``mark_missing`` the missing pieces become ``missing`` and their
+        cost is the shrinkage."""
+        count = self.inventory.close_count(id, request.json_body or {})
+        request.audit["store_id"] = count["store_id"]
+        return count
+
+    # memos ----------------------------------------------------------------------------
+
+    @route("POST", "/memos", roles=MANAGERS, body=schemas.MemoRequest, status=201, idempotent=True)
+    def create_memo(self, request):
+        """Goods on memo: ``out`` lends pieces (``on_memo_out``) until they come
+        back; ``in`` records a vendor's goods and their return date."""
+        memo = self.inventory.create_memo(request.json_body)
+        request.audit.update(entity_id=memo["id"], store_id=memo["store_id"])
+        return memo
+
+    @route("GET", "/memos", roles=READERS, query=MemoQuery)
+    def list_memos(self, request):
+        """Memos by due date; ``overdue=true`` shows those past due."""
+        p = request.params
+        return self.inventory.list_memos(p["overdue"], _store(request), p["limit"], p["cursor"])
+
+    @route("POST", "/memos/{id}/return", roles=MANAGERS)
+    def return_memo(self, request, id):
+        """Close a memo: lent pieces come back, vendor goods go back to the vendor."""
+        memo = self.inventory.return_memo(id)
+        request.audit["store_id"] = memo["store_id"]
+        return memo
+
+    # vendors and prices -------------------------------------------------------------------
+
+    @route("POST", "/vendors", roles=MANAGERS, body=schemas.VendorRequest, status=201,
+           idempotent=True)
+    def create_vendor(self, request):
+        """A vendor pieces are bought from or held on memo for."""
+        vendor = self.inventory.create_vendor(request.json_body)
+        request.audit["entity_id"] = vendor["id"]
+        return vendor
+
+    @route("GET", "/vendors", roles=READERS, query=PageQuery)
+    def list_vendors(self, request):
+        """Vendors by name."""
+        return self.inventory.list_vendors(request.params["limit"], request.params["cursor"])
+
+    @route("POST", "/metal-prices", roles=MANAGERS, body=schemas.MetalPriceRequest, status=201)
+    def set_metal_price(self, request):
+        """A new spot price per gram of pure metal. Pieces priced by weight are
+        repriced; a change above the guard percentage waits for a manager
+        (``GET /price-changes``) unless ``confirm`` is true."""
+        return self.inventory.set_metal_price(request.json_body)
+
+    @route("GET", "/price-changes", roles=READERS, query=StoreQuery)
+    def list_price_changes(self, request):
+        """Repricings waiting for a manager's confirmation."""
+        return self.inventory.list_price_changes(_store(request))
+
+    @route("POST", "/price-changes/{id}/confirm", roles=MANAGERS)
+    def confirm_price_change(self, request, id):
+        """Apply a repricing above the guard."""
+        return self.inventory.decide_price_change(id, True)
+
+    @route("POST", "/price-changes/{id}/reject", roles=MANAGERS)
+    def reject_price_change(self, request, id):
+        """Keep the old price."""
+        return self.inventory.decide_price_change(id, False)
+
+    # reports ---------------------------------------------------------------------------
+
+    @route("GET", "/reports/aging", roles=READERS, query=StoreQuery)
+    def aging_report(self, request):
+        """Pieces by days since received (0-90, 91-180, 181-365, 365+) per store,
+        with their value at cost and at retail."""
+        return self.inventory.aging_report(_store(request))
+
+    @route("GET", "/reports/stock-value", roles=READERS, query=StoreQuery)
+    def stock_value_report(self, request):
+        """Stock value at cost and retail per store; owned, memo and consignment apart."""
+        return self.inventory.stock_value_report(_store(request))

@@ -1,0 +1,195 @@
+"""The sales and payments routes (API.md, Sales and payments). Thin: validate
+at the edge, pass the body as sent and the ``Idempotency-Key`` to the
+payments service, which validates again, keeps the key with the sale (a
+repeat resumes or answers the first result) and runs the checkout saga.
+
+Answers of ``POST /sales`` (``contracts.rpc.payments.sale_http_status``):
+201 completed; a failed sale keeps its body (``status: "failed"``,
+``failure_code``, ``failure_reason``) with 409 when a piece could not be had
+and 402 when a payment was refused; 503 when Stripe's answer was lost (the
+sale stays pending: send the same request with the same key again).
+
+``POST /webhooks/stripe`` is public: Stripe signs it; the raw body and the
+``Stripe-Signature`` header go to the service, which verifies them (400
+otherwise) and applies each event once.
+
+A mixin of the gateway ``Service`` (``class Service(PaymentRoutes, ...)``):
+it uses the service's ``payments`` RPC proxy.
+"""
+import base64
+
+from chassis.errors import InvalidInput
+from contracts.rpc import payments as schemas
+
+from .http import BadRequest, Reply, route
+
+ANY_STAFF = None
+SELLERS = ("hq_admin", "store_manager", "sales_associate")
+COUNTER = ("hq_admin", "store_manager", "sales_associate", "bench_jeweler")
+MANAGERS = ("hq_admin", "store_manager")
+OVERSIGHT = ("hq_admin", "store_manager", "auditor")
+SAGA_TIMEOUT = 12.0   # a checkout makes several Stripe and inventory calls
+
+
+def _query(request):
+    return request.args.to_dict()
+
+
+def _key(request):
+    return request.headers.get("Idempotency-Key")
+
+
+class PaymentRoutes:
+    # sales ----------------------------------------------------------------------
+
+    @route("POST", "/sales", roles=SELLERS, body=schemas.SaleRequest,
+           response=schemas.SaleView, status=201, idempotent=True)
+    def create_sale(self, request):
+        """Sell: lines (pieces, work-order balances, free lines, gift cards),
+        tax, discounts by line with a reason, tenders in any split that sums
+        to the total. Every piece is reserved before any tender is taken."""
+        view = self.payments.create_sale(request.json_body, _key(request), timeout=SAGA_TIMEOUT)
+        return Reply(view, status=schemas.sale_http_status(view))
+
+    @route("GET", "/sales", roles=ANY_STAFF, query=schemas.SalesQuery)
+    def list_sales(self, request):
+        """Sales of the stores the caller may see, newest first."""
+        return self.payments.list_sales(_query(request))
+
+    @route("GET", "/sales/{id}", roles=ANY_STAFF, response=schemas.SaleView)
+    def get_sale(self, request, id):
+        """One sale with its lines, tenders, refunds and returns."""
+        return self.payments.get_sale(id)
+
+    @route("GET", "/sales/{id}/receipt.html", roles=ANY_STAFF)
+    def sale_receipt_html(self, request, id):
+        """The receipt as HTML."""
+        receipt = self.payments.receipt(id, "html")
+        return Reply(receipt["body"], content_type="text/html")
+
+    @route("GET", "/sales/{id}/receipt.pdf", roles=ANY_STAFF)
+    def sale_receipt_pdf(self, request, id):
+        """The receipt as PDF."""
+        receipt = self.payments.receipt(id, "pdf")
+        return Reply(base64.b64decode(receipt["body"]), content_type="application/pdf",
+                     headers={"Content-Disposition": f'inline; filename="{receipt["filename"]}"'})
+
+    @route("POST", "/sales/{id}/returns", roles=SELLERS, body=schemas.ReturnRequest, status=201,
+           idempotent=True)
+    def create_return(self, request, id):
+        """Return pieces of a sale within the return window: back to stock,
+        refunded to the original tenders (or as store credit)."""
+        return self.payments.create_return(id, request.json_body, _key(request),
+                                           timeout=SAGA_TIMEOUT)
+
+    # gift cards, store credit -------------------------------------------------------
+
+    @route("GET", "/gift-cards/{code}", roles=ANY_STAFF)
+    def get_gift_card(self, request, code):
+        """A gift card's balance and movements (sold as a sale line ``{gift_card}``)."""
+        return self.payments.get_gift_card(code)
+
+    @route("GET", "/clients/{id}/store-credit", roles=ANY_STAFF)
+    def get_store_credit(self, request, id):
+        """A client's store credit balances."""
+        return self.payments.get_store_credit(id)
+
+    # layaways ------------------------------------------------------------------------
+
+    @route("POST", "/layaways", roles=SELLERS, body=schemas.LayawayRequest, status=201,
+           idempotent=True)
+    def open_layaway(self, request):
+        """Hold pieces for a client against a deposit, with an installment schedule."""
+        view = self.payments.open_layaway(request.json_body, _key(request), timeout=SAGA_TIMEOUT)
+        return Reply(view, status=schemas.layaway_http_status(view))
+
+    @route("GET", "/layaways/{id}", roles=ANY_STAFF)
+    def get_layaway(self, request, id):
+        """A layaway with its schedule and payments."""
+        return self.payments.get_layaway(id)
+
+    @route("POST", "/layaways/{id}/payments", roles=SELLERS, body=schemas.PaymentRequest,
+           status=201, idempotent=True)
+    def pay_layaway(self, request, id):
+        """A payment on a layaway; the last one completes it (a sale, the pieces sold)."""
+        view = self.payments.pay_layaway(id, request.json_body, _key(request),
+                                         timeout=SAGA_TIMEOUT)
+        return Reply(view, status=schemas.payment_http_status(view))
+
+    @route("POST", "/layaways/{id}/cancel", roles=SELLERS, body=schemas.LayawayCancel)
+    def cancel_layaway(self, request, id):
+        """Cancel: the pieces go back to stock, the money back by policy."""
+        return self.payments.cancel_layaway(id, request.json_body or {}, timeout=SAGA_TIMEOUT)
+
+    # work-order deposits --------------------------------------------------------------
+
+    @route("POST", "/work-orders/{id}/deposits", roles=COUNTER, body=schemas.PaymentRequest,
+           status=201, idempotent=True)
+    def take_deposit(self, request, id):
+        """A deposit on a repair or custom job (``payment.captured`` with its id)."""
+        view = self.payments.take_deposit(id, request.json_body, _key(request),
+                                          timeout=SAGA_TIMEOUT)
+        return Reply(view, status=schemas.payment_http_status(view))
+
+    # cash drawers ---------------------------------------------------------------------
+
+    @route("POST", "/drawers", roles=SELLERS, body=schemas.DrawerOpen, status=201)
+    def open_drawer(self, request):
+        """Open a register's drawer with its float."""
+        return self.payments.open_drawer(request.json_body)
+
+    @route("GET", "/drawers", roles=ANY_STAFF, query=schemas.DrawerQuery)
+    def list_drawers(self, request):
+        """Drawers, and over/short per store and business day."""
+        return self.payments.list_drawers(_query(request))
+
+    @route("GET", "/drawers/{id}", roles=ANY_STAFF)
+    def get_drawer(self, request, id):
+        return self.payments.get_drawer(id)
+
+    @route("POST", "/drawers/{id}/movements", roles=SELLERS, body=schemas.DrawerMovementInput,
+           status=201)
+    def drawer_movement(self, request, id):
+        """Cash in or out by hand, with a reason."""
+        return self.payments.drawer_movement(id, request.json_body)
+
+    @route("POST", "/drawers/{id}/close", roles=SELLERS, body=schemas.DrawerClose)
+    def close_drawer(self, request, id):
+        """Close with the counted cash: expected, counted, over/short."""
+        return self.payments.close_drawer(id, request.json_body)
+
+    # compliance and reports --------------------------------------------------------------
+
+    @route("GET", "/compliance/cash-reports", roles=OVERSIGHT, query=schemas.CashReportQuery)
+    def cash_reports(self, request):
+        """Form 8300 candidates: cash above 10,000 USD from one client, alone
+        or related within 12 months, with the filing due date."""
+        return self.payments.cash_reports(_query(request))
+
+    @route("GET", "/compliance/cash-reports.csv", roles=OVERSIGHT, query=schemas.CashReportQuery)
+    def cash_reports_csv(self, request):
+        """The same cases as CSV."""
+        export = self.payments.cash_reports_csv(_query(request))
+        return Reply(export["body"], content_type="text/csv",
+                     headers={"Content-Disposition": f'attachment; filename="{export["filename"]}"'})
+
+    @route("GET", "/reports/sales", roles=OVERSIGHT, query=schemas.ReportQuery)
+    def sales_report(self, request):
+        """Sales figures grouped by day (store time), store or associate."""
+        return self.payments.sales_report(_query(request))
+
+    @route("GET", "/reports/commissions", roles=OVERSIGHT, query=schemas.ReportQuery)
+    def commissions_report(self, request):
+        """Commissions per associate: net sales times the rate of their role."""
+        return self.payments.commissions_report(_query(request))
+
+    # Stripe --------------------------------------------------------------------------------
+
+    @route("POST", "/webhooks/stripe", public=True)
+    def stripe_webhook(self, request):
+        """Stripe events; the signature is verified, each event applied once."""
+        try:
+            return self.payments.stripe_webhook(request.get_data(as_text=True),
+                                                request.headers.get("Stripe-Signature"))
+        except InvalidInput as exc:
+            raise BadRequest(exc.detail or "bad Stripe webhook") from None

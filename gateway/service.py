@@ -1,0 +1,162 @@
+"""Gateway service: the routes of API.md. Handlers stay thin; the HTTP
+plumbing is in ``http``, the rules in ``domain``, ``auth`` and ``audit``."""
+import eventlet
+from nameko.timer import timer
+from sqlalchemy import text, update
+
+from chassis.config import SERVICES
+from chassis.rpc import ServiceRpc
+from chassis.service import ServiceBase
+
+from . import audit, auth, domain, idempotency, openapi, schemas
+from .crm_routes import CrmRoutes
+from .http import Reply, Settings, route
+from .inventory_routes import InventoryRoutes
+from .notification_routes import NotificationRoutes
+from .payment_routes import PaymentRoutes
+from .workorder_routes import WorkorderRoutes
+from .models import User
+
+ANY_STAFF = None  # any signed-in role
+_documents = {}
+
+
+class Service(InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRoutes, NotificationRoutes,
+              ServiceBase):
+    name = "gateway"
+
+    settings = Settings()
+    inventory = ServiceRpc("inventory")
+    crm = ServiceRpc("crm")
+    workorders = ServiceRpc("workorders")
+    payments = ServiceRpc("payments")
+    notifications = ServiceRpc("notifications")
+
+    # public ---------------------------------------------------------------------
+
+    @route("GET", "/health", public=True, response=schemas.Health)
+    def http_health(self, request):
+        """Is every service up?
+
+        Asks each service's ``health`` RPC at once, each with a short deadline
+        (``HEALTH_TIMEOUT``, 1.5 s). ``status`` is ``ok`` when all are up, else
+        ``degraded``, still with HTTP 200 (the gateway itself serves); HTTP 503
+        only when the gateway's own database is down.
+        """
+        timeout = self.settings.health_timeout_s
+
+        def probe(name):
+            try:
+                getattr(self, name).health(timeout=timeout)
+                return "up"
+            except Exception:
+                return "down"
+
+        def database():
+            try:
+                with eventlet.Timeout(timeout):
+                    with self.db.transaction() as session:
+                        session.execute(text("SELECT 1"))
+                return "up"
+            except (Exception, eventlet.Timeout):
+                return "down"
+
+        probes = {name: eventlet.spawn(probe, name) for name in SERVICES}
+        db_state = database()
+        services = {name: probes[name].wait() for name in SERVICES}
+        healthy = db_state == "up" and all(state == "up" for state in services.values())
+        body = {"status": "ok" if healthy else "degraded", "database": db_state, "services": services}
+        return Reply(body, status=200 if db_state == "up" else 503)
+
+    @route("GET", "/openapi.json", public=True)
+    def openapi_document(self, request):
+        """The OpenAPI 3 document of this API."""
+        cls = type(self)
+        if cls not in _documents:
+            _documents[cls] = openapi.build(cls)
+        return _documents[cls]
+
+    @route("GET", "/docs", public=True)
+    def docs(self, request):
+        """A browsable page of the API."""
+        return Reply(openapi.DOCS_HTML, content_type="text/html", headers={
+            "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
+                                       "style-src 'unsafe-inline'; connect-src 'self'"})
+
+    # identity -------------------------------------------------------------------
+
+    @route("POST", "/auth/token", public=True, body=schemas.TokenRequest, response=schemas.TokenReply)
+    def issue_token(self, request):
+        """Sign in: a bearer token for a username and password."""
+        data = request.body
+        request.audit["actor_username"] = data["username"]
+        with self.db.transaction() as session:
+            user = domain.find_user(session, data["username"])
+            store_ids = domain.user_store_ids(session, user.id) if user else []
+        ok, rehash = auth.check_password(user.password_hash if user else None, data["password"])
+        if not ok or not user.active:
+            raise auth.Unauthorized("wrong username or password")
+        if rehash:
+            new_hash = auth.hash_password(data["password"])
+            with self.db.transaction() as session:
+                session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
+        request.audit.update(actor_id=user.id, actor_username=user.username, actor_role=user.role,
+                             entity_id=user.id)
+        return auth.issue_token(self.settings, user.id, user.username, user.role, store_ids)
+
+    @route("GET", "/me", response=schemas.Me)
+    def me(self, request):
+        """Who the token belongs to."""
+        with self.db.transaction() as session:
+            user = session.get(User, request.identity.user_id)
+            if user is None or not user.active:
+                raise auth.Unauthorized("this user no longer exists")
+            store_ids = domain.user_store_ids(session, user.id)
+        return {"id": user.id, "username": user.username, "role": user.role, "store_ids": store_ids}
+
+    @route("POST", "/users", roles=("hq_admin",), body=schemas.UserCreate, response=schemas.User,
+           status=201, idempotent=True)
+    def create_user(self, request):
+        """Create a user with a role and the stores they work in."""
+        password_hash = auth.hash_password(request.body["password"])
+        with self.db.transaction() as session:
+            return domain.create_user(session, request.body, password_hash)
+
+    # stores -----------------------------------------------------------------------
+
+    @route("POST", "/stores", roles=("hq_admin",), body=schemas.StoreCreate, response=schemas.Store,
+           status=201, idempotent=True)
+    def create_store(self, request):
+        """Open a store; ``store.created`` goes out through the outbox."""
+        with self.db.transaction() as session:
+            store = domain.create_store(session, request.body)
+        request.audit["store_id"] = store["id"]
+        return store
+
+    @route("PATCH", "/stores/{id}", roles=("hq_admin",), body=schemas.StoreChange,
+           response=schemas.Store)
+    def update_store(self, request, id):
+        """Change a store; ``store.updated`` goes out through the outbox."""
+        request.audit["store_id"] = id
+        with self.db.transaction() as session:
+            return domain.update_store(session, id, request.body)
+
+    @route("GET", "/stores", query=schemas.PageQuery, response=schemas.StorePage)
+    def list_stores(self, request):
+        """The stores the caller may see (HQ and auditors: all)."""
+        with self.db.transaction() as session:
+            return domain.list_stores(session, request.identity, request.params)
+
+    # audit ------------------------------------------------------------------------
+
+    @route("GET", "/audit", roles=("hq_admin", "auditor"), query=schemas.AuditQuery,
+           response=schemas.AuditPage)
+    def list_audit(self, request):
+        """Who did what, when, from which store; newest first."""
+        with self.db.transaction() as session:
+            return audit.list_entries(session, request.params)
+
+    @timer(interval=3600)
+    def purge_idempotency_keys(self):
+        with self.db.transaction() as session:
+            idempotency.purge(session, self.settings.idempotency_ttl_h)
