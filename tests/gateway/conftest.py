@@ -104,7 +104,7 @@ class Db:
 @pytest.fixture
 def inventory(start_service):
     container = start_service(Inventory)
-    db = Db(container.config["DATABASE_URL"])
+    db = Db(container.database_url)
     container.db_handle = db
     yield container
     db.engine.dispose()
@@ -121,7 +121,7 @@ def gateway(start_service):
 
 @pytest.fixture
 def db(gateway):
-    handle = Db(gateway.config["DATABASE_URL"])
+    handle = Db(gateway.database_url)
     yield handle
     handle.engine.dispose()
 

@@ -106,7 +106,7 @@ class Env:
         self.twilio = twilio
         self.smtp = smtp
         self.rpc_client = rpc_client
-        self.db = Db(container.config["DATABASE_URL"])
+        self.db = Db(container.database_url)
         self.dispatch_raw = event_dispatcher()
 
     def as_(self, identity=HQ):

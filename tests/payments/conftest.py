@@ -142,12 +142,11 @@ def platform(dispose_engines, start_service, container_factory, proxy, rabbit_co
     FakeWorkorders.reset()
     # nameko's config is one global: read each container's URL right after its start
     inventory = start_service(Inventory, DB_POOL_SIZE=4)
-    idb = Db(inventory.config["DATABASE_URL"])
+    idb = Db(inventory.database_url)
     payments = start_service(Payments, STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=proxy.url,
                              STRIPE_TIMEOUT=2, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
                              DB_POOL_SIZE=4)
     dispose_engines += [inventory, payments]
-    payments.database_url = payments.config["DATABASE_URL"]
     pdb = Db(payments.database_url)
     for fake in (FakeCrm, FakeWorkorders):
         container_factory(fake).start()     # no config of their own: they keep payments'

@@ -26,7 +26,7 @@ def http(platform, start_service, db, idb):
     port = find_free_port()
     gateway = start_service(Gateway, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", JWT_SECRET=SECRET,
                             JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE)
-    create_first_admin(gateway.config["DATABASE_URL"], *ADMIN)
+    create_first_admin(gateway.database_url, *ADMIN)
     with requests.Session() as session:
         api = Api(f"http://127.0.0.1:{port}", session)
         admin = api.as_(api.login(*ADMIN))

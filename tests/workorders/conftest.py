@@ -179,7 +179,7 @@ def files_in(directory):
 @pytest.fixture
 def workorders(start_service, rabbit_config, photo_dir):
     container = start_service(Workorders, PHOTO_DIR=str(photo_dir), PHOTO_MAX_BYTES=PHOTO_MAX_BYTES)
-    db = Db(container.config["DATABASE_URL"])
+    db = Db(container.database_url)
     for code, name, unit, cents in PRICE_LIST:   # the fixtures empty every table
         db.execute("insert into repair_prices (code, currency, name, unit, price_amount) "
                    "values (:c, 'USD', :n, :u, :p)", c=code, n=name, u=unit, p=cents)

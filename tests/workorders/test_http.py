@@ -30,7 +30,7 @@ def http(workorders, start_service):
     port = find_free_port()
     gateway = start_service(Gateway, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
                             JWT_SECRET=SECRET, JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE)
-    gateway_db = GatewayDb(gateway.config["DATABASE_URL"])
+    gateway_db = GatewayDb(gateway.database_url)
     create_first_admin(gateway_db.url, *ADMIN)
     with requests.Session() as session:
         api = Api(f"http://127.0.0.1:{port}", session)
