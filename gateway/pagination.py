@@ -4,30 +4,9 @@ The cursor is the opaque base64 of the last row's sort key; a page answers
 ``{"items": [...], "next_cursor": "..." | null}``. Sort keys must end in a
 unique column so no row is skipped or repeated between pages.
 """
-import base64
-import binascii
-import json
-
 from sqlalchemy import tuple_
 
-from chassis.errors import InvalidInput
-
-
-def encode_cursor(values):
-    raw = json.dumps(list(values), separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor, width):
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        values = None
-    if (not isinstance(values, list) or len(values) != width
-            or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values)):
-        raise InvalidInput("not a valid cursor", {"cursor": ["not a valid cursor"]})
-    return values
+from chassis.pagination import decode_cursor, encode_cursor  # noqa: F401  (re-exported)
 
 
 def page(session, stmt, keys, params, view, descending=False):

@@ -1,6 +1,5 @@
 """What every part of the client book shares: who may do what, finding a
 client (through merges), the history of changes, and list cursors."""
-import base64
 import json
 from datetime import datetime, timezone
 
@@ -8,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from chassis.errors import Forbidden, InvalidInput, NotFound
+from chassis.pagination import decode_cursor, encode_cursor, page  # noqa: F401  (re-exported)
 
 from .models import Client, History, Store, TimelineEntry
 
@@ -140,28 +140,3 @@ def add_timeline(session, client, kind, at, summary, store_id=None, ref_id=None,
     )
     session.add(entry)
     return entry
-
-
-# --- cursors ---------------------------------------------------------------------
-
-def encode_cursor(values):
-    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
-
-
-def decode_cursor(cursor, size):
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
-        values = None
-    if not isinstance(values, list) or len(values) != size:
-        raise InvalidInput("bad cursor", {"cursor": ["not a cursor this API gave out"]})
-    return values
-
-
-def page(rows, limit, key, view):
-    """``{items, next_cursor}`` from ``limit + 1`` rows in keyset order."""
-    items = rows[:limit]
-    return {
-        "items": [view(r) for r in items],
-        "next_cursor": encode_cursor(key(items[-1])) if len(rows) > limit else None,
-    }

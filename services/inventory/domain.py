@@ -1,7 +1,6 @@
 """Inventory rules, free of nameko: each function takes a session and the
 caller's identity, changes state with row locks or conditional updates
 (rule 5), keeps the piece's history, and emits its events via the outbox."""
-import base64
 import json
 import secrets
 from datetime import datetime, timedelta, timezone
@@ -10,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from chassis.pagination import decode_cursor, encode_cursor  # noqa: F401
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chassis.outbox import emit
 
@@ -817,17 +817,6 @@ def decide_price_change(session, identity, request_id, approve):
 
 
 # --- search and reports ----------------------------------------------------------------------------
-
-def encode_cursor(values):
-    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
-
-
-def decode_cursor(cursor):
-    try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
-        raise InvalidInput("bad cursor", {"cursor": ["not a cursor this API gave out"]}) from None
-
 
 def search_items(session, identity, f):
     """Filtered search, newest received first, keyset-paginated."""

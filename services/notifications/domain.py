@@ -6,8 +6,6 @@ Every function takes a session (one transaction) and, where a person acts,
 the caller's ``Identity``. Nothing here talks to Twilio or SMTP: a message is
 written to ``messages`` (the outgoing queue) and ``outgoing`` sends it.
 """
-import base64
-import json
 import uuid
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
@@ -17,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from chassis.pagination import decode_cursor, encode_cursor  # noqa: F401
 from chassis.errors import Forbidden, InvalidInput, NotFound
 from chassis.outbox import emit
 
@@ -769,17 +768,6 @@ def message_view(m, events=()):
         "delivery": [{"status": h["status"], "at": h["at"]} for h in delivery],
         "history": [h for h in history if h["source"] != "callback"],
     }
-
-
-def encode_cursor(values):
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
-
-
-def decode_cursor(cursor):
-    try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
-        raise InvalidInput("bad cursor", {"cursor": ["not a cursor this API gave out"]}) from None
 
 
 def list_messages(session, identity, q):

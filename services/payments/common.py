@@ -1,6 +1,5 @@
 """What every payments module shares: settings, the worker's context (its
 database, caller, Stripe and neighbours), stores, audit and small helpers."""
-import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from chassis.pagination import decode_cursor, encode_cursor  # noqa: F401
 from chassis.errors import Forbidden, InvalidInput, NotFound
 
 from .models import History, Store
@@ -158,17 +158,6 @@ def history_view(session, entity_id):
 
 def iso(value):
     return value.isoformat() if value is not None else None
-
-
-def encode_cursor(values):
-    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
-
-
-def decode_cursor(cursor):
-    try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
-        raise InvalidInput("bad cursor", {"cursor": ["not a cursor this API gave out"]}) from None
 
 
 def parse_time(value, field):

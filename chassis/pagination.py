@@ -1,0 +1,39 @@
+"""Opaque list cursors: the base64 of the last row's sort key (a JSON list).
+
+Every list answers ``{"items": [...], "next_cursor": "..." | null}``; a cursor
+that this API did not give out is a 422 on ``cursor``, never a 500.
+"""
+import base64
+import binascii
+import json
+
+from .errors import InvalidInput
+
+_SCALARS = (str, int, float, type(None))
+
+
+def encode_cursor(values):
+    raw = json.dumps(list(values), separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor, width=None):
+    """The sort key a cursor carries; ``width`` is how many values it must hold."""
+    try:
+        raw = base64.urlsafe_b64decode(str(cursor) + "=" * (-len(str(cursor)) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if (not isinstance(values, list) or (width is not None and len(values) != width)
+            or not all(isinstance(v, _SCALARS) and not isinstance(v, bool) for v in values)):
+        raise InvalidInput("not a valid cursor", {"cursor": ["not a cursor this API gave out"]})
+    return values
+
+
+def page(rows, limit, key, view):
+    """``{items, next_cursor}`` from ``limit + 1`` rows fetched in keyset order."""
+    items = rows[:limit]
+    return {
+        "items": [view(r) for r in items],
+        "next_cursor": encode_cursor(key(items[-1])) if len(rows) > limit else None,
+    }
