@@ -1,0 +1,103 @@
+# Jewelry chain platform: one entry point for a newcomer, a developer and CI.
+#
+#   make run    the whole chain with demo data at http://127.0.0.1:8000
+#   make test   the whole test suite (what CI runs)
+#
+# Recipes run under /bin/sh; every target is phony except the venv stamp.
+
+SHELL := /bin/sh
+
+PYTHON ?= python3
+VENV ?= .venv
+PYTEST_ARGS ?= -q
+BENCH_ARGS ?=
+IMAGE ?= jewelry-chain
+IMAGE_TAG ?= 0.1.0
+
+SERVICES := inventory crm workorders payments notifications gateway
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# sudo only when not root (a fresh container is root and often has no sudo)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.DEFAULT_GOAL := help
+
+.PHONY: help venv infra db db-test migrate run test bench seed-large image k8s clean
+
+help:
+	@echo "make run        start every service, the gateway and localstripe, load demo data"
+	@echo "                (ADMIN_USERNAME / ADMIN_PASSWORD, default admin / admin-demo-pass)"
+	@echo "make test       run the test suite (PYTEST_ARGS='$(PYTEST_ARGS)')"
+	@echo "make venv       create $(VENV) and install requirements-dev.txt"
+	@echo "make infra      make sure PostgreSQL and RabbitMQ (with management) are up"
+	@echo "make db         create the per-service roles and databases"
+	@echo "make db-test    the same, plus the <service>_test databases"
+	@echo "make migrate    run every service's Alembic migrations"
+	@echo "make bench      performance figures (BENCH_ARGS='--profile small|full')"
+	@echo "make seed-large seed a chain-sized inventory (1,000,000 pieces)"
+	@echo "make image      build the one container image (IMAGE=$(IMAGE) IMAGE_TAG=$(IMAGE_TAG); docker or podman)"
+	@echo "make k8s        print what deploy/k8s/overlays/$(OVERLAY) creates (OVERLAY=dev|production|holiday)"
+	@echo "make clean      remove the venv stamp and caches"
+
+venv: $(STAMP)
+
+# Re-installs only when a requirements file is newer than the stamp.
+$(STAMP): requirements.txt requirements-dev.txt
+	@if ! [ -x "$(VPY)" ] || ! "$(VPY)" -m pip --version >/dev/null 2>&1; then \
+	  if ! $(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1; then \
+	    echo "venv: $(PYTHON) cannot create virtual environments; installing python3 and python3-venv"; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-venv || exit 1; \
+	  fi; \
+	  echo "venv: creating $(VENV)"; \
+	  $(PYTHON) -m venv --clear "$(VENV)" || exit 1; \
+	fi
+	@echo "venv: installing requirements-dev.txt"
+	"$(VPY)" -m pip install --disable-pip-version-check --no-input -q -r requirements-dev.txt
+	@touch "$(STAMP)"
+
+infra:
+	bash scripts/infra.sh
+
+db: venv infra
+	"$(VPY)" scripts/bootstrap_db.py
+
+db-test: venv infra
+	"$(VPY)" scripts/bootstrap_db.py --test
+
+migrate: db
+	@for s in $(SERVICES); do \
+	  "$(VPY)" -m chassis.migrate $$s || exit 1; \
+	done
+
+run: export ADMIN_USERNAME ?= admin
+run: export ADMIN_PASSWORD ?= admin-demo-pass
+run: venv infra db migrate
+	"$(VPY)" -m scripts.run
+
+test: venv infra db-test
+	"$(VPY)" -m pytest $(PYTEST_ARGS)
+
+bench: venv infra db migrate
+	"$(VPY)" -m bench.run $(BENCH_ARGS)
+
+seed-large: venv infra db migrate
+	"$(VPY)" -m scripts.seed_large
+
+image:
+	@engine="$$(command -v docker || command -v podman)"; \
+	if [ -z "$$engine" ]; then echo "image: docker or podman is needed" >&2; exit 1; fi; \
+	echo "$$engine build -t $(IMAGE):$(IMAGE_TAG) ."; \
+	"$$engine" build -t "$(IMAGE):$(IMAGE_TAG)" .
+
+OVERLAY ?= production
+
+# what an overlay creates, rendered by the kubectl (with kustomize) the venv installs
+k8s: venv
+	"$(VENV)/bin/kubectl" kustomize "deploy/k8s/overlays/$(OVERLAY)"
+
+clean:
+	rm -f "$(STAMP)"
+	rm -rf .pytest_cache .hypothesis
+	find . -path ./.git -prune -o -path "./$(VENV)" -prune -o \
+	  -name __pycache__ -type d -prune -exec rm -rf {} +

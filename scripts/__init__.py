@@ -1,0 +1,1 @@
+"""Operations tooling: infrastructure, databases, the process supervisor, demo data."""

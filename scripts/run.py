@@ -1,0 +1,120 @@
+"""``make run``: the whole chain on this machine, with demo data.
+
+    python -m scripts.run
+
+Starts localstripe (unless STRIPE_API_KEY is set), every service and the
+gateway as processes (see ``scripts.chain``), waits until ``/health`` says
+every service is up, creates the first hq_admin from ADMIN_USERNAME /
+ADMIN_PASSWORD when the gateway has no user yet, loads the demo chain, prints
+the URL and the demo login, and runs until Ctrl-C or SIGTERM, which stop
+everything cleanly (exit 0).
+
+LOG_DIR (default ``logs/``; ``-`` for the console) holds one log per process;
+READY_TIMEOUT (seconds, default 90) bounds the wait for ``/health``.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from scripts.chain import ROOT, Chain, ChainError
+
+DEMO_USERNAME = "admin"
+DEMO_PASSWORD = "admin-demo-pass"
+
+
+class _Stop(Exception):
+    pass
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return value if value else default
+
+
+def _step(module, env):
+    print(f"run: python -m {module}", flush=True)
+    return subprocess.run([sys.executable, "-m", module], env=env, cwd=ROOT,
+                          stdin=subprocess.DEVNULL).returncode
+
+
+def _shown(path):
+    """A log folder as the user would type it: relative inside the repository."""
+    rel = os.path.relpath(path, ROOT)
+    return path if rel.startswith("..") else rel
+
+
+def main():
+    username = _env("ADMIN_USERNAME", DEMO_USERNAME)
+    password = _env("ADMIN_PASSWORD", DEMO_PASSWORD)
+    port = int(_env("GATEWAY_PORT", "8000"))
+    log_dir = _env("LOG_DIR", os.path.join(ROOT, "logs"))
+    log_dir = None if log_dir == "-" else log_dir
+    timeout = float(_env("READY_TIMEOUT", "90"))
+
+    try:
+        chain = Chain(env={"ADMIN_USERNAME": username, "ADMIN_PASSWORD": password},
+                      gateway_port=port, log_dir=log_dir, stripe_from_scratch=False)
+    except ChainError as exc:
+        print(f"run: {exc}", file=sys.stderr)
+        return 1
+
+    signalled = []
+
+    def on_signal(signum, frame):
+        if not signalled:
+            signalled.append(signum)
+            raise _Stop()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    code = 0
+    try:
+        where = f"logs in {_shown(log_dir)}/" if log_dir else "logs on the console"
+        print(f"run: starting the chain ({where})", flush=True)
+        chain.start()
+        if chain.stripe_port is not None:
+            print(f"run: localstripe on {chain.env['STRIPE_API_BASE']}", flush=True)
+        print(f"run: waiting for {chain.url}/health", flush=True)
+        chain.wait_ready(timeout)
+        print("run: every service is up", flush=True)
+
+        if _step("gateway.create_admin", chain.env) != 0:
+            raise ChainError("gateway.create_admin failed (see above)")
+        if _step("scripts.demo_data", {**chain.env, "GATEWAY_URL": chain.url}) != 0:
+            print("run: WARNING: the demo data did not load completely (see above)", flush=True)
+
+        print(
+            "\n"
+            f"  The jewelry chain is running: {chain.url}/\n"
+            f"  API reference:  {chain.url}/docs\n"
+            f"  Demo admin:     {username} / {password}\n"
+            f"                  (POST {chain.url}/auth/token with these; when users existed\n"
+            "                  already, the first administrator created is kept)\n"
+            + (f"  Logs:           {_shown(log_dir)}/<process>.log\n" if log_dir else "")
+            + "  Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        reported = set()
+        while True:
+            time.sleep(1)
+            for label, returncode in chain.dead():
+                if label not in reported:
+                    reported.add(label)
+                    print(f"run: WARNING: {label} exited with code {returncode}", flush=True)
+    except _Stop:
+        print("\nrun: stopping the chain", flush=True)
+    except ChainError as exc:
+        print(f"run: ERROR: {exc}", file=sys.stderr, flush=True)
+        code = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        chain.stop()
+    print("run: stopped", flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
