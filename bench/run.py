@@ -1,11 +1,15 @@
-"""``make bench``: figures as ratios against the stack's own ceilings.
+"""``make bench``: store terminals under holiday load, as ratios against the
+stack's own ceilings measured in the same run.
 
-    python -m bench.run [--profile small|full] [--duration S]
+    python -m bench.run [--profile small|full] [--duration S] [--terminals N]
 
-Measures, in one run on this machine: the ceilings (a bare nameko RPC echo
-round trip, a bare PostgreSQL insert+commit), then the platform's figures,
-and writes bench/results/<time>.json and .md with the machine's cores and the
-settings, so two runs can be compared. Timings are reported, never asserted.
+Uses the platform at ``GATEWAY_URL`` when one answers there, else starts the
+whole chain (scripts.chain) on ``BENCH_GATEWAY_PORT`` (8001). Seeds a chain
+(bench stores through the gateway, pieces by COPY into inventory, clients
+through the API), measures the ceilings (a bare nameko RPC echo round trip, a
+bare PostgreSQL insert+commit), drives N terminals over HTTP, and writes
+bench/results/<time>.json and .md with the machine's cores and settings.
+Timings are reported, never asserted.
 """
 import eventlet
 
@@ -15,97 +19,161 @@ import chassis  # noqa: E402,F401
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import platform  # noqa: E402
+import platform as host  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 
+import requests  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcClient  # noqa: E402
 
 from chassis import config  # noqa: E402
-from chassis.identity import Identity  # noqa: E402
 
-from . import ceilings, search  # noqa: E402
+from . import ceilings, platform  # noqa: E402
 from .clients import RpcPool  # noqa: E402
 from .stats import markdown  # noqa: E402
 
 PROFILES = {
-    "small": {"stores": 50, "items": 50_000, "duration": 5.0},
-    "full": {"stores": 500, "items": 1_000_000, "duration": 15.0},
+    "small": {"stores": 20, "items": 50_000, "sale_pieces": 4_000, "clients": 100, "duration": 5.0},
+    "full": {"stores": 500, "items": 1_000_000, "sale_pieces": 6_000, "clients": 1_000,
+             "duration": 15.0},
 }
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 
 
-def start(module_args, env=None):
-    return subprocess.Popen([sys.executable, "-m", *module_args], env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+def log(message):
+    print(f"bench: {message}", flush=True)
 
 
-def wait_rpc(client, service, timeout=60):
+def answering(url):
+    try:
+        return requests.get(url + "/health", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def start_echo():
+    return subprocess.Popen([sys.executable, "-m", "bench.echo_service"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def wait_echo(timeout=60):
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            getattr(client, service)["health" if service != "bench_echo" else "echo"].call_async(
-                *([] if service != "bench_echo" else [1])).result()
-            return
-        except Exception:
-            eventlet.sleep(0.5)
-    raise SystemExit(f"{service} did not start")
+    with ClusterRpcClient(timeout=5) as client:
+        while time.monotonic() < deadline:
+            try:
+                client.bench_echo.echo(1)
+                return
+            except Exception:
+                eventlet.sleep(0.5)
+    raise SystemExit("the echo service did not start")
+
+
+def sms_drain_rate(count=10):
+    try:
+        from chassis.db import Db, make_engine
+        from chassis.identity import Identity
+        from services.notifications.outgoing import measure_drain_rate
+        from services.notifications.senders import build_senders
+        from services.notifications.settings import load_settings
+        settings = load_settings()
+        engine = make_engine(config.database_url("notifications"), pool_size=2)
+        db = Db(engine, producer="notifications", identity=Identity.system())
+        result = measure_drain_rate(db, build_senders(settings), settings, count=count)
+        engine.dispose()
+        return result
+    except Exception as exc:  # reported, not fatal
+        return {"error": str(exc)}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", choices=PROFILES, default=os.environ.get("BENCH_PROFILE", "small"))
     parser.add_argument("--duration", type=float, default=None)
-    parser.add_argument("--search-db", default=os.environ.get("BENCH_INVENTORY_DATABASE_URL"))
+    parser.add_argument("--terminals", type=int, default=20)
     args = parser.parse_args()
     profile = dict(PROFILES[args.profile])
     duration = args.duration or profile["duration"]
-    search_db = args.search_db or config.database_url("inventory")
+    username = os.environ.get("ADMIN_USERNAME", "admin")
+    password = os.environ.get("ADMIN_PASSWORD", "admin-demo-pass")
 
-    from scripts.seed_large import seed
-    seed(search_db, profile["stores"], profile["items"])
-
-    procs = [start(["bench.echo_service"]),
-             start(["chassis.run", "inventory"], {"INVENTORY_DATABASE_URL": search_db})]
-    results = []
+    chain = None
+    base = os.environ.get("GATEWAY_URL", "").rstrip("/")
+    if not base or not answering(base):
+        from scripts.chain import Chain
+        port = int(os.environ.get("BENCH_GATEWAY_PORT", "8001"))
+        log(f"starting the chain on port {port}")
+        chain = Chain(gateway_port=port, log_dir=os.path.join(ROOT, "logs", "bench"),
+                      env={"STRIPE_PORT": os.environ.get("BENCH_STRIPE_PORT", "18421"),
+                           "LOG_LEVEL": "WARNING"})
+        chain.start()
+        chain.wait_ready(120)
+        base = f"http://127.0.0.1:{port}"
+        subprocess.run([sys.executable, "-m", "gateway.create_admin"], cwd=ROOT, check=True,
+                       env={**os.environ, "ADMIN_USERNAME": username, "ADMIN_PASSWORD": password},
+                       stdout=subprocess.DEVNULL)
+    echo = start_echo()
+    results, extra = [], {}
     try:
-        hq = Identity(user_id="bench", role="hq_admin", username="bench")
-        with ClusterRpcClient(context_data=hq.to_context(), timeout=30) as client:
-            wait_rpc(client, "bench_echo")
-            wait_rpc(client, "inventory")
-        pool = RpcPool(20, context_data=hq.to_context())
+        token = platform.login(base, username, password)
+        admin = platform.Terminal(base, token)
+        log(f"seeding: {profile['stores']} stores, {profile['items']} pieces, "
+            f"{profile['clients']} clients")
+        stores = platform.ensure_stores(admin, profile["stores"])
+        platform.wait_known(config.database_url("inventory"), stores)
+        tags, sale = platform.seed_pieces(config.database_url("inventory"), stores,
+                                          profile["items"], profile["sale_pieces"])
+        clients = platform.ensure_clients(admin, stores, profile["clients"])
+        ctx = {"stores": stores, "tags": tags, "clients": clients, "pool": platform.Pool(sale)}
+
+        log("ceilings")
+        wait_echo()
+        pool = RpcPool(args.terminals)
         try:
-            echo = ceilings.rpc_echo(pool, duration=duration)
-            pg = ceilings.pg_insert_commit(search_db, duration=duration)
-            results += [echo, pg]
-            found = search.search(pool, profile["stores"], duration=duration)
-            found["ratio"] = f"p50 {found['p50_ms'] / echo['p50_ms']:.1f}x echo p50"
-            results.append(found)
+            echo_fig = ceilings.rpc_echo(pool, concurrency=args.terminals, duration=duration)
         finally:
             pool.close()
+        pg_fig = ceilings.pg_insert_commit(config.database_url("inventory"), duration=duration)
+        results += [echo_fig, pg_fig]
+
+        log(f"{args.terminals} terminals, {duration:g} s per phase")
+        for fig in platform.phases(base, token, ctx, duration, args.terminals):
+            if fig["p50_ms"] and echo_fig["p50_ms"]:
+                fig["ratio"] = (f"{fig['throughput_per_s'] / echo_fig['throughput_per_s']:.2f}x echo "
+                                f"throughput, p50 {fig['p50_ms'] / echo_fig['p50_ms']:.1f}x echo p50")
+            results.append(fig)
+        log("event lag")
+        results.append(platform.event_lag(base, token, ctx))
+        log("sms drain rate")
+        extra["sms_drain"] = sms_drain_rate()
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(10)
+        echo.terminate()
+        echo.wait(10)
+        if chain is not None:
+            chain.stop()
 
     report = {
         "at": datetime.now(timezone.utc).isoformat(), "profile": args.profile,
-        "settings": {**profile, "duration": duration},
-        "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "results": results,
+        "settings": {**profile, "duration": duration, "terminals": args.terminals,
+                     "gateway": base},
+        "machine": {"cores": os.cpu_count(), "python": host.python_version(),
+                    "platform": host.platform()},
+        "results": results, **extra,
     }
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", f"{stamp}.json"), "w") as fh:
         json.dump(report, fh, indent=2)
     table = markdown(results, None)
+    sms = extra.get("sms_drain")
+    text = (f"# bench {stamp} ({args.profile}, {os.cpu_count()} cores, {args.terminals} terminals, "
+            f"{duration:g} s per phase)\n\n{table}\n\nSMS drain: {json.dumps(sms)}\n")
     with open(os.path.join(HERE, "results", f"{stamp}.md"), "w") as fh:
-        fh.write(f"# bench {stamp} ({args.profile}, {os.cpu_count()} cores)\n\n{table}\n")
-    print(table)
+        fh.write(text)
+    print(text)
 
 
 if __name__ == "__main__":

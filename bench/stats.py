@@ -30,7 +30,7 @@ def summarize(name, latencies_s, elapsed_s, errors=0, **extra):
 def drive(name, fn, concurrency, count=None, duration=None, **extra):
     """Run ``fn(i)`` from ``concurrency`` green workers, ``count`` times or for
     ``duration`` seconds (always bounded), timing each call."""
-    latencies, errors = [], [0]
+    latencies, errors, samples = [], [0], []
     deadline = time.monotonic() + (duration or 3600)
     counter = iter(range(count or 10**9))
 
@@ -43,8 +43,10 @@ def drive(name, fn, concurrency, count=None, duration=None, **extra):
             began = time.perf_counter()
             try:
                 fn(i)
-            except Exception:
+            except Exception as exc:
                 errors[0] += 1
+                if len(samples) < 3:
+                    samples.append(str(exc)[:300])
                 continue
             latencies.append(time.perf_counter() - began)
 
@@ -55,7 +57,7 @@ def drive(name, fn, concurrency, count=None, duration=None, **extra):
     pool.waitall()
     eventlet.sleep(0)
     return summarize(name, latencies, time.monotonic() - began, errors[0],
-                     concurrency=concurrency, **extra)
+                     concurrency=concurrency, error_samples=samples, **extra)
 
 
 def markdown(results, ceilings):

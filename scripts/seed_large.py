@@ -35,15 +35,21 @@ def plain_url(url):
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
-def seed(url, stores, items, seed_value=7, batch=100_000):
+def seed(url, stores, items, seed_value=7, batch=100_000, store_ids=None, prefix="Z",
+         status_weights=(80, 18, 2), price_range=(5_000, 5_000_000)):
+    """Pieces spread over ``stores`` stores. With ``store_ids`` the stores exist
+    already (made through the gateway); otherwise numbered stores are added."""
     rnd = random.Random(seed_value)
     with psycopg.connect(plain_url(url), autocommit=True) as conn:
-        for n in range(stores):
-            conn.execute(
-                "INSERT INTO stores (id, code, name, currency, timezone, tax_rate_bps) "
-                "VALUES (%s, %s, %s, 'USD', 'America/New_York', 800) ON CONFLICT (id) DO NOTHING",
-                (store_id(n), f"S{n:03d}", f"Store {n:03d}"))
-        have = conn.execute("SELECT count(*) FROM items WHERE tag LIKE 'Z%%'").fetchone()[0]
+        if store_ids is None:
+            for n in range(stores):
+                conn.execute(
+                    "INSERT INTO stores (id, code, name, currency, timezone, tax_rate_bps) "
+                    "VALUES (%s, %s, %s, 'USD', 'America/New_York', 800) ON CONFLICT (id) DO NOTHING",
+                    (store_id(n), f"S{n:03d}", f"Store {n:03d}"))
+            store_ids = [store_id(n) for n in range(stores)]
+        stores = len(store_ids)
+        have = conn.execute("SELECT count(*) FROM items WHERE tag LIKE %s", (prefix + "%",)).fetchone()[0]
         todo = max(0, items - have)
         print(f"seed: {stores} stores, {have} seeded pieces present, adding {todo}")
         began = time.monotonic()
@@ -54,21 +60,21 @@ def seed(url, stores, items, seed_value=7, batch=100_000):
             buf = io.StringIO()
             for i in range(n):
                 k = have + done + i
-                tag = "Z" + format(k, "07X")  # unique, printable, apart from real tags
+                tag = prefix + format(k, "07X")  # unique, printable, apart from real tags
                 category = rnd.choice(CATEGORIES)
                 metal, karat = rnd.choice(METALS)
                 desc = f"{rnd.choice(WORDS)} {rnd.choice(WORDS)} {category}"
                 carat = "" if rnd.random() < 0.4 else f"{rnd.uniform(0.05, 5):.3f}"
-                price = rnd.randint(5_000, 5_000_000)
+                price = rnd.randint(*price_range)
                 days = rnd.randint(0, 900)
                 cols = [
                     str(uuid.UUID(int=rnd.getrandbits(128), version=4)), tag,
-                    store_id(k % stores), category, desc,
+                    store_ids[k % stores], category, desc,
                     "" if category == "loose_stone" else metal,
                     "" if category == "loose_stone" or karat is None else str(karat),
                     rnd.choice(COLORS), f"{rnd.uniform(0.5, 40):.3f}", carat, "USD",
                     str(price // 3), str(price), "owned",
-                    rnd.choices(["in_stock", "sold", "reserved"], [80, 18, 2])[0],
+                    rnd.choices(["in_stock", "sold", "reserved"], status_weights)[0],
                     f"{tag} {desc}".lower(), (now - timedelta(days=days)).isoformat(),
                 ]
                 buf.write("\t".join(c if c != "" else "\\N" for c in cols) + "\n")
