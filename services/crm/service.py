@@ -5,7 +5,6 @@ from datetime import datetime, timezone
 
 from nameko import config
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import select
 
@@ -14,7 +13,7 @@ from chassis.errors import Forbidden
 from chassis.events import event_handler
 from chassis.identity import Identity
 from chassis.rpc import ServiceRpc
-from chassis.service import ServiceBase
+from chassis.service import ServiceBase, rpc
 from chassis.validation import load, uuid_arg
 from contracts.rpc import crm as schemas
 

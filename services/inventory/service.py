@@ -2,12 +2,11 @@
 import base64
 
 from nameko import config
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from chassis.errors import InvalidInput
 from chassis.events import event_handler
-from chassis.service import ServiceBase
+from chassis.service import ServiceBase, rpc
 from chassis.validation import load, uuid_arg
 from contracts.rpc import inventory as schemas
 

@@ -1,11 +1,10 @@
 """Notifications service: entrypoints only; the rules live in ``domain``
 (who gets what, consent, templates, webhooks) and ``outgoing`` (the queue)."""
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from chassis.config import env_float
 from chassis.events import event_handler
-from chassis.service import ServiceBase
+from chassis.service import ServiceBase, rpc
 from chassis.validation import load, uuid_arg
 from contracts.rpc import notifications as schemas
 

@@ -9,14 +9,13 @@ import base64
 
 from nameko import config
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from chassis.config import env
 from chassis.errors import Forbidden, InvalidInput
 from chassis.events import event_handler
 from chassis.rpc import ServiceRpc
-from chassis.service import ServiceBase
+from chassis.service import ServiceBase, rpc
 from chassis.validation import load, uuid_arg
 from contracts.rpc import payments as schemas
 

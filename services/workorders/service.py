@@ -4,12 +4,11 @@ the pure ``stages``, ``pricing`` and ``documents``)."""
 import base64
 import logging
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from chassis.errors import InvalidInput
 from chassis.events import event_handler
-from chassis.service import ServiceBase
+from chassis.service import ServiceBase, rpc
 from chassis.validation import load, uuid_arg
 from contracts.rpc import workorders as schemas
 
