@@ -52,7 +52,8 @@ def nameko_config(component):
             env("GATEWAY_HOST", "127.0.0.1"), env("GATEWAY_PORT", "8000")
         ),
         "DATABASE_URL": database_url(component),
-        "DB_POOL_SIZE": env_int("DB_POOL_SIZE", 20),
+        "DB_POOL_SIZE": env_int("DB_POOL_SIZE", 8),
+        "DB_MAX_OVERFLOW": env_int("DB_MAX_OVERFLOW", 4),
         "RPC_TIMEOUT": env_float("RPC_TIMEOUT", 4.0),
         "EVENT_RETRY_DELAYS": retry_delays(),
         "OUTBOX_POLL_INTERVAL": env_float("OUTBOX_POLL_INTERVAL", 1.0),

@@ -20,10 +20,12 @@ from .outbox import OutboxRelay, current_trace_headers
 log = logging.getLogger(__name__)
 
 
-def make_engine(url, pool_size=10, **kwargs):
+def make_engine(url, pool_size=8, max_overflow=4, **kwargs):
+    """Connections are a shared budget: six components, a few replicas each,
+    and PostgreSQL's max_connections (100 by default) between them all."""
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=10,
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=10,
         future=True, **kwargs,
     )
 
@@ -94,7 +96,8 @@ class Database(DependencyProvider):
 
     def setup(self):
         url = self.url or config.get("DATABASE_URL")
-        self.engine = make_engine(url, pool_size=config.get("DB_POOL_SIZE", 10))
+        self.engine = make_engine(url, pool_size=config.get("DB_POOL_SIZE", 8),
+                                  max_overflow=config.get("DB_MAX_OVERFLOW", 4))
         from .telemetry import instrument_engine
         instrument_engine(self.engine)
         if self.with_relay:

@@ -68,7 +68,7 @@ def seed(url, stores, items, seed_value=7, batch=100_000, store_ids=None, prefix
                 price = rnd.randint(*price_range)
                 days = rnd.randint(0, 900)
                 cols = [
-                    str(uuid.UUID(int=rnd.getrandbits(128), version=4)), tag,
+                    str(uuid.uuid4()), tag,
                     store_ids[k % stores], category, desc,
                     "" if category == "loose_stone" else metal,
                     "" if category == "loose_stone" or karat is None else str(karat),
