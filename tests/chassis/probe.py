@@ -17,6 +17,7 @@ if ("probe.noted", 1) not in registry:
         fail_times = fields.Integer(load_default=0)
 
 invocations = Counter()   # event_id -> handler calls, across retries
+settled = Counter()       # event_id -> handler calls that have committed, skipped or failed
 healed = set()            # event ids whose "bug" has been fixed
 
 PROBE_TABLE = """CREATE TABLE IF NOT EXISTS probe_effects (
@@ -52,9 +53,12 @@ class ProbeConsumer(ServiceBase):
     def on_noted(self, event):
         event_id = event["event_id"]
         invocations[event_id] += 1
-        with self.db.inbox(event) as session:
-            if event_id not in healed and invocations[event_id] <= event["payload"]["fail_times"]:
-                raise RuntimeError(f"failing on purpose ({invocations[event_id]})")
-            session.execute(text(
-                "INSERT INTO probe_effects (event_id, note, consumer) VALUES (:e, :n, 'handler')"
-            ), {"e": event_id, "n": event["payload"]["note"]})
+        try:
+            with self.db.inbox(event) as session:
+                if event_id not in healed and invocations[event_id] <= event["payload"]["fail_times"]:
+                    raise RuntimeError(f"failing on purpose ({invocations[event_id]})")
+                session.execute(text(
+                    "INSERT INTO probe_effects (event_id, note, consumer) VALUES (:e, :n, 'handler')"
+                ), {"e": event_id, "n": event["payload"]["note"]})
+        finally:
+            settled[event_id] += 1

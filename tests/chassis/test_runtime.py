@@ -18,7 +18,7 @@ from nameko.standalone.events import event_dispatcher
 from tests.conftest import wait_for
 from tests.support.proxy import Proxy
 
-from .probe import PROBE_TABLE, Probe, ProbeConsumer, healed, invocations
+from .probe import PROBE_TABLE, Probe, ProbeConsumer, healed, invocations, settled
 
 
 @pytest.fixture
@@ -156,7 +156,8 @@ def test_same_event_delivered_twice_has_one_effect(consumer):
     dispatch = event_dispatcher()
     dispatch("probe", "probe.noted", event)
     dispatch("probe", "probe.noted", event)
-    wait_for(lambda: invocations[event["event_id"]] == 2, message="both deliveries handled")
+    # settled: each delivery has committed or been skipped, not merely begun
+    wait_for(lambda: settled[event["event_id"]] == 2, message="both deliveries handled")
     assert [r.note for r in effects(engine)] == ["twice"]
 
 

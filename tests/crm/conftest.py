@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import replace_dependencies
-from sqlalchemy import create_engine, text
 
 import contracts
 from chassis.db import Db as ChassisDb
@@ -14,6 +13,7 @@ from chassis.identity import Identity
 from services.crm.rules import Settings
 from services.crm.service import Service as Crm
 from tests.conftest import wait_for
+from tests.support.sqldb import SqlDb
 
 STORE_A = "0a000000-0000-4000-8000-00000000000a"
 STORE_B = "0b000000-0000-4000-8000-00000000000b"
@@ -58,28 +58,8 @@ def client_data(**over):
     return data
 
 
-class Db:
-    def __init__(self, url):
-        self.url = url
-        self.engine = create_engine(url)
-
-    def scalar(self, sql, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar()
-
-    def all(self, sql, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).all()
-
-    def execute(self, sql, **params):
-        with self.engine.begin() as conn:
-            conn.execute(text(sql), params)
-
-    def events(self, event_type=None):
-        sql = "select envelope from outbox"
-        if event_type:
-            sql += " where event_type = :t"
-        return [r[0] for r in self.all(sql + " order by id", t=event_type)]
+class Db(SqlDb):
+    events = SqlDb.envelopes
 
     def domain(self, identity=None):
         """A chassis Db on the test database, to call domain functions directly."""

@@ -2,12 +2,12 @@ import uuid
 
 import pytest
 from nameko.standalone.events import event_dispatcher
-from sqlalchemy import create_engine, text
 
 import contracts
 from chassis.identity import Identity
 from services.inventory.service import Service as Inventory
 from tests.conftest import wait_for
+from tests.support.sqldb import SqlDb
 
 STORE_A = "0a000000-0000-4000-8000-00000000000a"
 STORE_B = "0b000000-0000-4000-8000-00000000000b"
@@ -41,21 +41,7 @@ def piece(store_id=STORE_A, currency="USD", **over):
     return data
 
 
-class Db:
-    def __init__(self, url):
-        self.engine = create_engine(url)
-
-    def scalar(self, sql, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar()
-
-    def all(self, sql, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).all()
-
-    def execute(self, sql, **params):
-        with self.engine.begin() as conn:
-            conn.execute(text(sql), params)
+Db = SqlDb
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from nameko.standalone.events import event_dispatcher
-from sqlalchemy import create_engine, text
 
 import contracts
 from chassis.db import Database, Db as ChassisDb
@@ -18,6 +17,7 @@ from tests.conftest import wait_for
 from tests.support.twilio_capture import TwilioCapture, sign
 
 from .smtp_capture import SmtpCapture
+from tests.support.sqldb import SqlDb
 
 STORE_A = "0a000000-0000-4000-8000-00000000000a"
 STORE_B = "0b000000-0000-4000-8000-00000000000b"
@@ -81,21 +81,7 @@ def quiet_zone(quiet=True, now=None):
     raise AssertionError("no zone found")
 
 
-class Db:
-    def __init__(self, url):
-        self.engine = create_engine(url)
-
-    def scalar(self, sql, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar()
-
-    def all(self, sql, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).all()
-
-    def execute(self, sql, **params):
-        with self.engine.begin() as conn:
-            conn.execute(text(sql), params)
+Db = SqlDb
 
 
 class Env:

@@ -8,7 +8,6 @@ import pytest
 import stripe
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcClient
-from sqlalchemy import create_engine, text
 
 import contracts
 from chassis.db import Database, Db as ChassisDb, make_engine
@@ -22,6 +21,7 @@ from tests.support.http_proxy import HttpProxy
 from tests.support.localstripe import LocalStripe
 
 from .fakes import FakeCrm, FakeWorkorders
+from tests.support.sqldb import SqlDb
 
 STORE_A = "0a000000-0000-4000-8000-00000000000a"
 STORE_B = "0b000000-0000-4000-8000-00000000000b"
@@ -73,25 +73,9 @@ def cash(amount, currency="USD", **extra):
 DECLINED = "pm_card_chargeCustomerFail"   # localstripe declines this one on confirm
 
 
-class Db:
-    def __init__(self, url):
-        self.engine = create_engine(url)
-
-    def scalar(self, sql, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar()
-
-    def all(self, sql, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).all()
-
-    def execute(self, sql, **params):
-        with self.engine.begin() as conn:
-            conn.execute(text(sql), params)
-
+class Db(SqlDb):
     def events(self, event_type):
-        return [r[0]["payload"] for r in self.all(
-            "select envelope from outbox where event_type = :t order by id", t=event_type)]
+        return [e["payload"] for e in self.envelopes(event_type)]
 
 
 @pytest.fixture(scope="session")

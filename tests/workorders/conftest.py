@@ -9,7 +9,6 @@ from datetime import date, timedelta
 
 import pytest
 from nameko.standalone.events import event_dispatcher
-from sqlalchemy import create_engine, text
 
 import contracts
 from chassis.components import migrations_dir
@@ -17,6 +16,7 @@ from chassis.db import Db as ChassisDb
 from chassis.identity import Identity
 from services.workorders.service import Service as Workorders
 from tests.conftest import wait_for
+from tests.support.sqldb import SqlDb
 
 STORE_A = "0a000000-0000-4000-8000-00000000000a"
 STORE_B = "0b000000-0000-4000-8000-00000000000b"
@@ -131,28 +131,8 @@ def code128_in(pdf):
     return text
 
 
-class Db:
-    def __init__(self, url):
-        self.url = url
-        self.engine = create_engine(url)
-
-    def scalar(self, sql, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar()
-
-    def all(self, sql, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).all()
-
-    def execute(self, sql, **params):
-        with self.engine.begin() as conn:
-            conn.execute(text(sql), params)
-
-    def events(self, event_type=None):
-        sql = "select envelope from outbox"
-        if event_type:
-            sql += " where event_type = :t"
-        return [r[0] for r in self.all(sql + " order by id", t=event_type)]
+class Db(SqlDb):
+    events = SqlDb.envelopes
 
     def counts(self):
         """What a refused request must leave untouched."""
