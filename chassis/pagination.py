@@ -6,6 +6,7 @@ that this API did not give out is a 422 on ``cursor``, never a 500.
 import base64
 import binascii
 import json
+from datetime import datetime
 
 from .errors import InvalidInput
 
@@ -28,6 +29,23 @@ def decode_cursor(cursor, width=None):
             or not all(isinstance(v, _SCALARS) and not isinstance(v, bool) for v in values)):
         raise InvalidInput("not a valid cursor", {"cursor": ["not a cursor this API gave out"]})
     return values
+
+
+def decode_time_cursor(cursor):
+    """``(timestamp, id)`` of a cursor that lists newest first by a time column.
+
+    The timestamp comes back as an aware ``datetime``: compared as text it
+    would sort '2026-11-23T09:..' against a timestamptz by the database's
+    text cast and skip or repeat rows.
+    """
+    at, row_id = decode_cursor(cursor, 2)
+    try:
+        parsed = datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None or row_id is None:
+        raise InvalidInput("not a valid cursor", {"cursor": ["not a cursor this API gave out"]})
+    return parsed, str(row_id)
 
 
 def page(rows, limit, key, view):

@@ -7,7 +7,7 @@ from chassis.errors import Forbidden
 from chassis.outbox import emit
 
 from . import compliance
-from .common import audit, decode_cursor, encode_cursor, iso, local_date, now
+from .common import audit, decode_time_cursor, encode_cursor, iso, local_date, now
 from .models import CashPayment, CashReportCase, Store
 from .money import money
 
@@ -105,7 +105,7 @@ def list_cases(session, identity, q):
     if q.get("until"):
         query = query.where(CashReportCase.triggered_at < q["until"])
     if q.get("cursor"):
-        at, cid = decode_cursor(q["cursor"])
+        at, cid = decode_time_cursor(q["cursor"])
         query = query.where(or_(CashReportCase.triggered_at < at,
                                 and_(CashReportCase.triggered_at == at, CashReportCase.id < cid)))
     limit = q.get("limit") or 50

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from chassis.pagination import decode_cursor, encode_cursor  # noqa: F401
+from chassis.pagination import decode_cursor, decode_time_cursor, encode_cursor  # noqa: F401
 from chassis.errors import Forbidden, InvalidInput, NotFound
 
 from .models import History, Store

@@ -29,7 +29,7 @@ from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavaila
 from chassis.outbox import emit
 
 from . import cash_reports, compliance, tenders as tender_ops
-from .common import audit, decode_cursor, encode_cursor, iso, now, require_writer, store_for
+from .common import audit, decode_time_cursor, encode_cursor, iso, now, require_writer, store_for
 from .models import (
     GiftCard, GiftCardMovement, Return, Sale, SaleLine, StoreCredit, Store, Tender, TenderRefund,
 )
@@ -702,7 +702,7 @@ def list_sales(session, identity, q):
     if q.get("until"):
         query = query.where(Sale.created_at < q["until"])
     if q.get("cursor"):
-        at, sid = decode_cursor(q["cursor"])
+        at, sid = decode_time_cursor(q["cursor"])
         query = query.where(or_(Sale.created_at < at, and_(Sale.created_at == at, Sale.id < sid)))
     limit = q.get("limit") or 50
     rows = session.scalars(query.order_by(Sale.created_at.desc(), Sale.id.desc())
