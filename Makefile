@@ -11,6 +11,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PYTEST_ARGS ?= -q
 BENCH_ARGS ?=
+REBUILD_ARGS ?=
 IMAGE ?= jewelry-chain
 IMAGE_TAG ?= 0.1.0
 
@@ -22,7 +23,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv infra db db-test migrate run test bench seed-large image k8s clean
+.PHONY: help venv infra db db-test migrate run test bench seed-large rebuild-reporting image k8s clean
 
 help:
 	@echo "make run        start every service, the gateway and localstripe, load demo data"
@@ -35,6 +36,8 @@ help:
 	@echo "make migrate    run every service's Alembic migrations"
 	@echo "make bench      performance figures (BENCH_ARGS='--profile small|full')"
 	@echo "make seed-large seed a chain-sized inventory (1,000,000 pieces)"
+	@echo "make rebuild-reporting  rebuild HQ's read model from the services' data"
+	@echo "                (REBUILD_ARGS='--reset' empties it first; the services must be running)"
 	@echo "make image      build the one container image (IMAGE=$(IMAGE) IMAGE_TAG=$(IMAGE_TAG); docker or podman)"
 	@echo "make k8s        print what deploy/k8s/overlays/$(OVERLAY) creates (OVERLAY=dev|production|holiday)"
 	@echo "make clean      remove the venv stamp and caches"
@@ -83,6 +86,9 @@ bench: venv infra db migrate
 
 seed-large: venv infra db migrate
 	"$(VPY)" -m scripts.seed_large
+
+rebuild-reporting: venv infra migrate
+	"$(VPY)" -m gateway.rebuild_reporting $(REBUILD_ARGS)
 
 image:
 	@engine="$$(command -v docker || command -v podman)"; \

@@ -10,6 +10,7 @@ from chassis.service import ServiceBase
 
 from . import audit, auth, domain, idempotency, openapi, schemas
 from .crm_routes import CrmRoutes
+from .hq_routes import HqRoutes
 from .http import Reply, Settings, route
 from .inventory_routes import InventoryRoutes
 from .notification_routes import NotificationRoutes
@@ -21,8 +22,8 @@ ANY_STAFF = None  # any signed-in role
 _documents = {}
 
 
-class Service(InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRoutes, NotificationRoutes,
-              ServiceBase):
+class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRoutes,
+              NotificationRoutes, ServiceBase):
     name = "gateway"
 
     settings = Settings()

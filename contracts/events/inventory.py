@@ -103,6 +103,29 @@ class StockCountClosed(Schema):
     shrinkage = fields.Nested(Money, load_default=None, allow_none=True)
 
 
+@event_schema("memo.opened")
+class MemoOpened(Schema):
+    """Pieces lent out on memo (``out``: they become ``on_memo_out``) or
+    vendor goods booked under a memo (``in``: they stay in stock)."""
+    memo_id = fields.UUID(required=True)
+    store_id = fields.UUID(required=True)
+    direction = fields.String(required=True, validate=validate.OneOf(("in", "out")))
+    counterparty = fields.String(required=True)
+    item_ids = fields.List(fields.UUID(), required=True)
+    due_date = fields.Date(required=True)
+
+
+@event_schema("memo.closed")
+class MemoClosed(Schema):
+    """A memo settled: ``back_in_stock`` came home from a memo out,
+    ``returned_to_vendor`` went back to the vendor from a memo in."""
+    memo_id = fields.UUID(required=True)
+    store_id = fields.UUID(required=True)
+    direction = fields.String(required=True, validate=validate.OneOf(("in", "out")))
+    back_in_stock = fields.List(fields.UUID(), required=True)
+    returned_to_vendor = fields.List(fields.UUID(), required=True)
+
+
 @event_schema("memo.overdue")
 class MemoOverdue(Schema):
     memo_id = fields.UUID(required=True)

@@ -9,9 +9,10 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from chassis.pagination import decode_cursor, encode_cursor  # noqa: F401
+from chassis.pagination import decode_cursor, decode_time_cursor, encode_cursor  # noqa: F401
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chassis.outbox import emit
+from chassis.validation import uuid_arg
 
 from . import pricing
 from .models import (
@@ -691,6 +692,10 @@ def create_memo(session, identity, data):
             _history(session, identity, item, "memo_in", memo_id=memo.id, due_date=data["due_date"])
     session.flush()
     session.refresh(memo)
+    emit(session, "memo.opened", {"memo_id": memo.id, "store_id": memo.store_id,
+                                  "direction": memo.direction, "counterparty": memo.counterparty,
+                                  "item_ids": memo.item_ids, "due_date": memo.due_date.isoformat()},
+         store_id=memo.store_id)
     return memo_view(memo)
 
 
@@ -703,14 +708,21 @@ def return_memo(session, identity, memo_id):
     if memo.status != "open":
         return memo_view(memo)
     _, found = _lock_items(session, memo.item_ids)
+    back, to_vendor = [], []
     for item_id in memo.item_ids:
         item = found[item_id]
         if memo.direction == "out" and item.status == "on_memo_out" and item.hold_ref == memo.id:
             _move(session, identity, item, "in_stock", "memo_returned", memo_id=memo.id)
             item.hold_reason, item.hold_ref = None, None
+            back.append(item.id)
         elif memo.direction == "in" and item.status == "in_stock":
             _move(session, identity, item, "returned_to_vendor", "returned_to_vendor", memo_id=memo.id)
+            to_vendor.append(item.id)
     memo.status = "closed"
+    emit(session, "memo.closed", {"memo_id": memo.id, "store_id": memo.store_id,
+                                  "direction": memo.direction, "back_in_stock": back,
+                                  "returned_to_vendor": to_vendor},
+         store_id=memo.store_id)
     return memo_view(memo)
 
 
@@ -818,14 +830,20 @@ def decide_price_change(session, identity, request_id, approve):
 
 # --- search and reports ----------------------------------------------------------------------------
 
-def search_items(session, identity, f):
-    """Filtered search, newest received first, keyset-paginated."""
+def search_items(session, identity, f, scope="own"):
+    """Filtered search, newest received first, keyset-paginated.
+
+    ``scope="chain"`` is chain-wide availability: any staff member searches
+    every store, and sees another store's pieces without cost, vendor,
+    pricing or history (``item_view(full=False)``).
+    """
+    chain = scope == "chain"
     query = select(Item)
     if f.get("store_id"):
-        if not identity.can_see_store(f["store_id"]):
+        if not chain and not identity.can_see_store(f["store_id"]):
             raise Forbidden("you may not search this store")
         query = query.where(Item.store_id == str(f["store_id"]))
-    elif not identity.chain_wide:
+    elif not identity.chain_wide and not chain:
         query = query.where(Item.store_id.in_(identity.store_ids or ("-",)))
     if f.get("status"):
         query = query.where(Item.status == f["status"])
@@ -847,16 +865,49 @@ def search_items(session, identity, f):
         pattern = "%" + f["q"].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(Item.search_text.like(pattern))
     if f.get("cursor"):
-        received_at, item_id = decode_cursor(f["cursor"])
-        query = query.where(
-            (Item.received_at, Item.id) < (datetime.fromisoformat(received_at), item_id))
+        received_at, item_id = decode_time_cursor(f["cursor"])
+        query = query.where((Item.received_at, Item.id) < (received_at, item_id))
     limit = f.get("limit") or 50
     rows = session.scalars(query.order_by(Item.received_at.desc(), Item.id.desc())
                            .limit(limit + 1)).all()
     page = rows[:limit]
-    return {"items": [item_view(r) for r in page],
+    return {"items": [item_view(r, full=not chain or identity.can_see_store(r.store_id))
+                      for r in page],
             "next_cursor": (encode_cursor([page[-1].received_at.isoformat(), page[-1].id])
                             if len(rows) > limit else None)}
+
+
+def snapshot_items(session, identity, cursor=None, limit=500):
+    """Every piece in id order, for rebuilding a read model (HQ reporting):
+    the facts, the status and when it last changed (``status_since``, from
+    the piece's history), keyset-paginated. Chain-wide callers only."""
+    if not identity.chain_wide:
+        raise Forbidden("a snapshot of the chain's stock is for HQ only")
+    limit = max(1, min(int(limit or 500), 5000))
+    query = select(Item).order_by(Item.id).limit(limit + 1)
+    if cursor:
+        (after,) = decode_cursor(cursor, 1)
+        query = query.where(Item.id > uuid_arg(after, "cursor"))
+    rows = session.scalars(query).all()
+    page = rows[:limit]
+    since = dict(session.execute(
+        select(ItemHistory.item_id, func.max(ItemHistory.at))
+        .where(ItemHistory.item_id.in_([r.id for r in page] or ["00000000-0000-0000-0000-000000000000"]),
+               ItemHistory.to_status.is_not(None))
+        .group_by(ItemHistory.item_id)).all())
+    items = []
+    for r in page:
+        changed = since.get(r.id) or r.received_at
+        items.append({
+            "id": r.id, "tag": r.tag, "store_id": r.store_id, "status": r.status,
+            "category": r.category, "description": r.description, "metal_type": r.metal_type,
+            "karat": r.karat, "ownership": r.ownership, "currency": r.currency,
+            "cost": money(r.cost_amount, r.currency), "price": money(r.price_amount, r.currency),
+            "received_at": r.received_at.isoformat(), "updated_at": r.updated_at.isoformat(),
+            "status_since": changed.isoformat(),
+        })
+    return {"items": items,
+            "next_cursor": encode_cursor([page[-1].id]) if len(rows) > limit else None}
 
 
 def _report_stores(session, identity, store_id):

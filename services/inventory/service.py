@@ -70,6 +70,20 @@ class Service(ServiceBase):
             return domain.search_items(session, self.caller, filters)
 
     @rpc
+    def search_chain(self, filters):
+        """Chain-wide availability: every store's pieces; another store's
+        without cost, vendor, pricing or history."""
+        filters = load(_search, filters or {})
+        with self.db.transaction() as session:
+            return domain.search_items(session, self.caller, filters, scope="chain")
+
+    @rpc
+    def snapshot_items(self, cursor=None, limit=500):
+        """Every piece in id order (read-only), to rebuild HQ's read model."""
+        with self.db.transaction() as session:
+            return domain.snapshot_items(session, self.caller, cursor, limit)
+
+    @rpc
     def tag_label(self, item_id):
         item = self.get_item(item_id)
         return base64.b64encode(labels.tag_label_pdf(item)).decode()
