@@ -10,10 +10,11 @@ from contextlib import contextmanager
 import chassis  # noqa: F401  (green psycopg wait before psycopg is imported)
 from nameko import config
 from nameko.extensions import DependencyProvider
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, exc as sa_exc, text
 from sqlalchemy.orm import Session
 
 from . import inbox as inbox_mod
+from .errors import Unavailable
 from .identity import Identity
 from .outbox import OutboxRelay, current_trace_headers
 
@@ -28,6 +29,22 @@ def make_engine(url, pool_size=8, max_overflow=4, **kwargs):
         url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=10,
         future=True, **kwargs,
     )
+
+
+# SQLSTATEs that mean "the server is not there for us right now": connection
+# exceptions (class 08) and an administrator or crash shutting it down
+_GONE_STATES = ("57P01", "57P02", "57P03")
+
+
+def database_unreachable(exc):
+    """True when ``exc`` says the database could not be reached or went away,
+    rather than that a statement failed (a conflict, a serialization failure)."""
+    if getattr(exc, "connection_invalidated", False) or isinstance(exc, sa_exc.InterfaceError):
+        return True
+    if isinstance(exc, sa_exc.OperationalError):
+        state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        return state is None or state.startswith("08") or state in _GONE_STATES
+    return isinstance(exc, sa_exc.TimeoutError)   # no pooled connection came back in time
 
 
 class AlreadyProcessed(Exception):
@@ -56,6 +73,11 @@ class Db:
         try:
             with session.begin():
                 yield session
+        except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+            if not database_unreachable(exc):
+                raise
+            # an answer the caller can act on (503, try again), not an internal error
+            raise Unavailable(f"the {self.producer} database is unreachable") from exc
         finally:
             emitted = session.info.get("emitted")
             committed = session.info.get("committed")

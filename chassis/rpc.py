@@ -5,12 +5,18 @@ through a broker that is unreachable, raises ``Unavailable`` (HTTP 503 at the
 gateway). Requests carry the same deadline as their AMQP expiration, so a
 service that comes back later does not work on answers nobody waits for.
 """
+import amqp.exceptions
 import eventlet
+import kombu.exceptions
 from nameko import config
 from nameko.exceptions import UnknownService
 from nameko.rpc import ServiceRpc as NamekoServiceRpc
 
 from .errors import Unavailable
+
+# what publishing or consuming raises when the broker is unreachable or went away
+BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
+                 ConnectionError, OSError)
 
 
 class TimedMethod:
@@ -34,7 +40,7 @@ class TimedMethod:
             raise Unavailable(f"{self.service} did not answer within {timeout:g}s") from None
         except UnknownService:
             raise Unavailable(f"{self.service} is not running") from None
-        except (OSError, ConnectionError) as exc:
+        except BROKER_ERRORS as exc:
             raise Unavailable(f"message broker unreachable: {exc}") from None
 
 

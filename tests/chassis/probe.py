@@ -2,12 +2,11 @@
 from collections import Counter
 
 from marshmallow import Schema, fields
-from nameko.rpc import rpc
 from sqlalchemy import text
 
 from chassis.events import event_handler
 from chassis.outbox import emit
-from chassis.service import ServiceBase
+from chassis.service import ServiceBase, rpc
 from contracts.envelope import event_schema, registry
 
 if ("probe.noted", 1) not in registry:

@@ -1,0 +1,57 @@
+"""What the runtime makes of an outage: a database that cannot be reached is
+``Unavailable`` (503 at the gateway), a statement that failed is not; an RPC
+reply the broker cannot take is given up without killing the service."""
+import psycopg
+import pytest
+from kombu.exceptions import OperationalError as KombuOperationalError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+
+from chassis.db import Db, database_unreachable, make_engine
+from chassis.errors import Unavailable
+from chassis.identity import Identity
+from chassis.service import ReplyingRpcConsumer
+
+
+def wrapped(orig, cls=sa_exc.OperationalError):
+    return cls("SELECT 1", {}, orig)
+
+
+@pytest.mark.parametrize("error, unreachable", [
+    (wrapped(psycopg.OperationalError("connection failed: server closed the connection")), True),
+    (wrapped(psycopg.errors.AdminShutdown()), True),
+    (wrapped(psycopg.errors.ConnectionFailure()), True),
+    (wrapped(psycopg.InterfaceError("the connection is closed"), sa_exc.InterfaceError), True),
+    (sa_exc.TimeoutError("QueuePool limit reached"), True),
+    (wrapped(psycopg.errors.SerializationFailure()), False),
+    (wrapped(psycopg.errors.DeadlockDetected()), False),
+    (wrapped(psycopg.errors.UniqueViolation(), sa_exc.IntegrityError), False),
+])
+def test_only_a_database_out_of_reach_counts_as_unreachable(error, unreachable):
+    assert database_unreachable(error) is unreachable
+
+
+def test_a_transaction_on_a_database_nobody_answers_for_is_unavailable():
+    # a port nothing listens on: the connection is refused at once
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:9/nothing", pool_size=1,
+                         pool_pre_ping=False, connect_args={"connect_timeout": 2})
+    db = Db(engine, producer="inventory", identity=Identity.system())
+    try:
+        with pytest.raises(Unavailable) as err:
+            with db.transaction() as session:
+                session.execute(text("SELECT 1"))
+        assert "inventory database" in str(err.value)
+    finally:
+        engine.dispose()
+
+
+class _Message:
+    delivery_info = {"routing_key": "inventory.get_item"}
+
+
+def test_a_reply_the_broker_cannot_take_is_given_up_not_raised(monkeypatch):
+    def broker_gone(self, message, result, exc_info):
+        raise KombuOperationalError("Server unexpectedly closed connection")
+    monkeypatch.setattr("nameko.rpc.RpcConsumer.handle_result", broker_gone)
+    consumer = ReplyingRpcConsumer()
+    assert consumer.handle_result(_Message(), {"ok": 1}, None) == ({"ok": 1}, None)
