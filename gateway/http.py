@@ -9,7 +9,7 @@ declares a route; the entrypoint, before the handler runs:
   every ``ServiceRpc`` call carries to the services (public routes act as
   ``anonymous``, never as the services' all-powerful ``system``);
 - refuses a body over ``MAX_BODY_BYTES`` (413) from its Content-Length,
-  before reading any of it;
+  before reading any of it, or, chunked, as soon as it grows past the limit;
 - parses JSON (400) and validates the body and query with the route's
   marshmallow schemas (422, field by field);
 - for ``idempotent`` routes honours ``Idempotency-Key`` (see ``idempotency``);
@@ -232,6 +232,17 @@ class Call:
         return values
 
 
+def read_chunked(request, limit):
+    """Read a chunked body (no Content-Length) up to ``limit`` bytes, 413 past
+    it. werkzeug reads nothing of a body of unknown length (the route would
+    run as if none had been sent), or, told the stream ends, cuts it at the
+    limit silently. eventlet's input decodes the chunks and stops at the last."""
+    data = request.environ["wsgi.input"].read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"the body may not be larger than {limit} bytes")
+    request._cached_data = data      # what get_data, form and json parsing read from
+
+
 class Route(HttpRequestHandler):
     """A gateway route; see the module docstring."""
 
@@ -239,7 +250,8 @@ class Route(HttpRequestHandler):
     gateway = Gateway()
 
     def __init__(self, method, path, roles=None, public=False, body=None, query=None,
-                 response=None, status=200, idempotent=False, summary=None, **kwargs):
+                 response=None, status=200, idempotent=False, summary=None, errors=(),
+                 **kwargs):
         kwargs.setdefault("expected_exceptions", (ServiceError,))
         super().__init__(method.upper(), werkzeug_rule(path), **kwargs)
         self.path = path
@@ -251,6 +263,7 @@ class Route(HttpRequestHandler):
         self.status = status
         self.idempotent = idempotent
         self.summary = summary
+        self.errors = tuple(errors)   # statuses the route answers beyond the usual ones
         self.mutating = self.method in MUTATING
         self._schemas = {}
 
@@ -287,6 +300,9 @@ class Route(HttpRequestHandler):
         if request.content_length is not None and request.content_length > limit:
             raise PayloadTooLarge(f"the body may not be larger than {limit} bytes")
         request.max_content_length = limit
+        if request.content_length is None and \
+                "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            read_chunked(request, limit)
         if self.mutating and not self.public:  # no mutation runs unaudited
             call.audit_id = audit.begin(gateway.engine, **call.audit_values())
         call.raw_body = self.read_json(request)

@@ -119,13 +119,13 @@ class NotificationRoutes:
 
     # Twilio webhooks (public, signature-verified) -------------------------------------
 
-    @form_route("POST", "/webhooks/twilio/status", public=True)
+    @form_route("POST", "/webhooks/twilio/status", public=True, errors=(403,))
     def twilio_status(self, request):
         """Twilio's delivery callback; ``X-Twilio-Signature`` verified (403
         otherwise). A status never moves backwards."""
         return self.notifications.twilio_status(*_webhook(request))
 
-    @form_route("POST", "/webhooks/twilio/inbound", public=True)
+    @form_route("POST", "/webhooks/twilio/inbound", public=True, errors=(403,))
     def twilio_inbound(self, request):
         """A client's text; STOP/UNSUBSCRIBE/START/HELP change consent at
         once and are answered in TwiML."""

@@ -1,6 +1,7 @@
 """The OpenAPI 3 document, generated from the route table and its
 marshmallow schemas, and the self-contained ``/docs`` page that reads it."""
 import inspect
+from decimal import Decimal
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -34,12 +35,14 @@ def routes(service_cls):
 
 
 def _errors_for(route):
-    codes = {503}
+    codes = {503} | set(route.errors)
     if not route.public:
-        codes |= {401, 403}
+        codes |= {401, 403, 422}     # 422: a malformed X-Store-Id
     if route.body_schema or route.method in ("POST", "PUT", "PATCH"):
         codes |= {400, 413, 422}
-    if route.query_schema or route.idempotent:
+    if route.query_schema:
+        codes |= {404, 422}          # 404: a client or store the query names is unknown
+    if route.idempotent:
         codes.add(422)
     if "{" in route.path:
         codes |= {404, 422}
@@ -110,8 +113,17 @@ def _decimal_as_string(self, field, ret, **kwargs):
     return {}
 
 
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+
+
 def _fix_decimal_bounds(node):
+    """Decimal string fields get their bounds in words; a numeric field's
+    Decimal bounds become JSON numbers (not the strings a Decimal encodes to)."""
     if isinstance(node, dict):
+        for key in BOUNDS:
+            if isinstance(node.get(key), Decimal):
+                value = node[key]
+                node[key] = int(value) if value == value.to_integral_value() else float(value)
         if node.get("format") == "decimal":
             bounds = [f"{word} {node.pop(key)}" for key, word in (("minimum", "at least"),
                                                                   ("maximum", "at most"))

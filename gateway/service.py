@@ -86,7 +86,8 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
 
     # identity -------------------------------------------------------------------
 
-    @route("POST", "/auth/token", public=True, body=schemas.TokenRequest, response=schemas.TokenReply)
+    @route("POST", "/auth/token", public=True, body=schemas.TokenRequest, response=schemas.TokenReply,
+           errors=(401,))
     def issue_token(self, request):
         """Sign in: a bearer token for a username and password."""
         data = request.body
