@@ -46,6 +46,7 @@ class Settings:
     saga_lease_seconds: int = 60
     sweep_after_seconds: int = 120
     max_associate_discount_bps: int = 1500
+    max_associate_refund: int = 100000              # minor units; more needs a store manager
 
     @classmethod
     def load(cls, get):
@@ -64,6 +65,7 @@ class Settings:
             sweep_after_seconds=int(get("SWEEP_AFTER_SECONDS", d.sweep_after_seconds)),
             max_associate_discount_bps=int(get("MAX_ASSOCIATE_DISCOUNT_BPS",
                                                d.max_associate_discount_bps)),
+            max_associate_refund=int(get("MAX_ASSOCIATE_REFUND", d.max_associate_refund)),
         )
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from chassis.errors import Conflict, InvalidInput, Unavailable
+from chassis.errors import Conflict, Forbidden, InvalidInput, Unavailable
 from chassis.outbox import emit
 
 from . import tenders as tender_ops
@@ -101,6 +101,9 @@ def create_return(ctx, sale_id, data, idempotency_key=None, req_hash=None):
         if done:
             raise Conflict(f"already returned: {', '.join(done)}")
         amount = sum(lines[i].amount + lines[i].tax for i in wanted)
+        limit = ctx.settings.max_associate_refund
+        if ctx.identity.role == "sales_associate" and amount > limit:
+            raise Forbidden(f"a refund above {limit / 100:.2f} {sale.currency} needs a store manager")
         plan = refund_plan(session, sale_tenders(session, sale), amount, data["refund_method"],
                            sale.client_id)
         r = Return(sale_id=sale.id, store_id=sale.store_id, client_id=sale.client_id,

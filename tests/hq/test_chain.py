@@ -120,7 +120,7 @@ def test_a_scripted_day_adds_up_on_the_hq_screen_and_survives_a_rebuild(platform
 
     sell(nyc_seller, p.nyc, rings[0], 275_000, client_id=client_id)        # 2,500 + 10 % tax
     second = sell(nyc_seller, p.nyc, rings[1], 275_000)
-    back = nyc_seller.post(f"/sales/{second['id']}/returns", {"item_ids": [rings[1]["id"]]},
+    back = nyc_manager.post(f"/sales/{second['id']}/returns", {"item_ids": [rings[1]["id"]]},
                            headers={"Idempotency-Key": str(uuid.uuid4())})
     assert back.status_code == 201, back.text
     sell(lon_seller, p.lon, bracelets[0], 240_000, "GBP")                   # 2,000 + 20 % VAT

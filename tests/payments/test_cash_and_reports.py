@@ -88,8 +88,8 @@ def test_sales_reports_by_store_and_associate_and_commissions(platform, db, as_,
         {"description": "Cleaning", "amount": usd(2000)}], "tenders": [cash(2140)]})
     sale_a = as_(HQ).payments.list_sales({"store_id": STORE_A})["items"]
     returned = next(s for s in sale_a if s["associate_id"] == ASSOCIATE_A.user_id)
-    as_(ASSOCIATE_A).payments.create_return(returned["id"], {"item_ids": [a],
-                                                             "refund_method": "store_credit"})
+    as_(MANAGER_A).payments.create_return(returned["id"], {"item_ids": [a],
+                                                           "refund_method": "store_credit"})
 
     by_store = {r["store"]: r for r in as_(HQ).payments.sales_report({"group_by": "store"})["rows"]}
     assert by_store[STORE_A]["sales"] == 2 and by_store[STORE_A]["total"] == usd(217740)

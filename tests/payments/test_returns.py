@@ -2,9 +2,9 @@
 tender it came from, within the chain's return window."""
 import pytest
 
-from chassis.errors import Conflict, InvalidInput
+from chassis.errors import Conflict, Forbidden, InvalidInput
 
-from .conftest import ASSOCIATE_A, CLIENT, STORE_A, card, cash, new_key, payment_intents, usd
+from .conftest import ASSOCIATE_A, CLIENT, MANAGER_A, STORE_A, card, cash, new_key, payment_intents, usd
 
 
 def test_a_return_refunds_the_card_first_and_puts_the_piece_back(platform, db, idb, as_, receive,
@@ -15,7 +15,10 @@ def test_a_return_refunds_the_card_first_and_puts_the_piece_back(platform, db, i
                                  "lines": [{"item_id": a}, {"item_id": b}],
                                  "tenders": [cash(117740), card(100000)]})
     key = new_key()
-    done = terminal.create_return(sale["id"], {"item_ids": [a]}, key)
+    manager = as_(MANAGER_A).payments        # 1,088.70 back is above an associate's limit
+    with pytest.raises(Forbidden):
+        terminal.create_return(sale["id"], {"item_ids": [a]}, key)
+    done = manager.create_return(sale["id"], {"item_ids": [a]}, key)
 
     assert done["state"] == "completed" and done["amount"] == usd(108870)
     by_method = {e["method"]: e["amount"] for e in done["plan"]}
@@ -31,10 +34,10 @@ def test_a_return_refunds_the_card_first_and_puts_the_piece_back(platform, db, i
     assert len(returned) == 1 and returned[0]["refund"] == usd(108870)
     assert sorted(e["method"] for e in db.events("payment.refunded")) == ["card", "cash"]
     # the same request again: the same return, nothing refunded twice
-    assert terminal.create_return(sale["id"], {"item_ids": [a]}, key) == done
+    assert manager.create_return(sale["id"], {"item_ids": [a]}, key) == done
     assert len(stripe_client.v1.refunds.list(params={"limit": 10}).data) == 1
     with pytest.raises(Conflict):
-        terminal.create_return(sale["id"], {"item_ids": [a]}, new_key())
+        manager.create_return(sale["id"], {"item_ids": [a]}, new_key())
     view = terminal.get_sale(sale["id"])
     assert [l["returned"] for l in view["lines"]] == [True, False]
 
@@ -45,7 +48,8 @@ def test_an_exchange_is_a_return_as_store_credit_then_a_sale_paid_with_it(platfo
     terminal = as_(ASSOCIATE_A).payments
     sale = terminal.create_sale({"store_id": STORE_A, "client_id": CLIENT,
                                  "lines": [{"item_id": a}], "tenders": [card(108870)]})
-    back = terminal.create_return(sale["id"], {"item_ids": [a], "refund_method": "store_credit"})
+    back = as_(MANAGER_A).payments.create_return(sale["id"], {"item_ids": [a],
+                                                             "refund_method": "store_credit"})
     assert back["plan"] == [{"kind": "store_credit", "amount": usd(108870)}]
     assert terminal.get_store_credit(CLIENT)["balances"] == [usd(108870)]
     assert stripe_client.v1.refunds.list(params={"limit": 10}).data == []
