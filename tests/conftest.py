@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from chassis import config as chassis_config  # noqa: E402
 from chassis.identity import Identity  # noqa: E402
+from tests.support.waiting import wait_for  # noqa: E402,F401  (tests import it from here)
 
 
 def test_database_url(component):
@@ -112,13 +113,3 @@ def rpc_client(rabbit_config):
         client.stop()
 
 
-def wait_for(predicate, timeout=10.0, interval=0.05, message="condition"):
-    """Poll until ``predicate()`` is truthy; returns its value."""
-    deadline = eventlet.hubs.get_hub().clock() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if eventlet.hubs.get_hub().clock() > deadline:
-            raise AssertionError(f"timed out waiting for {message}")
-        eventlet.sleep(interval)

@@ -40,22 +40,23 @@ class Proxy:
         except (OSError, EOFError, eventlet.hubs.IOClosed):
             pass
         finally:
-            for s in (src, dst):
-                try:
-                    s.close()
-                except (OSError, EOFError):
-                    pass
+            # shut ``dst`` down rather than close it: the other direction may be
+            # reading it, and a socket closed under a green thread's read leaves
+            # that reader registered with the hub on a descriptor the next socket
+            # or pipe reuses. Woken by the shutdown, it closes ``dst`` itself.
+            _shut(dst)
+            try:
+                src.close()
+            except (OSError, EOFError):
+                pass
 
     def cut(self):
-        """Refuse new connections and break the open ones."""
+        """Refuse new connections and break the open ones (each pipe, woken by
+        the shutdown, closes its own socket)."""
         self.up = False
         for a, b in self.pairs:
-            for s in (a, b):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
+            _shut(a)
+            _shut(b)
         self.pairs.clear()
 
     def restore(self):
@@ -65,3 +66,10 @@ class Proxy:
         self.cut()
         self.acceptor.kill()
         self.listener.close()
+
+
+def _shut(sock):
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except (OSError, EOFError):
+        pass

@@ -76,7 +76,8 @@ class TwilioCapture:
                 if r["path_match"] and (to is None or r["form"].get("To") == to)]
 
     def accepted(self, to=None):
-        return [r["form"] for r in self.requests
+        """The messages Twilio took, as forms (with the ``_sid`` it answered)."""
+        return [dict(r["form"], _sid=r.get("sid")) for r in self.requests
                 if r["path_match"] and r["status"] == 201 and (to is None or r["form"].get("To") == to)]
 
     def wait_for(self, count, to=None, timeout=10.0):
@@ -130,6 +131,7 @@ class TwilioCapture:
         if to in self.refusals:
             return error(*self.refusals[to])
         sid = "SM" + uuid.uuid4().hex
+        record["sid"] = sid
         now = formatdate(usegmt=True)
         return reply(201, {
             "sid": sid, "account_sid": self.account_sid, "to": to, "from": form.get("From"),
