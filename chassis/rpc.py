@@ -10,6 +10,7 @@ import eventlet
 import kombu.exceptions
 from nameko import config
 from nameko.exceptions import UnknownService
+from kombu import Queue
 from nameko.rpc import ServiceRpc as NamekoServiceRpc
 
 from .errors import Unavailable
@@ -17,6 +18,18 @@ from .errors import Unavailable
 # what publishing or consuming raises when the broker is unreachable or went away
 BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
                  ConnectionError, OSError)
+
+
+class OncePerConnection(Queue):
+    """A queue kombu declares once per connection even though it expires."""
+
+    can_cache_declaration = True
+
+    @classmethod
+    def like(cls, queue):
+        return cls(queue.name, exchange=queue.exchange, routing_key=queue.routing_key,
+                   queue_arguments=queue.queue_arguments, durable=queue.durable,
+                   auto_delete=queue.auto_delete)
 
 
 class TimedMethod:
@@ -69,6 +82,14 @@ class ServiceRpc(NamekoServiceRpc):
             self.timeout = float(config.get("RPC_TIMEOUT", 4.0))
         self.publisher_options.setdefault("expiration", self.timeout)
         super().setup()
+        # nameko declares the reply queue before every request; the queue
+        # expires when unused (x-expires), so kombu never caches that
+        # declaration and each call paid three extra round trips to the broker
+        # (a third of the gateway's time under load). Declared once per
+        # publishing connection instead: kombu forgets its cache when that
+        # connection is re-established, so a broker that lost the queue gets
+        # it declared again before the next request.
+        self.publisher.declare = [OncePerConnection.like(self.reply_listener.queue)]
 
     def get_dependency(self, worker_ctx):
         client = super().get_dependency(worker_ctx)
