@@ -12,19 +12,19 @@ from .models import AuditEntry
 from .pagination import page
 
 
-def begin(engine, **values):
-    with engine.begin() as conn:
-        return conn.execute(insert(AuditEntry).values(**values).returning(AuditEntry.id)).scalar_one()
+# each takes a connection in a transaction the caller shares with its own
+# writes (the request's Idempotency-Key): one commit, not two
+
+def begin(conn, **values):
+    return conn.execute(insert(AuditEntry).values(**values).returning(AuditEntry.id)).scalar_one()
 
 
-def finish(engine, entry_id, **values):
-    with engine.begin() as conn:
-        conn.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(**values))
+def finish(conn, entry_id, **values):
+    conn.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(**values))
 
 
-def record(engine, **values):
-    with engine.begin() as conn:
-        conn.execute(insert(AuditEntry).values(**values))
+def record(conn, **values):
+    conn.execute(insert(AuditEntry).values(**values))
 
 
 def entry_view(row):

@@ -208,6 +208,7 @@ class Call:
         self.identity = ANONYMOUS
         self.audit = {}
         self.audit_id = None
+        self.completes = None    # (claim, status, body) to store for an Idempotency-Key
         self.raw_body = None
 
     def audit_values(self):
@@ -303,8 +304,6 @@ class Route(HttpRequestHandler):
         if request.content_length is None and \
                 "chunked" in request.headers.get("Transfer-Encoding", "").lower():
             read_chunked(request, limit)
-        if self.mutating and not self.public:  # no mutation runs unaudited
-            call.audit_id = audit.begin(gateway.engine, **call.audit_values())
         call.raw_body = self.read_json(request)
         request.json_body = call.raw_body
         request.body = (load(self._schema(self.body_schema), call.raw_body)
@@ -316,11 +315,19 @@ class Route(HttpRequestHandler):
 
         claim = None
         key = request.headers.get(idempotency.HEADER) if self.idempotent else None
-        if key is not None and call.identity.user_id:
+        keyed = key is not None and call.identity.user_id
+        if keyed:
             call.audit["idempotency_key"] = idempotency.check_key(key)
-            claim = idempotency.claim(gateway.engine, call.identity.user_id, key, self.method,
-                                      self.path, request.path, call.raw_body)
-            if claim.replay:
+        if (self.mutating and not self.public) or keyed:
+            # one transaction claims the key and opens the audit row: no
+            # mutation runs unaudited (a crash leaves the row without a status)
+            with gateway.engine.begin() as conn:
+                if keyed:
+                    claim = idempotency.claim(conn, call.identity.user_id, key, self.method,
+                                              self.path, request.path, call.raw_body)
+                if self.mutating and not self.public and not (claim and claim.replay):
+                    call.audit_id = audit.begin(conn, **call.audit_values())
+            if claim is not None and claim.replay:
                 call.audit["detail"] = "replayed the first answer to this Idempotency-Key"
                 self.audit_from_body(call, claim.replay_body)
                 response = json_response(claim.replay_body, claim.replay_status)
@@ -333,11 +340,8 @@ class Route(HttpRequestHandler):
                 raise
             response = problem_from(exc, request.path, call.request_id)
         if claim is not None:
-            try:
-                idempotency.complete(gateway.engine, claim, response.status_code,
-                                     json.loads(response.get_data()))
-            except Exception:
-                log.exception("could not store the answer for Idempotency-Key %s", key)
+            # stored with the audit row's outcome, in one commit (audit_outcome)
+            call.completes = (claim, response.status_code, json.loads(response.get_data()))
         return response
 
     def authorize(self, identity):
@@ -420,13 +424,26 @@ class Route(HttpRequestHandler):
             except ValueError:
                 detail = None
         values["detail"] = detail
-        try:
+
+        def write(conn):
             if call.audit_id is not None:
-                audit.finish(self.gateway.engine, call.audit_id, **values)
+                audit.finish(conn, call.audit_id, **values)
             else:
-                audit.record(self.gateway.engine, **values)
+                audit.record(conn, **values)
+
+        try:
+            with self.gateway.engine.begin() as conn:
+                if call.completes is not None:
+                    idempotency.complete(conn, *call.completes)
+                write(conn)
         except Exception:
-            log.exception("could not write the audit row of request %s", call.request_id)
+            log.exception("could not write the audit row (and Idempotency-Key answer) of "
+                          "request %s; the audit row alone again", call.request_id)
+            try:
+                with self.gateway.engine.begin() as conn:
+                    write(conn)
+            except Exception:
+                log.exception("could not write the audit row of request %s", call.request_id)
 
 
 route = Route.decorator

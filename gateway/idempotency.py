@@ -55,49 +55,48 @@ def check_key(key):
     return key
 
 
-def claim(engine, user_id, key, method, route, path, body):
-    """Claim ``key`` for this request, or return the stored answer to replay."""
+def claim(conn, user_id, key, method, route, path, body):
+    """Claim ``key`` for this request, or return the stored answer to replay
+    (``conn``: in the transaction that also writes the request's audit row)."""
     digest = body_hash(body)
-    with engine.begin() as conn:
-        inserted = conn.execute(
-            insert(IdempotencyKey).values(
-                user_id=user_id, key=key, method=method, route=route, path=path,
-                request_hash=digest,
-            ).on_conflict_do_nothing().returning(IdempotencyKey.key)
-        ).first()
-        if inserted is not None:
-            return Claim(user_id, key)
-        k = IdempotencyKey
-        stored = conn.execute(
-            select(k.method, k.path, k.request_hash, k.status, k.response,
-                   (func.now() - k.created_at).label("age"))
-            .where(k.user_id == user_id, k.key == key)
-            .with_for_update()
-        ).first()
-        if stored is None:  # expired and purged in between: try once more
-            return claim(engine, user_id, key, method, route, path, body)
-        if (stored.method, stored.path, stored.request_hash) != (method, path, digest):
-            raise Conflict(f"this {HEADER} was used for another request")
-        if stored.status is not None:
-            return Claim(user_id, key, stored.status, stored.response)
-        if stored.age.total_seconds() < STALE_CLAIM_S:
-            raise Conflict(f"a request with this {HEADER} is still in progress; retry later")
-        conn.execute(update(IdempotencyKey)
-                     .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-                     .values(created_at=func.now()))
+    inserted = conn.execute(
+        insert(IdempotencyKey).values(
+            user_id=user_id, key=key, method=method, route=route, path=path,
+            request_hash=digest,
+        ).on_conflict_do_nothing().returning(IdempotencyKey.key)
+    ).first()
+    if inserted is not None:
         return Claim(user_id, key)
+    k = IdempotencyKey
+    stored = conn.execute(
+        select(k.method, k.path, k.request_hash, k.status, k.response,
+               (func.now() - k.created_at).label("age"))
+        .where(k.user_id == user_id, k.key == key)
+        .with_for_update()
+    ).first()
+    if stored is None:  # expired and purged in between: try once more
+        return claim(conn, user_id, key, method, route, path, body)
+    if (stored.method, stored.path, stored.request_hash) != (method, path, digest):
+        raise Conflict(f"this {HEADER} was used for another request")
+    if stored.status is not None:
+        return Claim(user_id, key, stored.status, stored.response)
+    if stored.age.total_seconds() < STALE_CLAIM_S:
+        raise Conflict(f"a request with this {HEADER} is still in progress; retry later")
+    conn.execute(update(IdempotencyKey)
+                 .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+                 .values(created_at=func.now()))
+    return Claim(user_id, key)
 
 
-def complete(engine, claim_, status, body):
-    with engine.begin() as conn:
-        if status >= 500:
-            conn.execute(delete(IdempotencyKey).where(
-                IdempotencyKey.user_id == claim_.user_id, IdempotencyKey.key == claim_.key,
-                IdempotencyKey.status.is_(None)))
-            return
-        conn.execute(update(IdempotencyKey).where(
+def complete(conn, claim_, status, body):
+    if status >= 500:
+        conn.execute(delete(IdempotencyKey).where(
             IdempotencyKey.user_id == claim_.user_id, IdempotencyKey.key == claim_.key,
-        ).values(status=status, response=body, completed_at=func.now()))
+            IdempotencyKey.status.is_(None)))
+        return
+    conn.execute(update(IdempotencyKey).where(
+        IdempotencyKey.user_id == claim_.user_id, IdempotencyKey.key == claim_.key,
+    ).values(status=status, response=body, completed_at=func.now()))
 
 
 def purge(session, ttl_hours):

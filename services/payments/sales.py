@@ -342,9 +342,13 @@ def _step(ctx, sale_id, step, **values):
             step=step, updated_at=now(), lease_until=ctx.lease_until(), **values))
 
 
+def _release(session, sale_id):
+    session.execute(update(Sale).where(Sale.id == sale_id).values(lease_until=None))
+
+
 def _release_lease(ctx, sale_id):
     with ctx.db.transaction() as session:
-        session.execute(update(Sale).where(Sale.id == sale_id).values(lease_until=None))
+        _release(session, sale_id)
 
 
 def run(ctx, sale_id, at=None):
@@ -364,8 +368,9 @@ def run(ctx, sale_id, at=None):
         _release_lease(ctx, sale_id)
         raise Unavailable(f"the card payment's outcome is not known yet ({exc}); the sale is "
                           "pending: send the same request again with the same Idempotency-Key") from None
-    _release_lease(ctx, sale_id)
-    return get_sale(ctx, sale_id)
+    with ctx.db.transaction() as session:       # the lease goes with the answer
+        _release(session, sale_id)
+        return sale_view(session, visible_sale(session, ctx.identity, sale_id))
 
 
 def _load(ctx, sale_id):
@@ -402,7 +407,10 @@ def _drive(ctx, sale_id):
         except tender_ops.Declined as exc:
             code = "payment_declined" if t.method == "card" else "tender_unavailable"
             return fail(ctx, sale_id, code, f"{t.method} (tender {t.position + 1}): {exc.reason}")
-        _step(ctx, sale_id, f"tender {t.position} taken")
+        if t.method not in tender_ops.CASH_LIKE:
+            # a card or a balance took a while: note it and extend the lease (a
+            # cash tender is done at once; its own row says it was taken)
+            _step(ctx, sale_id, f"tender {t.position} taken")
         ctx.hook("after_tender", sale_id=sale_id, tender_id=t.id)
     for t in tenders:
         if t.method == "card":
@@ -411,8 +419,7 @@ def _drive(ctx, sale_id):
             except tender_ops.Declined as exc:
                 return fail(ctx, sale_id, "payment_declined",
                             f"card (tender {t.position + 1}): {exc.reason}")
-    complete(ctx, sale_id)
-    followups(ctx, sale_id)
+    followups(ctx, sale_id, complete(ctx, sale_id))
 
 
 def fail(ctx, sale_id, code, reason):
@@ -484,6 +491,7 @@ def complete(ctx, sale_id):
                                 .order_by(SaleLine.position)).all()
         store = session.get(Store, sale.store_id)
         _finish(session, ctx, sale, store, lines, tenders)
+    return sale, lines
 
 
 def _finish(session, ctx, sale, store, lines, tenders):
@@ -534,9 +542,10 @@ def completed_facts(sale, lines, tenders):
     }
 
 
-def followups(ctx, sale_id):
-    """After completion: pieces sold, work orders paid. Retried until done."""
-    sale, lines, _ = _load(ctx, sale_id)
+def followups(ctx, sale_id, loaded=None):
+    """After completion: pieces sold, work orders paid. Retried until done.
+    ``loaded``: the (sale, lines) ``complete`` just wrote, to save reading them."""
+    sale, lines = loaded or _load(ctx, sale_id)[:2]
     if sale.status != "completed" or sale.followups_done_at is not None:
         return True
     steps = []
@@ -546,11 +555,15 @@ def followups(ctx, sale_id):
         if line.kind == "work_order":
             steps.append(("workorders",
                           lambda wo=line.work_order_id: ctx.workorders.mark_paid(wo, sale.id)))
+    done = {}   # what went through, written with the end (or before giving up)
     for neighbour, step in steps:
         try:
             step()
         except Unavailable as exc:
             log.warning("sale %s completed; follow-up postponed: %s", sale.id, exc)
+            if done:
+                with ctx.db.transaction() as session:
+                    session.execute(update(Sale).where(Sale.id == sale.id).values(**done))
             return False
         except Conflict as exc:
             # e.g. the pieces were released although the sale completed: a person must look;
@@ -561,11 +574,10 @@ def followups(ctx, sale_id):
                       neighbour=neighbour, problem=str(exc))
             continue
         if neighbour == "inventory":
-            with ctx.db.transaction() as session:
-                session.execute(update(Sale).where(Sale.id == sale.id)
-                                .values(pieces_confirmed_at=now()))
+            done["pieces_confirmed_at"] = now()
     with ctx.db.transaction() as session:
-        session.execute(update(Sale).where(Sale.id == sale.id).values(followups_done_at=now()))
+        session.execute(update(Sale).where(Sale.id == sale.id)
+                        .values(followups_done_at=now(), **done))
     return True
 
 
