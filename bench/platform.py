@@ -163,8 +163,10 @@ def phases(base, token, ctx, duration, terminals=20):
             t.call("GET", f"/items/by-tag/{rnd.choice(tags)}")
         elif r < 0.50:
             t.call("GET", "/items", params=rnd.choice(searches))
-        elif r < 0.62:
-            t.call("GET", "/clients", params={"q": f"N{rnd.randrange(len(clients)):05d}"})
+        elif r < 0.62:   # a client looked up by name: the bench's own, or one of the book
+            q = (f"N{rnd.randrange(len(clients)):05d}" if r < 0.56 or not ctx.get("book")
+                 else f"S{rnd.randrange(ctx['book']):07d}")
+            t.call("GET", "/clients", params={"q": q})
         elif r < 0.77:
             sell(t, pieces, "cash", rnd.choice(clients))
         elif r < 0.82:

@@ -5,8 +5,8 @@ stack's own ceilings measured in the same run.
 
 Uses the platform at ``GATEWAY_URL`` when one answers there, else starts the
 whole chain (scripts.chain) on ``BENCH_GATEWAY_PORT`` (8001). Seeds a chain
-(bench stores through the gateway, pieces by COPY into inventory, clients
-through the API), measures the ceilings (a bare nameko RPC echo round trip, a
+(bench stores through the gateway, pieces by COPY into inventory, a few
+clients through the API and the client book by COPY into crm), measures the ceilings (a bare nameko RPC echo round trip, a
 bare PostgreSQL insert+commit), drives N terminals over HTTP, and writes
 bench/results/<time>.json and .md with the machine's cores and settings.
 Timings are reported, never asserted.
@@ -31,12 +31,16 @@ from nameko.standalone.rpc import ClusterRpcClient  # noqa: E402
 from chassis import config  # noqa: E402
 
 from . import ceilings, hq, platform  # noqa: E402
+from scripts.seed_large import seed_clients  # noqa: E402
+
 from .clients import RpcPool  # noqa: E402
 from .stats import markdown  # noqa: E402
 
 PROFILES = {
-    "small": {"stores": 20, "items": 50_000, "sale_pieces": 4_000, "clients": 100, "duration": 5.0},
+    "small": {"stores": 20, "items": 50_000, "sale_pieces": 4_000, "clients": 100, "book": 5_000,
+              "duration": 5.0},
     "full": {"stores": 500, "items": 1_000_000, "sale_pieces": 6_000, "clients": 1_000,
+             "book": 200_000,
              "duration": 15.0},
 }
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -132,13 +136,15 @@ def main():
         token = platform.login(base, username, password)
         admin = platform.Terminal(base, token)
         log(f"seeding: {profile['stores']} stores, {profile['items']} pieces, "
-            f"{profile['clients']} clients")
+            f"{profile['clients']} + {profile['book']} clients")
         stores = platform.ensure_stores(admin, profile["stores"])
         platform.wait_known(config.database_url("inventory"), stores)
         tags, sale = platform.seed_pieces(config.database_url("inventory"), stores,
                                           profile["items"], profile["sale_pieces"])
         clients = platform.ensure_clients(admin, stores, profile["clients"])
-        ctx = {"stores": stores, "tags": tags, "clients": clients, "pool": platform.Pool(sale)}
+        seed_clients(config.database_url("crm"), stores, profile["book"])
+        ctx = {"stores": stores, "tags": tags, "clients": clients, "pool": platform.Pool(sale),
+               "book": profile["book"]}
 
         log("ceilings")
         wait_echo()

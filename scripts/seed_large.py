@@ -91,6 +91,43 @@ def seed(url, stores, items, seed_value=7, batch=100_000, store_ids=None, prefix
     return todo
 
 
+FIRST = ["Ada", "Grace", "Maya", "Noor", "Lena", "Ravi", "Omar", "Ines", "Yuki", "Tomas",
+         "Ava", "Leo", "Zara", "Hugo", "Mila", "Ezra", "Iris", "Kai", "Lucia", "Felix"]
+LAST = ["Archer", "Baker", "Castillo", "Dubois", "Eriksen", "Fontaine", "Garcia", "Haddad",
+        "Ivanova", "Jensen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Patel",
+        "Quinn", "Rossi", "Schmidt", "Tanaka", "Urquhart", "Vargas", "Weber", "Xu", "Young"]
+
+
+def seed_clients(url, store_ids, count, seed_value=11, batch=50_000):
+    """``count`` clients spread over the stores, straight into crm's database
+    (COPY; the name, phone and tier indexes are what gets measured). Their
+    last names end with a number (``Baker S0000042``); a second run adds only
+    what is missing."""
+    rnd = random.Random(seed_value)
+    with psycopg.connect(plain_url(url), autocommit=True) as conn:
+        have = conn.execute("SELECT count(*) FROM clients WHERE created_by = 'seed'").fetchone()[0]
+        todo = max(0, count - have)
+        print(f"seed: {have} seeded clients present, adding {todo}")
+        began, done = time.monotonic(), 0
+        while done < todo:
+            n = min(batch, todo - done)
+            buf = io.StringIO()
+            for i in range(n):
+                k = have + done + i
+                tier = rnd.choices(["new", "loyal", "vip"], (80, 17, 3))[0]
+                cols = [str(uuid.uuid4()), rnd.choice(FIRST), f"{rnd.choice(LAST)} S{k:07d}",
+                        f"+1646{k:07d}", store_ids[k % len(store_ids)], tier, "seed"]
+                buf.write("\t".join(cols) + "\n")
+            with conn.cursor() as cur:
+                with cur.copy("COPY clients (id, first_name, last_name, phone, home_store_id, tier, "
+                              "created_by) FROM STDIN") as copy:
+                    copy.write(buf.getvalue())
+            done += n
+            print(f"seed: {have + done} clients ({time.monotonic() - began:.0f}s)", flush=True)
+        conn.execute("ANALYZE clients")
+    return todo
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stores", type=int, default=500)
