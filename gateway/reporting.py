@@ -487,7 +487,9 @@ def load_pieces(session, items):
         "price_at": ts(i["updated_at"]), "received_at": ts(i["received_at"]),
         "sold_at": ts(i["status_since"]) if i["status"] == "sold" else None,
     } for i in items]
-    stmt = insert(HqPiece).values(rows)
+    # rows as parameters, not VALUES: one statement compiled once and sent in
+    # batches (a 2,000-row VALUES list cost more CPU to build than the upsert)
+    stmt = insert(HqPiece)
     x, t = stmt.excluded, HqPiece
     newer = or_(t.status_at.is_(None), x.status_at >= t.status_at)
     price_newer = or_(t.price_at.is_(None), x.price_at >= t.price_at)
@@ -502,7 +504,7 @@ def load_pieces(session, items):
         "price_amount": case((price_newer, x.price_amount), else_=t.price_amount),
         "price_at": case((price_newer, x.price_at), else_=t.price_at),
     })
-    session.execute(stmt)
+    session.execute(stmt, rows)
     return len(rows)
 
 
@@ -575,14 +577,14 @@ def load_work_orders(session, views):
              "stage_at": ts(v.get("stage_changed_at") or v.get("updated_at") or v.get("created_at")),
              "promised_date": day(v.get("promised_date")), "created_at": ts(v.get("created_at"))}
             for v in views]
-    stmt = insert(HqWorkOrder).values(rows)
+    stmt = insert(HqWorkOrder)
     x, t = stmt.excluded, HqWorkOrder
     newer = or_(t.stage_at.is_(None), x.stage_at >= t.stage_at)
     session.execute(stmt.on_conflict_do_update(index_elements=[t.work_order_id], set_={
         "store_id": x.store_id, "number": x.number, "kind": x.kind,
         "promised_date": x.promised_date, "created_at": func.coalesce(t.created_at, x.created_at),
         "stage": case((newer, x.stage), else_=t.stage),
-        "stage_at": case((newer, x.stage_at), else_=t.stage_at)}))
+        "stage_at": case((newer, x.stage_at), else_=t.stage_at)}), rows)
 
 
 def load_clients(session, views, as_of):
@@ -593,7 +595,7 @@ def load_clients(session, views, as_of):
     rows = [{"client_id": v["id"], "known": True, "merged": False,
              "home_store_id": v.get("home_store_id"), "facts_at": as_of,
              "tier": v.get("tier") or "new", "tier_at": as_of} for v in views]
-    stmt = insert(HqClient).values(rows)
+    stmt = insert(HqClient)
     x, t = stmt.excluded, HqClient
     session.execute(stmt.on_conflict_do_update(index_elements=[t.client_id], set_={
         "known": True,
@@ -601,7 +603,7 @@ def load_clients(session, views, as_of):
                               else_=t.home_store_id),
         "facts_at": func.greatest(t.facts_at, x.facts_at),
         "tier": case((or_(t.tier_at.is_(None), x.tier_at >= t.tier_at), x.tier), else_=t.tier),
-        "tier_at": func.greatest(t.tier_at, x.tier_at)}))
+        "tier_at": func.greatest(t.tier_at, x.tier_at)}), rows)
 
 
 PROJECTION_TABLES = ("hq_pieces", "hq_stock_totals", "hq_sales", "hq_sale_lines", "hq_returns",
