@@ -5,12 +5,13 @@ One ``Database`` per service. A worker gets a ``Db`` handle whose
 written to the outbox in that same transaction and relayed after commit.
 """
 import logging
+import time
 from contextlib import contextmanager
 
 import chassis  # noqa: F401  (green psycopg wait before psycopg is imported)
 from nameko import config
 from nameko.extensions import DependencyProvider
-from sqlalchemy import create_engine, exc as sa_exc, text
+from sqlalchemy import create_engine, event as _sa_event, exc as sa_exc, text
 from sqlalchemy.orm import Session
 
 from . import inbox as inbox_mod
@@ -21,14 +22,39 @@ from .outbox import OutboxRelay, current_trace_headers
 log = logging.getLogger(__name__)
 
 
-def make_engine(url, pool_size=8, max_overflow=4, **kwargs):
+def make_engine(url, pool_size=8, max_overflow=4, ping_after_idle=5.0, **kwargs):
     """Connections are a shared budget: six components, a few replicas each,
-    and PostgreSQL's max_connections (100 by default) between them all."""
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(
+    and PostgreSQL's max_connections (100 by default) between them all.
+
+    A pooled connection idle for more than ``ping_after_idle`` seconds is
+    pinged before use (replaced if the server is gone). SQLAlchemy's
+    ``pool_pre_ping`` pings before every transaction: a round trip each,
+    dozens per sale. A connection in steady use needs none: if the server
+    restarts under it, the failing request invalidates the whole pool at once
+    (503 for that request), and the next ones connect afresh."""
+    engine = create_engine(
         url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=10,
         future=True, **kwargs,
     )
+    if not kwargs.get("pool_pre_ping") and ping_after_idle is not None:
+        _ping_when_idle(engine, ping_after_idle)
+    return engine
+
+
+def _ping_when_idle(engine, idle_s):
+    @_sa_event.listens_for(engine, "checkin")
+    def checkin(dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @_sa_event.listens_for(engine, "checkout")
+    def checkout(dbapi_connection, record, proxy):
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception:
+            raise sa_exc.DisconnectionError("the idle connection is gone") from None
 
 
 # SQLSTATEs that mean "the server is not there for us right now": connection
@@ -101,8 +127,6 @@ class Db:
 def _mark_committed(session):
     session.info["committed"] = True
 
-
-from sqlalchemy import event as _sa_event  # noqa: E402
 
 _sa_event.listen(Session, "after_commit", _mark_committed)
 

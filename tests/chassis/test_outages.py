@@ -55,3 +55,32 @@ def test_a_reply_the_broker_cannot_take_is_given_up_not_raised(monkeypatch):
     monkeypatch.setattr("nameko.rpc.RpcConsumer.handle_result", broker_gone)
     consumer = ReplyingRpcConsumer()
     assert consumer.handle_result(_Message(), {"ok": 1}, None) == ({"ok": 1}, None)
+
+
+def _backend_pid(engine):
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar()
+
+
+def _terminate(url, pid):
+    killer = make_engine(url, pool_size=1, ping_after_idle=None)
+    try:
+        with killer.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+    finally:
+        killer.dispose()
+
+
+def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced_not_used(database):
+    url = database("inventory")
+    engine = make_engine(url, pool_size=1, ping_after_idle=0.0)
+    unpinged = make_engine(url, pool_size=1, ping_after_idle=None)
+    try:
+        for e in (engine, unpinged):
+            _terminate(url, _backend_pid(e))           # the server restarts, the pool still holds it
+        assert _backend_pid(engine) is not None         # pinged at checkout, replaced
+        with pytest.raises(sa_exc.OperationalError):   # without the ping the dead one is used
+            _backend_pid(unpinged)
+    finally:
+        engine.dispose()
+        unpinged.dispose()
