@@ -487,10 +487,11 @@ def load_pieces(session, items):
         "price_at": ts(i["updated_at"]), "received_at": ts(i["received_at"]),
         "sold_at": ts(i["status_since"]) if i["status"] == "sold" else None,
     } for i in items]
-    # rows as parameters, not VALUES: one statement compiled once and sent in
-    # batches (a 2,000-row VALUES list cost more CPU to build than the upsert)
-    stmt = insert(HqPiece)
-    x, t = stmt.excluded, HqPiece
+    # rows as parameters to a Core statement, compiled once and sent in
+    # batches: a 2,000-row VALUES list, or the ORM's bulk path (it compiled
+    # the upsert again and again), cost more CPU than the database's work
+    stmt = insert(HqPiece.__table__)
+    x, t = stmt.excluded, HqPiece.__table__.c
     newer = or_(t.status_at.is_(None), x.status_at >= t.status_at)
     price_newer = or_(t.price_at.is_(None), x.price_at >= t.price_at)
     stmt = stmt.on_conflict_do_update(index_elements=[t.item_id], set_={
@@ -504,7 +505,7 @@ def load_pieces(session, items):
         "price_amount": case((price_newer, x.price_amount), else_=t.price_amount),
         "price_at": case((price_newer, x.price_at), else_=t.price_at),
     })
-    session.execute(stmt, rows)
+    session.connection().execute(stmt, rows)
     return len(rows)
 
 
@@ -577,10 +578,10 @@ def load_work_orders(session, views):
              "stage_at": ts(v.get("stage_changed_at") or v.get("updated_at") or v.get("created_at")),
              "promised_date": day(v.get("promised_date")), "created_at": ts(v.get("created_at"))}
             for v in views]
-    stmt = insert(HqWorkOrder)
-    x, t = stmt.excluded, HqWorkOrder
+    stmt = insert(HqWorkOrder.__table__)
+    x, t = stmt.excluded, HqWorkOrder.__table__.c
     newer = or_(t.stage_at.is_(None), x.stage_at >= t.stage_at)
-    session.execute(stmt.on_conflict_do_update(index_elements=[t.work_order_id], set_={
+    session.connection().execute(stmt.on_conflict_do_update(index_elements=[t.work_order_id], set_={
         "store_id": x.store_id, "number": x.number, "kind": x.kind,
         "promised_date": x.promised_date, "created_at": func.coalesce(t.created_at, x.created_at),
         "stage": case((newer, x.stage), else_=t.stage),
@@ -595,9 +596,9 @@ def load_clients(session, views, as_of):
     rows = [{"client_id": v["id"], "known": True, "merged": False,
              "home_store_id": v.get("home_store_id"), "facts_at": as_of,
              "tier": v.get("tier") or "new", "tier_at": as_of} for v in views]
-    stmt = insert(HqClient)
-    x, t = stmt.excluded, HqClient
-    session.execute(stmt.on_conflict_do_update(index_elements=[t.client_id], set_={
+    stmt = insert(HqClient.__table__)
+    x, t = stmt.excluded, HqClient.__table__.c
+    session.connection().execute(stmt.on_conflict_do_update(index_elements=[t.client_id], set_={
         "known": True,
         "home_store_id": case((or_(t.facts_at.is_(None), x.facts_at >= t.facts_at), x.home_store_id),
                               else_=t.home_store_id),
