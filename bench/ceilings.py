@@ -6,7 +6,7 @@ from .stats import drive
 
 def rpc_echo(pool, concurrency=20, duration=5.0):
     payload = {"tag": "ABCD1234", "n": 1}
-    return drive("ceiling: bare nameko RPC echo", lambda i: pool.call("bench_echo", "echo", payload),
+    return drive("ceiling: nameko RPC echo, standalone client", lambda i: pool.call("bench_echo", "echo", payload),
                  concurrency, duration=duration)
 
 

@@ -6,8 +6,11 @@ stack's own ceilings measured in the same run.
 Uses the platform at ``GATEWAY_URL`` when one answers there, else starts the
 whole chain (scripts.chain) on ``BENCH_GATEWAY_PORT`` (8001). Seeds a chain
 (bench stores through the gateway, pieces by COPY into inventory, a few
-clients through the API and the client book by COPY into crm), measures the ceilings (a bare nameko RPC echo round trip, a
-bare PostgreSQL insert+commit), drives N terminals over HTTP, and writes
+clients through the API and the client book by COPY into crm), measures the
+ceilings (a bare nameko RPC echo round trip, from a standalone client and
+from a service as the gateway calls one; a bare PostgreSQL insert+commit),
+drives N terminals over HTTP (ratios against the service-to-service echo),
+and writes
 bench/results/<time>.json and .md with the machine's cores and settings.
 Timings are reported, never asserted.
 """
@@ -59,9 +62,10 @@ def answering(url):
 
 
 def start_echo():
-    return subprocess.Popen([sys.executable, "-m", "bench.echo_service"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    """The echo service and its caller, each its own process."""
+    return [subprocess.Popen([sys.executable, "-m", "bench.echo_service", role], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True) for role in ("echo", "caller")]
 
 
 def wait_echo(timeout=60):
@@ -70,10 +74,17 @@ def wait_echo(timeout=60):
         while time.monotonic() < deadline:
             try:
                 client.bench_echo.echo(1)
+                client.bench_echo_caller.drive(1, 0.1)
                 return
             except Exception:
                 eventlet.sleep(0.5)
     raise SystemExit("the echo service did not start")
+
+
+def service_echo(concurrency, duration):
+    """The echo as the gateway calls a service: from inside a container."""
+    with ClusterRpcClient(timeout=duration + 60) as client:
+        return client.bench_echo_caller.drive(concurrency, duration)
 
 
 def sms_drain_rate(count=10):
@@ -150,11 +161,12 @@ def main():
         wait_echo()
         pool = RpcPool(args.terminals)
         try:
-            echo_fig = ceilings.rpc_echo(pool, concurrency=args.terminals, duration=duration)
+            standalone_fig = ceilings.rpc_echo(pool, concurrency=args.terminals, duration=duration)
         finally:
             pool.close()
+        echo_fig = service_echo(args.terminals, duration)
         pg_fig = ceilings.pg_insert_commit(config.database_url("inventory"), duration=duration)
-        results += [echo_fig, pg_fig]
+        results += [standalone_fig, echo_fig, pg_fig]
 
         log(f"{args.terminals} terminals, {duration:g} s per phase")
         for fig in platform.phases(base, token, ctx, duration, args.terminals):
@@ -170,8 +182,10 @@ def main():
         log("sms drain rate")
         extra["sms_drain"] = sms_drain_rate()
     finally:
-        echo.terminate()
-        echo.wait(10)
+        for process in echo:
+            process.terminate()
+        for process in echo:
+            process.wait(10)
         if chain is not None:
             chain.stop()
 
