@@ -10,14 +10,35 @@ import eventlet
 import kombu.exceptions
 from nameko import config
 from nameko.exceptions import UnknownService
+import logging
+
 from kombu import Queue
-from nameko.rpc import ServiceRpc as NamekoServiceRpc
+from nameko.exceptions import ReplyQueueExpiredWithPendingReplies
+from nameko.rpc import ReplyListener as NamekoReplyListener, ServiceRpc as NamekoServiceRpc
 
 from .errors import Unavailable
 
 # what publishing or consuming raises when the broker is unreachable or went away
 BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
                  ConnectionError, OSError)
+
+
+log = logging.getLogger(__name__)
+
+
+class ReplyListener(NamekoReplyListener):
+    """nameko's reply listener, except that finding its queue gone while
+    calls wait (it expired while the broker was away, or the listener is
+    only now declaring it at start-up) does not kill the whole container:
+    the waiting calls' deadlines answer them (``Unavailable``), and the
+    consumer declares the queue afresh for the calls that follow."""
+
+    def check_for_lost_replies(self):
+        try:
+            super().check_for_lost_replies()
+        except ReplyQueueExpiredWithPendingReplies as exc:
+            log.warning("reply queue missing with calls waiting; their deadlines will answer: %s",
+                        str(exc).replace("\n", " "))
 
 
 class OncePerConnection(Queue):
@@ -72,6 +93,8 @@ class TimedClient:
 
 class ServiceRpc(NamekoServiceRpc):
     """``ServiceRpc`` with a deadline (config ``RPC_TIMEOUT``, seconds)."""
+
+    reply_listener = ReplyListener()
 
     def __init__(self, target_service, timeout=None, **kwargs):
         self.timeout = timeout

@@ -84,3 +84,14 @@ def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced_not_used(
     finally:
         engine.dispose()
         unpinged.dispose()
+
+
+def test_a_reply_queue_found_missing_with_calls_waiting_does_not_stop_the_service(monkeypatch):
+    from nameko.exceptions import ReplyQueueExpiredWithPendingReplies
+
+    from chassis.rpc import ReplyListener
+
+    def expired(self):
+        raise ReplyQueueExpiredWithPendingReplies("Lost replies for correlation ids:\nabc")
+    monkeypatch.setattr("nameko.rpc.ReplyListener.check_for_lost_replies", expired)
+    assert ReplyListener().check_for_lost_replies() is None
