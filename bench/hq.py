@@ -7,7 +7,8 @@ events would have left them), then the summary timed one request at a time.
 Uses the gateway at ``GATEWAY_URL`` (default http://127.0.0.1:8000) and its
 database ``GATEWAY_DATABASE_URL``. Seeded rows are synthetic: run ``make
 rebuild-reporting REBUILD_ARGS=--reset`` afterwards to bring the read model
-back to the services' truth. ``bench.run`` calls ``figure`` for its report.
+back to the services' truth. ``bench.run`` rebuilds the model from the
+services instead and calls ``measure``.
 """
 import os
 import time
@@ -151,12 +152,6 @@ def measure(base, token, samples=40, warmup=3):
     return summarize(f"GET /hq/summary ({stores} stores, one at a time)", latencies,
                      time.perf_counter() - began, errors=errors, stores=stores,
                      bytes=len(reply.content))
-
-
-def figure(base, token, url, store_ids=(), stores=500, pieces=2000, samples=40):
-    """Seed HQ's read model for ``stores`` stores, then time the summary."""
-    seed(url, store_ids, stores=stores, pieces=pieces)
-    return measure(base, token, samples)
 
 
 def main():

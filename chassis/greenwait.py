@@ -10,6 +10,9 @@ on the socket until it is ready (or the deadline passes).
 """
 from time import monotonic
 
+from eventlet.green import select
+from eventlet.hubs import trampoline
+from eventlet.timeout import Timeout
 from psycopg import errors, waiting
 
 WAIT_R, WAIT_W = waiting.WAIT_R, waiting.WAIT_W
@@ -19,10 +22,6 @@ READY_R, READY_W = waiting.READY_R, waiting.READY_W
 def wait_green(gen, fileno, interval=0.0, timeout=None):
     """A ``psycopg.waiting.wait`` for green threads (``interval`` is not needed:
     nothing here waits without yielding to the hub)."""
-    from eventlet.green import select
-    from eventlet.hubs import trampoline
-    from eventlet.timeout import Timeout
-
     deadline = monotonic() + timeout if timeout is not None else None
     try:
         s = next(gen)

@@ -8,12 +8,12 @@ request follows the transfer's events (``reporting.transfer_shipped`` /
 (who, role, which store, when); the gateway's audit trail has the requests.
 """
 import uuid
-from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
-from chassis.pagination import decode_cursor, encode_cursor
+from chassis.pagination import decode_time_cursor, encode_cursor
+from chassis.validation import uuid_arg
 
 from .hq_reports import plain_rate, reporting_currency
 from .models import Store
@@ -155,12 +155,8 @@ def list_transfer_requests(session, identity, q):
     if q.get("status"):
         stmt = stmt.where(HqTransferRequest.status == q["status"])
     if q.get("cursor"):
-        at, rid = decode_cursor(q["cursor"], 2)
-        try:
-            at, rid = datetime.fromisoformat(str(at)), str(uuid.UUID(str(rid)))
-        except ValueError:
-            raise InvalidInput("not a valid cursor",
-                               {"cursor": ["not a cursor this API gave out"]}) from None
+        at, rid = decode_time_cursor(q["cursor"])
+        rid = uuid_arg(rid, "cursor")
         stmt = stmt.where(or_(HqTransferRequest.created_at < at,
                               and_(HqTransferRequest.created_at == at, HqTransferRequest.id < rid)))
     limit = q.get("limit") or 50
