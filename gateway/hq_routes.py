@@ -29,7 +29,7 @@ from contracts.rpc.payments import Instant
 from . import hq_reports, hq_requests, reporting
 from .http import Reply, route
 from .models import Store
-from .schemas import valid_currency
+from .schemas import PageQuery, valid_currency
 
 ANY_STAFF = None
 STAFF = ("hq_admin", "store_manager", "sales_associate", "bench_jeweler")
@@ -103,15 +103,13 @@ class TransferRequestDecline(Schema):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
-class TransferRequestQuery(Schema):
+class TransferRequestQuery(PageQuery):
     store_id = fields.UUID(load_default=None, allow_none=True)
     status = fields.String(load_default=None, allow_none=True,
                            validate=validate.OneOf(("open", "shipped", "received", "declined")))
     direction = fields.String(load_default=None, allow_none=True,
                               validate=validate.OneOf(("incoming", "outgoing")), metadata={
         "description": "incoming: other stores ask mine for pieces; outgoing: mine asks"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, allow_none=True)
 
 
 def _csv(body, name):
