@@ -80,12 +80,36 @@ class AlreadyProcessed(Exception):
 class Db:
     """What a worker sees: transactions bound to this service and caller."""
 
-    def __init__(self, engine, producer, identity, consumer=None, relay=None):
+    def __init__(self, engine, producer, identity, consumer=None, relay=None, reader=None):
         self.engine = engine
+        self.reader = reader if reader is not None else autocommit(engine)
         self.producer = producer
         self.identity = identity
         self.consumer = consumer
         self.relay = relay
+
+    @contextmanager
+    def _reachable(self):
+        try:
+            yield
+        except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+            if not database_unreachable(exc):
+                raise
+            # an answer the caller can act on (503, try again), not an internal error
+            raise Unavailable(f"the {self.producer} database is unreachable") from exc
+
+    @contextmanager
+    def read(self):
+        """A session for a read that is ONE statement: no transaction around
+        it (no BEGIN and COMMIT round trips), the statement alone sees one
+        consistent snapshot. Several statements here may each see a different
+        moment: use ``transaction()`` for those, and for anything that writes."""
+        session = Session(self.reader, expire_on_commit=False, autoflush=False)
+        try:
+            with self._reachable():
+                yield session
+        finally:
+            session.close()
 
     @contextmanager
     def transaction(self):
@@ -97,13 +121,8 @@ class Db:
             emitted=0,
         )
         try:
-            with session.begin():
+            with self._reachable(), session.begin():
                 yield session
-        except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
-            if not database_unreachable(exc):
-                raise
-            # an answer the caller can act on (503, try again), not an internal error
-            raise Unavailable(f"the {self.producer} database is unreachable") from exc
         finally:
             emitted = session.info.get("emitted")
             committed = session.info.get("committed")
@@ -124,6 +143,11 @@ class Db:
             yield session
 
 
+def autocommit(engine):
+    """The same engine and pool, each statement committed on its own."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _mark_committed(session):
     session.info["committed"] = True
 
@@ -138,6 +162,7 @@ class Database(DependencyProvider):
         self.url = url
         self.with_relay = relay
         self.engine = None
+        self.reader = None
         self.relay = None
 
     def setup(self):
@@ -146,6 +171,7 @@ class Database(DependencyProvider):
                                   max_overflow=config.get("DB_MAX_OVERFLOW", 4))
         from .telemetry import instrument_engine
         instrument_engine(self.engine)
+        self.reader = autocommit(self.engine)
         if self.with_relay:
             self.relay = OutboxRelay(
                 self.engine,
@@ -173,6 +199,7 @@ class Database(DependencyProvider):
             identity=Identity.from_context(worker_ctx.data),
             consumer="{}.{}".format(self.container.service_name, worker_ctx.entrypoint.method_name),
             relay=self.relay,
+            reader=self.reader,
         )
 
     def ping(self):

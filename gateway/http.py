@@ -258,6 +258,7 @@ class Route(HttpRequestHandler):
         self.path = path
         self.roles = tuple(roles) if roles else None
         self.public = public
+        self._signed = None
         self.body_schema = body
         self.query_schema = query
         self.response_schema = response
@@ -382,7 +383,9 @@ class Route(HttpRequestHandler):
         request = call.request
         context = call.identity.to_context() | {"request_id": call.request_id}
         kwargs = {k: str(v) for k, v in (request.path_values or {}).items()}
-        self.check_signature((request,), kwargs)
+        if frozenset(kwargs) != self._signed:   # a rule's arguments never change: once
+            self.check_signature((request,), kwargs)
+            self._signed = frozenset(kwargs)
         event = Event()
         self.container.spawn_worker(self, (request,), kwargs, context_data=context,
                                     handle_result=partial(self.handle_result, event))

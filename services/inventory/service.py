@@ -44,17 +44,17 @@ class Service(ServiceBase):
     @rpc
     def get_item(self, item_id):
         item_id = uuid_arg(item_id, "item_id")
-        with self.db.transaction() as session:
+        with self.db.read() as session:
             return domain.get_item(session, self.caller, item_id)
 
     @rpc
     def get_item_by_tag(self, tag):
-        with self.db.transaction() as session:
+        with self.db.read() as session:
             return domain.get_item_by_tag(session, self.caller, str(tag))
 
     @rpc
     def get_items(self, item_ids):
-        with self.db.transaction() as session:
+        with self.db.read() as session:
             return domain.get_items(session, self.caller, _ids(item_ids))
 
     @rpc

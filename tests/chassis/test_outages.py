@@ -50,9 +50,9 @@ class _Message:
 
 
 def test_a_reply_the_broker_cannot_take_is_given_up_not_raised(monkeypatch):
-    def broker_gone(self, message, result, exc_info):
+    def broker_gone(self, result, exc_info):
         raise KombuOperationalError("Server unexpectedly closed connection")
-    monkeypatch.setattr("nameko.rpc.RpcConsumer.handle_result", broker_gone)
+    monkeypatch.setattr("chassis.service.Responder.send_response", broker_gone)
     consumer = ReplyingRpcConsumer()
     assert consumer.handle_result(_Message(), {"ok": 1}, None) == ({"ok": 1}, None)
 

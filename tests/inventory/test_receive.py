@@ -102,3 +102,32 @@ def test_vendors_and_price_history_on_patch(inventory, db, as_):
     types = [r[0] for r in db.all("select event_type from outbox order by id")]
     assert types == ["item.received", "item.price_changed", "item.updated"]
     assert hq.inventory.search_items({"q": "reduced"})["items"][0]["id"] == item["id"]
+
+
+def test_one_statement_view_equals_the_view_built_from_the_rows(inventory, db, as_):
+    """The counter's tag lookup reads the piece, its stones, history and store
+    in one statement; what it answers is what the rows say, in their order."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from services.inventory.domain import item_view
+    from services.inventory.models import Item, ItemHistory, Stone, Store
+
+    hq = as_()
+    stones = [dict(piece()["stones"][0], carat=c, certificate=None) for c in ("0.250", "1.010", "0.030")]
+    item = hq.inventory.receive_item(piece(stones=stones))
+    hq.inventory.update_item(item["id"], {"price": {"amount": 470000, "currency": "USD"},
+                                          "description": "Three-stone ring"})
+    hq.inventory.update_item(item["id"], {"price": {"amount": 465000, "currency": "USD"}})
+    with Session(db.engine) as session:
+        row = session.get(Item, item["id"])
+        expected = item_view(
+            row, store=session.get(Store, row.store_id),
+            stones=session.scalars(select(Stone).where(Stone.item_id == row.id)
+                                   .order_by(Stone.position)).all(),
+            history=session.scalars(select(ItemHistory).where(ItemHistory.item_id == row.id)
+                                    .order_by(ItemHistory.id)).all())
+    got = hq.inventory.get_item_by_tag(item["tag"])
+    assert got == expected == hq.inventory.get_item(item["id"])
+    assert [s["carat"] for s in got["stones"]] == ["0.250", "1.010", "0.030"]
+    assert [h["change"] for h in got["history"]][:1] == ["received"] and len(got["price_history"]) == 2
