@@ -31,9 +31,14 @@ def make_engine(url, pool_size=8, max_overflow=4, ping_after_idle=5.0, **kwargs)
     ``pool_pre_ping`` pings before every transaction: a round trip each,
     dozens per sale. A connection in steady use needs none: if the server
     restarts under it, the failing request invalidates the whole pool at once
-    (503 for that request), and the next ones connect afresh."""
+    (503 for that request), and the next ones connect afresh.
+
+    At most ``pool_size + max_overflow`` connections, opened as needed and then
+    kept: SQLAlchemy closes an overflow connection as soon as it is returned,
+    so under a steady load above ``pool_size`` every few transactions paid for
+    a new server process (a fork, authentication, cold caches)."""
     engine = create_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=10,
+        url, pool_size=pool_size + max_overflow, max_overflow=0, pool_timeout=10,
         future=True, **kwargs,
     )
     if not kwargs.get("pool_pre_ping") and ping_after_idle is not None:

@@ -1,7 +1,10 @@
 """Inbox: the events a consumer has applied, recorded with the effect."""
 from sqlalchemy.dialects.postgresql import insert
 
+from .sql import Precompiled
 from .tables import inbox
+
+_CLAIM = Precompiled(lambda: insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id))
 
 
 def claim(session, event, consumer):
@@ -10,10 +13,5 @@ def claim(session, event, consumer):
     Returns False when it was recorded before (a redelivery). A concurrent
     duplicate waits on the row lock of the first and then sees the conflict.
     """
-    stmt = (
-        insert(inbox)
-        .values(event_id=event["event_id"], consumer=consumer, event_type=event["event_type"])
-        .on_conflict_do_nothing()
-        .returning(inbox.c.event_id)
-    )
-    return session.execute(stmt).first() is not None
+    return _CLAIM.execute(session, {"event_id": event["event_id"], "consumer": consumer,
+                                    "event_type": event["event_type"]}).first() is not None

@@ -11,9 +11,9 @@ import kombu.exceptions
 from nameko import config
 from nameko.exceptions import UnknownService
 import logging
-import warnings
 
 from kombu import Queue
+from nameko.amqp.publish import Publisher
 from nameko.exceptions import ReplyQueueExpiredWithPendingReplies
 from nameko.rpc import ReplyListener as NamekoReplyListener, ServiceRpc as NamekoServiceRpc
 
@@ -25,10 +25,6 @@ BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionEr
 
 
 log = logging.getLogger(__name__)
-# nameko asks for mandatory delivery on every request; without confirms the
-# broker's "unroutable" cannot be seen, and the deadline covers it (see below)
-warnings.filterwarnings("ignore", message="Mandatory delivery was requested",
-                        category=UserWarning, module="nameko.amqp.publish")
 
 
 class ReplyListener(NamekoReplyListener):
@@ -96,9 +92,21 @@ class TimedClient:
         return TimedMethod(self._client, self._service, method, self._timeout, self._pending)
 
 
+class RequestPublisher(Publisher):
+    """nameko asks for mandatory delivery of every request, which only a
+    publisher confirm can report (and it warns on each publish without one):
+    without confirms the deadline answers for an unroutable request."""
+
+    def publish(self, payload, **kwargs):
+        if not kwargs.get("use_confirms", self.use_confirms):
+            kwargs["mandatory"] = False
+        return super().publish(payload, **kwargs)
+
+
 class ServiceRpc(NamekoServiceRpc):
     """``ServiceRpc`` with a deadline (config ``RPC_TIMEOUT``, seconds)."""
 
+    publisher_cls = RequestPublisher
     reply_listener = ReplyListener()
 
     def __init__(self, target_service, timeout=None, **kwargs):

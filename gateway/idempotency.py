@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from chassis.errors import Conflict, InvalidInput
+from chassis.sql import Precompiled
 
 from .models import IdempotencyKey
 
@@ -48,6 +49,10 @@ class Claim:
         return self.replay_status is not None
 
 
+_CLAIM = Precompiled(lambda: insert(IdempotencyKey.__table__).on_conflict_do_nothing()
+                     .returning(IdempotencyKey.__table__.c.key))
+
+
 def check_key(key):
     if not _VALID.match(key):
         raise InvalidInput("bad Idempotency-Key",
@@ -59,12 +64,9 @@ def claim(conn, user_id, key, method, route, path, body):
     """Claim ``key`` for this request, or return the stored answer to replay
     (``conn``: in the transaction that also writes the request's audit row)."""
     digest = body_hash(body)
-    inserted = conn.execute(
-        insert(IdempotencyKey).values(
-            user_id=user_id, key=key, method=method, route=route, path=path,
-            request_hash=digest,
-        ).on_conflict_do_nothing().returning(IdempotencyKey.key)
-    ).first()
+    inserted = _CLAIM.execute(conn, {
+        "user_id": user_id, "key": key, "method": method, "route": route, "path": path,
+        "request_hash": digest}).first()
     if inserted is not None:
         return Claim(user_id, key)
     k = IdempotencyKey

@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import case, delete, func, literal_column, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
+from chassis.sql import Precompiled
+
 from .models import Store
 from .reporting_models import (
     NO_STORE, HqClient, HqClientTier, HqFreshness, HqPiece, HqReturn, HqReturnedItem, HqSale,
@@ -73,11 +75,19 @@ def stake(p):
             (1, p.cost_amount or 0, p.price_amount or 0))
 
 
+def _insert_new(model):
+    """``INSERT ... ON CONFLICT DO NOTHING`` into ``model``'s table, compiled once."""
+    return Precompiled(lambda: insert(model.__table__).on_conflict_do_nothing())
+
+
+_NEW_PIECE = _insert_new(HqPiece)
+
+
 def _lock_pieces(session, item_ids):
     ids = sorted({str(i) for i in item_ids})
     if not ids:
         return {}
-    session.execute(insert(HqPiece).values([{"item_id": i} for i in ids]).on_conflict_do_nothing())
+    _NEW_PIECE.execute(session, [{"item_id": i} for i in ids])
     rows = session.scalars(select(HqPiece).where(HqPiece.item_id.in_(ids))
                            .order_by(HqPiece.item_id).with_for_update()).all()
     return {r.item_id: r for r in rows}
@@ -89,11 +99,19 @@ def add_to_totals(session, model, keys, sums, deltas):
     rows = [dict(zip(keys, k)) | dict(zip(sums, v)) for k, v in sorted(deltas.items()) if any(v)]
     if not rows:
         return
-    stmt = insert(model).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={c: getattr(model, c) + getattr(stmt.excluded, c) for c in sums})
-    session.execute(stmt)
+    upsert = _ADD_TO.get(model)
+    if upsert is None:
+        def build():
+            t = model.__table__
+            stmt = insert(t)
+            return stmt.on_conflict_do_update(
+                index_elements=[t.c[k] for k in keys],
+                set_={c: t.c[c] + stmt.excluded[c] for c in sums})
+        upsert = _ADD_TO[model] = Precompiled(build)
+    upsert.execute(session, rows)
+
+
+_ADD_TO = {}
 
 
 @contextmanager
@@ -272,16 +290,20 @@ def local_day(session, store_id, at):
 
 def record_sale(session, sale, lines):
     """Insert a sale and its lines once (by sale id); False when it was known."""
-    inserted = session.execute(insert(HqSale).values(**sale).on_conflict_do_nothing()
-                               .returning(HqSale.sale_id)).first()
+    inserted = _NEW_SALE.execute(session, sale).first()
     if inserted is None:
         return False
     common = {k: sale[k] for k in ("sale_id", "store_id", "completed_at", "associate_id")}
     common["local_day"] = local_day(session, sale["store_id"], sale["completed_at"])
     rows = [common | {"currency": sale["currency"]} | line for line in lines]
     if rows:
-        session.execute(insert(HqSaleLine).values(rows).on_conflict_do_nothing())
+        _NEW_SALE_LINE.execute(session, rows)
     return True
+
+
+_NEW_SALE = Precompiled(lambda: insert(HqSale.__table__).on_conflict_do_nothing()
+                        .returning(HqSale.__table__.c.sale_id))
+_NEW_SALE_LINE = _insert_new(HqSaleLine)
 
 
 def sale_completed(session, event):
@@ -304,14 +326,18 @@ def sale_completed(session, event):
 
 def record_return(session, ret, item_ids):
     ret = dict(ret, local_day=local_day(session, ret["store_id"], ret["returned_at"]))
-    inserted = session.execute(insert(HqReturn).values(**ret).on_conflict_do_nothing()
-                               .returning(HqReturn.return_id)).first()
+    inserted = _NEW_RETURN.execute(session, ret).first()
     if inserted is None or not item_ids:
         return inserted is not None
-    session.execute(insert(HqReturnedItem).values([
+    _NEW_RETURNED_ITEM.execute(session, [
         {"return_id": ret["return_id"], "item_id": str(i), "sale_id": ret["sale_id"]}
-        for i in sorted({str(i) for i in item_ids})]).on_conflict_do_nothing())
+        for i in sorted({str(i) for i in item_ids})])
     return True
+
+
+_NEW_RETURN = Precompiled(lambda: insert(HqReturn.__table__).on_conflict_do_nothing()
+                          .returning(HqReturn.__table__.c.return_id))
+_NEW_RETURNED_ITEM = _insert_new(HqReturnedItem)
 
 
 def sale_returned(session, event):
@@ -324,9 +350,12 @@ def sale_returned(session, event):
 
 # --- work orders --------------------------------------------------------------------------------
 
+_NEW_WORK_ORDER = _insert_new(HqWorkOrder)
+_NEW_CLIENT = _insert_new(HqClient)
+
+
 def _lock_work_order(session, work_order_id):
-    session.execute(insert(HqWorkOrder).values(work_order_id=str(work_order_id))
-                    .on_conflict_do_nothing())
+    _NEW_WORK_ORDER.execute(session, {"work_order_id": str(work_order_id)})
     return session.scalars(select(HqWorkOrder).where(HqWorkOrder.work_order_id == str(work_order_id))
                            .with_for_update()).one()
 
@@ -366,7 +395,7 @@ def client_stake(c):
 
 @contextmanager
 def changing_client(session, client_id):
-    session.execute(insert(HqClient).values(client_id=str(client_id)).on_conflict_do_nothing())
+    _NEW_CLIENT.execute(session, {"client_id": str(client_id)})
     c = session.scalars(select(HqClient).where(HqClient.client_id == str(client_id))
                         .with_for_update()).one()
     before = client_stake(c)
@@ -445,16 +474,22 @@ def apply(session, event, applied_at=None):
 def mark_fresh(session, event_type, occurred_at, applied_at=None):
     applied_at = applied_at or now()
     lag_ms = max(0, int((applied_at - occurred_at).total_seconds() * 1000))
-    stmt = insert(HqFreshness).values(event_type=event_type, last_occurred_at=occurred_at,
-                                      last_applied_at=applied_at, lag_ms=lag_ms, applied=1)
-    newer = stmt.excluded.last_occurred_at >= HqFreshness.last_occurred_at
-    session.execute(stmt.on_conflict_do_update(index_elements=[HqFreshness.event_type], set_={
-        "last_occurred_at": func.greatest(HqFreshness.last_occurred_at,
-                                          stmt.excluded.last_occurred_at),
-        "last_applied_at": func.greatest(HqFreshness.last_applied_at,
-                                         stmt.excluded.last_applied_at),
-        "lag_ms": case((newer, stmt.excluded.lag_ms), else_=HqFreshness.lag_ms),
-        "applied": HqFreshness.applied + 1}))
+    _FRESH.execute(session, {"event_type": event_type, "last_occurred_at": occurred_at,
+                             "last_applied_at": applied_at, "lag_ms": lag_ms, "applied": 1})
+
+
+def _fresh():
+    t = HqFreshness.__table__
+    stmt = insert(t)
+    x = stmt.excluded
+    return stmt.on_conflict_do_update(index_elements=[t.c.event_type], set_={
+        "last_occurred_at": func.greatest(t.c.last_occurred_at, x.last_occurred_at),
+        "last_applied_at": func.greatest(t.c.last_applied_at, x.last_applied_at),
+        "lag_ms": case((x.last_occurred_at >= t.c.last_occurred_at, x.lag_ms), else_=t.c.lag_ms),
+        "applied": t.c.applied + 1})
+
+
+_FRESH = Precompiled(_fresh)
 
 
 def freshness(session, at=None):

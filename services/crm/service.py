@@ -288,19 +288,26 @@ class Service(ServiceBase):
             clients.apply_reported_consent(session, _event_identity(event), event["payload"],
                                            occurred_at(event, "changed_at"))
 
-    # wished pieces
+    # wished pieces: most pieces sold or held were never wished for; such an
+    # event changes nothing here and is acknowledged without a transaction
     @event_handler("inventory", "item.reserved")
     def on_item_reserved(self, event):
-        with self.db.inbox(event) as session:
-            wishes.on_item_event(session, _event_identity(event), event)
+        self._item_event(event)
 
     @event_handler("inventory", "item.sold")
     def on_item_sold(self, event):
-        with self.db.inbox(event) as session:
-            wishes.on_item_event(session, _event_identity(event), event)
+        self._item_event(event)
 
     @event_handler("inventory", "item.price_changed")
     def on_item_price_changed(self, event):
+        self._item_event(event)
+
+    def _item_event(self, event):
+        if not wishes.may_alert(event):
+            return
+        with self.db.read() as session:
+            if not wishes.wished(session, event["payload"]["item_id"]):
+                return
         with self.db.inbox(event) as session:
             wishes.on_item_event(session, _event_identity(event), event)
 

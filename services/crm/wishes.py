@@ -77,14 +77,29 @@ def _is_own(session, client, event_type, payload):
     return False
 
 
+def may_alert(event):
+    """Whether an item event can alert anyone who wished for the piece: a
+    sale's own hold (followed by ``item.sold``) and a price going up cannot."""
+    event_type, payload = event["event_type"], event["payload"]
+    if event_type == "item.reserved" and payload.get("reason") not in ALERT_HOLDS:
+        return False
+    if event_type == "item.price_changed" and \
+            payload["new_price"]["amount"] >= payload["old_price"]["amount"]:
+        return False
+    return True
+
+
+def wished(session, item_id):
+    """Anyone waits for this piece (one statement)."""
+    return session.scalar(select(Wish.id).where(Wish.item_id == str(item_id),
+                                                Wish.status == "open").limit(1)) is not None
+
+
 def on_item_event(session, identity, event):
     """``item.reserved`` / ``item.sold`` / ``item.price_changed`` from inventory."""
     event_type, payload = event["event_type"], event["payload"]
     item_id = str(payload["item_id"])
-    if event_type == "item.reserved" and payload.get("reason") not in ALERT_HOLDS:
-        return 0
-    if event_type == "item.price_changed" and \
-            payload["new_price"]["amount"] >= payload["old_price"]["amount"]:
+    if not may_alert(event):
         return 0
     wishes = session.scalars(select(Wish).where(Wish.item_id == item_id,
                                                 Wish.status == "open")).all()

@@ -225,7 +225,7 @@ def check_tenders(session, ctx, store, tenders_in, total, client_id, errors, pre
 
 def prepare(ctx, data):
     """Everything checked, nothing changed. Raises InvalidInput or Conflict."""
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         store = store_for(session, ctx.identity, data["store_id"])
     errors = {}
     lines, unavailable, client_id = _price_lines(ctx, store, data, errors)
@@ -264,16 +264,16 @@ def create_sale(ctx, data, idempotency_key=None, req_hash=None):
         gross=priced["gross"], discount_total=priced["discount"], subtotal=priced["subtotal"],
         tax=priced["tax"], total=priced["total"], tax_rate_bps=store.tax_rate_bps,
         tax_exempt_id=data.get("tax_exempt_id") if plan["exempt"] else None,
-        created_at=at, updated_at=at, step="created", lease_until=None,
+        created_at=at, updated_at=at, step="created",
+        lease_until=ctx.lease_until(at),    # this worker drives the sale it creates
     )
     try:
         with ctx.db.transaction() as session:
             session.add(sale)
             session.flush()
-            for line in plan["lines"]:
-                session.add(SaleLine(sale_id=sale.id, **_line_columns(line)))
-            for t in plan["tenders"]:
-                session.add(new_tender(sale, t, "sale", at))
+            lines = [SaleLine(sale_id=sale.id, **_line_columns(line)) for line in plan["lines"]]
+            tenders = [new_tender(sale, t, "sale", at) for t in plan["tenders"]]
+            session.add_all(lines + tenders)
             audit(session, ctx.identity, "sale", sale.id, "created", store.id,
                   total=sale.total, idempotency_key=idempotency_key)
     except IntegrityError:
@@ -281,7 +281,7 @@ def create_sale(ctx, data, idempotency_key=None, req_hash=None):
         if existing is None:
             raise
         return _replay(ctx, existing, req_hash)
-    return run(ctx, sale.id)
+    return run(ctx, sale.id, claimed=(sale, lines, tenders))
 
 
 def _line_columns(line):
@@ -308,7 +308,7 @@ def new_tender(owner, t, purpose, at, position=None, key=None):
 
 
 def _by_key(ctx, key):
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         return session.scalars(select(Sale).where(Sale.idempotency_key == key)).first()
 
 
@@ -351,23 +351,26 @@ def _release_lease(ctx, sale_id):
         _release(session, sale_id)
 
 
-def run(ctx, sale_id, at=None):
+def run(ctx, sale_id, at=None, claimed=None):
     """Drive a pending sale to completed or failed (or leave it pending when a
-    card's outcome is unknown: Unavailable). Returns the sale's view."""
+    card's outcome is unknown: Unavailable). Returns the sale's view.
+    ``claimed``: the (sale, lines, tenders) this worker just created, leased."""
     sale_id = str(sale_id)
-    if not claim(ctx, sale_id, at):
+    if claimed is None and not claim(ctx, sale_id, at):
         with ctx.db.transaction() as session:
             status = session.get(Sale, sale_id).status
         if status in UNFINISHED:
             raise Conflict("this sale is being processed right now; ask again in a moment")
         return get_sale(ctx, sale_id)
     try:
-        _drive(ctx, sale_id)
+        done = _drive(ctx, sale_id, claimed)
     except tender_ops.Unsettled as exc:
         _step(ctx, sale_id, "unsettled")
         _release_lease(ctx, sale_id)
         raise Unavailable(f"the card payment's outcome is not known yet ({exc}); the sale is "
                           "pending: send the same request again with the same Idempotency-Key") from None
+    if done is not None:                        # completed here, lease already given back
+        return completed_view(*done)
     with ctx.db.transaction() as session:       # the lease goes with the answer
         _release(session, sale_id)
         return sale_view(session, visible_sale(session, ctx.identity, sale_id))
@@ -383,8 +386,10 @@ def _load(ctx, sale_id):
     return sale, lines, tenders
 
 
-def _drive(ctx, sale_id):
-    sale, lines, tenders = _load(ctx, sale_id)
+def _drive(ctx, sale_id, loaded=None):
+    """Returns (sale, lines, tenders, gift cards) when a cash-only sale was
+    completed and its lease given back here; None otherwise."""
+    sale, lines, tenders = loaded or _load(ctx, sale_id)
     if sale.status == "compensating":
         return compensate(ctx, sale_id)
     if sale.status != "pending":
@@ -399,8 +404,13 @@ def _drive(ctx, sale_id):
             return fail(ctx, sale_id, "invalid", exc.detail or str(exc))
         except Unavailable as exc:
             return fail(ctx, sale_id, "inventory_unavailable", exc.detail or str(exc))
+        if cash_only(tenders):      # noted with the completion, in one transaction
+            ctx.hook("after_reserve", sale_id=sale_id)
+            return _complete_cash(ctx, sale_id, reserved=True)
         _step(ctx, sale_id, "reserved", reserved_at=now())
         ctx.hook("after_reserve", sale_id=sale_id)
+    if cash_only(tenders):
+        return _complete_cash(ctx, sale_id)
     for t in tenders:
         try:
             tender_ops.take(ctx, t.id)
@@ -420,6 +430,33 @@ def _drive(ctx, sale_id):
                 return fail(ctx, sale_id, "payment_declined",
                             f"card (tender {t.position + 1}): {exc.reason}")
     followups(ctx, sale_id, complete(ctx, sale_id))
+
+
+def cash_only(tenders):
+    return bool(tenders) and all(t.method in tender_ops.CASH_LIKE for t in tenders)
+
+
+def _complete_cash(ctx, sale_id, reserved=False):
+    """Cash (and cheques, money orders) is in hand the moment it is counted:
+    the tenders are taken and the sale completed in one transaction, then the
+    pieces are confirmed sold and the lease given back with the follow-ups."""
+    with ctx.db.transaction() as session:
+        sale = session.scalars(select(Sale).where(Sale.id == sale_id).with_for_update()).one()
+        if sale.status != "pending":
+            return None
+        if reserved:
+            sale.reserved_at = now()
+        tenders = session.scalars(select(Tender).where(Tender.sale_id == sale_id)
+                                  .order_by(Tender.position).with_for_update()).all()
+        for t in tenders:
+            tender_ops.take_cash_in(session, ctx, t)
+        lines = session.scalars(select(SaleLine).where(SaleLine.sale_id == sale_id)
+                                .order_by(SaleLine.position)).all()
+        cards = _finish(session, ctx, sale, session.get(Store, sale.store_id), lines, tenders)
+    for t in tenders:
+        ctx.hook("after_tender", sale_id=sale_id, tender_id=t.id)
+    followups(ctx, sale_id, (sale, lines), release=True)
+    return sale, lines, tenders, cards
 
 
 def fail(ctx, sale_id, code, reason):
@@ -498,6 +535,7 @@ def _finish(session, ctx, sale, store, lines, tenders):
     at = now()
     sale.receipt_number = next_receipt_number(session, store.id)
     sale.status, sale.completed_at, sale.updated_at, sale.step = "completed", at, at, "completed"
+    cards = []
     for line in lines:
         if line.kind == "gift_card" and line.gift_card_id is None:
             card = GiftCard(code=new_gift_card_code(), currency=sale.currency,
@@ -510,12 +548,14 @@ def _finish(session, ctx, sale, store, lines, tenders):
                                          ref=f"{sale.id}:{line.position}:issue", at=at,
                                          actor_id=ctx.identity.user_id))
             line.gift_card_id = card.id
+            cards.append(card)
             audit(session, ctx.identity, "gift_card", card.id, "issued", store.id,
                   amount=line.amount, sale_id=sale.id)
     cash_reports.record_cash(session, ctx.identity, store, tenders)
     emit(session, "sale.completed", completed_facts(sale, lines, tenders), store_id=store.id)
     audit(session, ctx.identity, "sale", sale.id, "completed", store.id,
           receipt_number=sale.receipt_number, total=sale.total)
+    return cards
 
 
 def completed_facts(sale, lines, tenders):
@@ -542,11 +582,15 @@ def completed_facts(sale, lines, tenders):
     }
 
 
-def followups(ctx, sale_id, loaded=None):
+def followups(ctx, sale_id, loaded=None, release=False):
     """After completion: pieces sold, work orders paid. Retried until done.
-    ``loaded``: the (sale, lines) ``complete`` just wrote, to save reading them."""
+    ``loaded``: the (sale, lines) ``complete`` just wrote, to save reading them;
+    ``release``: give the sale's lease back with what is written at the end."""
     sale, lines = loaded or _load(ctx, sale_id)[:2]
+    end = {"lease_until": None} if release else {}
     if sale.status != "completed" or sale.followups_done_at is not None:
+        if end:
+            _release_lease(ctx, sale_id)
         return True
     steps = []
     if any(l.kind == "item" for l in lines) and sale.pieces_confirmed_at is None:
@@ -561,9 +605,9 @@ def followups(ctx, sale_id, loaded=None):
             step()
         except Unavailable as exc:
             log.warning("sale %s completed; follow-up postponed: %s", sale.id, exc)
-            if done:
+            if done or end:
                 with ctx.db.transaction() as session:
-                    session.execute(update(Sale).where(Sale.id == sale.id).values(**done))
+                    session.execute(update(Sale).where(Sale.id == sale.id).values(**done, **end))
             return False
         except Conflict as exc:
             # e.g. the pieces were released although the sale completed: a person must look;
@@ -575,9 +619,11 @@ def followups(ctx, sale_id, loaded=None):
             continue
         if neighbour == "inventory":
             done["pieces_confirmed_at"] = now()
+    done["followups_done_at"] = now()
     with ctx.db.transaction() as session:
-        session.execute(update(Sale).where(Sale.id == sale.id)
-                        .values(followups_done_at=now(), **done))
+        session.execute(update(Sale).where(Sale.id == sale.id).values(**done, **end))
+    for k, v in done.items():       # the caller's copy says what was written
+        setattr(sale, k, v)
     return True
 
 
@@ -634,7 +680,6 @@ def unfollowed(ctx, older_than, limit=50):
 # --- reading -----------------------------------------------------------------------------------
 
 def sale_view(session, sale):
-    c = sale.currency
     lines = session.scalars(select(SaleLine).where(SaleLine.sale_id == sale.id)
                             .order_by(SaleLine.position)).all()
     tenders = session.scalars(select(Tender).where(
@@ -643,9 +688,20 @@ def sale_view(session, sale):
     refunds = session.scalars(select(TenderRefund).where(
         TenderRefund.tender_id.in_([t.id for t in tenders] or ["00000000-0000-0000-0000-000000000000"]))
         .order_by(TenderRefund.created_at)).all()
-    cards = {g.id: g for g in session.scalars(select(GiftCard).where(GiftCard.sale_id == sale.id)).all()}
+    cards = session.scalars(select(GiftCard).where(GiftCard.sale_id == sale.id)).all()
     returns = session.scalars(select(Return).where(Return.sale_id == sale.id)
                               .order_by(Return.created_at)).all()
+    return _view(sale, lines, tenders, refunds, cards, returns)
+
+
+def completed_view(sale, lines, tenders, cards):
+    """The view of a sale this worker has just completed: nothing returned or
+    refunded yet, so nothing more to read."""
+    return _view(sale, lines, tenders, (), cards, ())
+
+
+def _view(sale, lines, tenders, refunds, cards, returns):
+    c = sale.currency
     status = "failed" if sale.status == "compensating" else sale.status
     return {
         "id": sale.id, "status": status, "store_id": sale.store_id, "client_id": sale.client_id,
@@ -671,7 +727,7 @@ def sale_view(session, sale):
         "tenders": [tender_ops.tender_view(t, refunds) for t in tenders],
         "change_due": money(sum(t.change_due or 0 for t in tenders), c),
         "gift_cards": [{"id": g.id, "code": g.code, "balance": money(g.balance, g.currency)}
-                       for g in cards.values()],
+                       for g in cards],
         "returns": [{"id": r.id, "item_ids": r.item_ids, "amount": money(r.amount, r.currency),
                      "refund_method": r.refund_method, "state": r.state,
                      "created_at": iso(r.created_at)} for r in returns],

@@ -128,18 +128,23 @@ def take(ctx, tender_id):
 
 def _take_cash(ctx, tender_id):
     with ctx.db.transaction() as session:
-        t = _lock(session, tender_id)
-        if t.state != "pending":
-            return t.state
-        if t.method == "cash":
-            drawer = open_drawer(session, t.store_id, t.register)
-            if drawer is not None:
-                t.drawer_id = drawer.id
-                session.add(DrawerMovement(drawer_id=drawer.id, kind="sale", amount=t.amount,
-                                           tender_id=t.id, at=now(), actor_id=ctx.identity.user_id,
-                                           reason=f"payment {t.key}"))
-        _captured(session, ctx, t)
+        return take_cash_in(session, ctx, _lock(session, tender_id))
+
+
+def take_cash_in(session, ctx, t):
+    """A cash-like tender ``t`` (locked in ``session``) is in hand: into the
+    register's open drawer, captured."""
+    if t.state != "pending":
         return t.state
+    if t.method == "cash":
+        drawer = open_drawer(session, t.store_id, t.register)
+        if drawer is not None:
+            t.drawer_id = drawer.id
+            session.add(DrawerMovement(drawer_id=drawer.id, kind="sale", amount=t.amount,
+                                       tender_id=t.id, at=now(), actor_id=ctx.identity.user_id,
+                                       reason=f"payment {t.key}"))
+    _captured(session, ctx, t)
+    return t.state
 
 
 def _take_balance(ctx, tender_id, kind):

@@ -486,11 +486,16 @@ def mark_paid(session, identity, wo_id, sale_id, at=None):
     return balance_due(session, identity, wo.id) | {"sale_id": sale_id, "repeated": False}
 
 
+def is_deposit_payment(event):
+    p = event["payload"]
+    return bool(p.get("work_order_id")) and not p.get("sale_id")
+
+
 def record_payment(session, event):
     """A deposit captured or refunded by payments (``payment.captured`` /
     ``payment.refunded`` with ``work_order_id``); one row per payment or refund."""
     p = event["payload"]
-    if not p.get("work_order_id") or p.get("sale_id"):
+    if not is_deposit_payment(event):
         return
     captured = event["event_type"] == "payment.captured"
     ref = (f"deposit:{p['payment_id']}" if captured

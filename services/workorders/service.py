@@ -237,12 +237,16 @@ class Service(ServiceBase):
         with self.db.inbox(event) as session:
             facts.merge_client(session, event)
 
+    # every payment of the chain comes by; only a work order's deposit needs a
+    # transaction here (a sale's payments reach the job through mark_paid)
     @event_handler("payments", "payment.captured")
     def on_payment_captured(self, event):
-        with self.db.inbox(event) as session:
-            domain.record_payment(session, event)
+        if domain.is_deposit_payment(event):
+            with self.db.inbox(event) as session:
+                domain.record_payment(session, event)
 
     @event_handler("payments", "payment.refunded")
     def on_payment_refunded(self, event):
-        with self.db.inbox(event) as session:
-            domain.record_payment(session, event)
+        if domain.is_deposit_payment(event):
+            with self.db.inbox(event) as session:
+                domain.record_payment(session, event)

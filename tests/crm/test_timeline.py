@@ -3,6 +3,7 @@ their databases), wish-list alerts, and consent reported by notifications."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from nameko.testing.services import entrypoint_waiter
 
 from chassis.errors import InvalidInput
 
@@ -94,9 +95,11 @@ def test_wished_piece_held_or_sold_for_someone_else_or_cheaper_alerts_the_associ
         "item_id": piece, "store_id": STORE_A, "reason": "hold", "client_id": client["id"]})
     send(publish, db, "inventory", "item.reserved", {
         "item_id": piece, "store_id": STORE_A, "reason": "hold", "client_id": new_id()})
-    send(publish, db, "inventory", "item.price_changed", {
-        "item_id": piece, "store_id": STORE_A, "old_price": money(500_000),
-        "new_price": money(550_000), "reason": "spot"})                   # dearer: no news
+    with entrypoint_waiter(crm, "on_item_price_changed", timeout=10):   # dearer: no news
+        publish("inventory", "item.price_changed", {
+            "item_id": piece, "store_id": STORE_A, "old_price": money(500_000),
+            "new_price": money(550_000), "reason": "spot"})
+    assert db.scalar("select count(*) from inbox where event_type = 'item.price_changed'") == 0
     send(publish, db, "inventory", "item.price_changed", {
         "item_id": piece, "store_id": STORE_A, "old_price": money(550_000),
         "new_price": money(420_000), "reason": "markdown"})
@@ -117,9 +120,10 @@ def test_buying_a_wished_piece_fulfils_the_wish(crm, db, as_, publish, client):
     sale = sale_payload(client["id"], 300_000, lines=[{
         "kind": "item", "item_id": piece, "amount": money(300_000), "category": "ring"}])
     send(publish, db, "payments", "sale.completed", sale)
-    send(publish, db, "inventory", "item.sold", {
-        "item_id": piece, "store_id": STORE_A, "sale_id": sale["sale_id"],
-        "price": money(300_000)})
+    with entrypoint_waiter(crm, "on_item_sold", timeout=10):    # no open wish: read, no transaction
+        publish("inventory", "item.sold", {
+            "item_id": piece, "store_id": STORE_A, "sale_id": sale["sale_id"],
+            "price": money(300_000)})
     assert sa.get_client(client["id"])["wishlist"] == []
     assert db.scalar("select status from wishes") == "fulfilled"
     assert db.scalar("select count(*) from timeline where kind = 'wish_alert'") == 0

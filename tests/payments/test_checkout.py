@@ -248,3 +248,38 @@ def test_a_sold_piece_is_a_clear_conflict_before_anything_happens(platform, db, 
     assert "sold" in str(err.value)
     assert db.scalar("select count(*) from sales") == 1
     eventlet.sleep(0)
+
+
+def test_a_crash_between_reserving_and_completing_a_cash_sale_is_given_back(
+        platform, db, idb, domain, receive):
+    """Cash is taken with the completion in one transaction: a crash before it
+    leaves nothing taken, and the sweeper releases the reserved piece."""
+    item = receive(1, price=100000)[0]
+
+    def crash(sale_id, **kwargs):
+        raise SystemExit("died after reserving the piece")
+
+    ctx = domain(ASSOCIATE_A, hooks={"after_reserve": crash})
+    with pytest.raises(SystemExit):
+        sales.create_sale(ctx, load(SaleRequest(), sale([item], [cash(108870)])), new_key(), "h")
+    assert db.all("select status, reserved_at is null from sales") == [("pending", True)]
+    assert db.all("select method, state from tenders") == [("cash", "pending")]
+    assert idb.scalar("select status from items") == "reserved"
+
+    report = sweeper.sweep(domain(), at=now() + timedelta(minutes=10))
+    assert list(report["sales"].values()) == ["failed"]
+    assert db.all("select method, state from tenders") == [("cash", "voided")]
+    assert idb.scalar("select status from items") == "in_stock"
+    assert db.events("payment.captured") == [] and db.events("sale.completed") == []
+
+
+def test_a_cash_sale_completes_in_one_pass_and_gives_its_lease_back(db, idb, as_, receive):
+    item = receive(1, price=100000)[0]
+    view = as_(ASSOCIATE_A).payments.create_sale(sale([item], [cash(108870)]), new_key())
+    assert view["status"] == "completed" and view["receipt_number"]
+    assert view["tenders"][0]["state"] == "captured" and view["change_due"]["amount"] == 0
+    assert db.all("select step, lease_until is null, reserved_at is not null, "
+                  "pieces_confirmed_at is not null, followups_done_at is not null from sales") == \
+        [("completed", True, True, True, True)]
+    assert idb.scalar("select status from items") == "sold"
+    assert view == as_(ASSOCIATE_A).payments.get_sale(view["id"])

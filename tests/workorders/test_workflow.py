@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import eventlet
 import pytest
+from nameko.testing.services import entrypoint_waiter
 
 import contracts
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -226,8 +227,11 @@ def test_deposits_balance_and_pickup_paid_by_a_sale(workorders, db, as_):
     first = deposit(workorders, wo["id"], 10000)
     workorders.dispatch("payments", "payment.captured", first)            # redelivered
     deposit(workorders, wo["id"], 10000, payment_id=first["payload"]["payment_id"])  # same payment
-    deposit(workorders, wo["id"], 5000, sale_id=new_id())                 # a sale's tender: not a deposit
-    wait_for(lambda: db.scalar("select count(*) from inbox where consumer like '%on_payment%'") == 3,
+    sale_id = new_id()
+    with entrypoint_waiter(workorders, "on_payment_captured", timeout=10,
+                           callback=lambda ctx, *_: ctx.args[0]["payload"].get("sale_id") == sale_id):
+        deposit(workorders, wo["id"], 5000, sale_id=sale_id)              # a sale's tender: not a deposit
+    wait_for(lambda: db.scalar("select count(*) from inbox where consumer like '%on_payment%'") == 2,
              message="payment events handled")
     view = sa.workorders.get_work_order(wo["id"])
     assert (view["total"]["amount"], view["deposits"]["amount"], view["balance_due"]["amount"]) == (
