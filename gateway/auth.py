@@ -41,13 +41,31 @@ def issue_token(settings, user_id, username, role, store_ids):
     return {"access_token": token, "token_type": "bearer", "expires_in": settings.token_ttl_s}
 
 
+_VERIFIED = {}          # token -> (identity, exp, settings): a terminal sends one token all day
+_VERIFIED_MAX = 10_000
+LEEWAY_S = 5
+
+
 def verify_token(settings, token):
-    """The caller a bearer token names, or ``Unauthorized``."""
+    """The caller a bearer token names, or ``Unauthorized``. A token verified
+    before is answered from memory until it expires (nothing but its
+    signature and expiry decides, so the answer cannot differ)."""
+    known = _VERIFIED.get(token)
+    if known is not None and known[2] is settings and time.time() < known[1] + LEEWAY_S:
+        return known[0]
+    identity, exp = _verify(settings, token)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[token] = (identity, exp, settings)
+    return identity
+
+
+def _verify(settings, token):
     try:
         claims = jwt.decode(
             token, settings.jwt_secret, algorithms=[ALGORITHM],
             audience=settings.jwt_audience, issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iat", "iss", "aud", "sub"]}, leeway=5,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]}, leeway=LEEWAY_S,
         )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the token has expired") from None
@@ -58,7 +76,7 @@ def verify_token(settings, token):
             or not all(_uuid(s) for s in store_ids)):
         raise Unauthorized("the token is not valid")
     return Identity(user_id=claims["sub"], role=role, store_ids=tuple(store_ids),
-                    username=claims.get("username"))
+                    username=claims.get("username")), claims["exp"]
 
 
 def _uuid(value):

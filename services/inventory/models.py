@@ -76,6 +76,10 @@ class Item(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  onupdate=func.now())
 
+    # the times the server sets come back with the INSERT or UPDATE (RETURNING)
+    # instead of a SELECT when the piece's view is built after a change
+    __mapper_args__ = {"eager_defaults": True}
+
 
 class Stone(Base):
     __tablename__ = "stones"

@@ -22,8 +22,9 @@ Idempotency-Key) resumes from what Stripe says the PaymentIntent is.
 import logging
 import secrets
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from chassis.outbox import emit
@@ -276,12 +277,24 @@ def create_sale(ctx, data, idempotency_key=None, req_hash=None):
             session.add_all(lines + tenders)
             audit(session, ctx.identity, "sale", sale.id, "created", store.id,
                   total=sale.total, idempotency_key=idempotency_key)
+        for row in lines + tenders:
+            inserted_null(row)
     except IntegrityError:
         existing = _by_key(ctx, idempotency_key) if idempotency_key else None
         if existing is None:
             raise
         return _replay(ctx, existing, req_hash)
-    return run(ctx, sale.id, claimed=(sale, lines, tenders))
+    return run(ctx, sale.id, claimed=(sale, lines, tenders), store=store)
+
+
+def inserted_null(row):
+    """A row just inserted holds NULL in every column it was given no value
+    for (these tables have no server defaults): known now, not read back when
+    the row is used again in another transaction."""
+    state = inspect(row)
+    for attr in state.mapper.column_attrs:
+        if attr.key not in state.dict:
+            set_committed_value(row, attr.key, None)
 
 
 def _line_columns(line):
@@ -351,10 +364,11 @@ def _release_lease(ctx, sale_id):
         _release(session, sale_id)
 
 
-def run(ctx, sale_id, at=None, claimed=None):
+def run(ctx, sale_id, at=None, claimed=None, store=None):
     """Drive a pending sale to completed or failed (or leave it pending when a
     card's outcome is unknown: Unavailable). Returns the sale's view.
-    ``claimed``: the (sale, lines, tenders) this worker just created, leased."""
+    ``claimed``: the (sale, lines, tenders) this worker just created, leased,
+    and ``store`` its store, as read when the sale was priced."""
     sale_id = str(sale_id)
     if claimed is None and not claim(ctx, sale_id, at):
         with ctx.db.transaction() as session:
@@ -363,7 +377,7 @@ def run(ctx, sale_id, at=None, claimed=None):
             raise Conflict("this sale is being processed right now; ask again in a moment")
         return get_sale(ctx, sale_id)
     try:
-        done = _drive(ctx, sale_id, claimed)
+        done = _drive(ctx, sale_id, claimed, store)
     except tender_ops.Unsettled as exc:
         _step(ctx, sale_id, "unsettled")
         _release_lease(ctx, sale_id)
@@ -386,7 +400,7 @@ def _load(ctx, sale_id):
     return sale, lines, tenders
 
 
-def _drive(ctx, sale_id, loaded=None):
+def _drive(ctx, sale_id, loaded=None, store=None):
     """Returns (sale, lines, tenders, gift cards) when a cash-only sale was
     completed and its lease given back here; None otherwise."""
     sale, lines, tenders = loaded or _load(ctx, sale_id)
@@ -406,11 +420,11 @@ def _drive(ctx, sale_id, loaded=None):
             return fail(ctx, sale_id, "inventory_unavailable", exc.detail or str(exc))
         if cash_only(tenders):      # noted with the completion, in one transaction
             ctx.hook("after_reserve", sale_id=sale_id)
-            return _complete_cash(ctx, sale_id, reserved=True)
+            return _complete_cash(ctx, sale_id, reserved=True, known=loaded, store=store)
         _step(ctx, sale_id, "reserved", reserved_at=now())
         ctx.hook("after_reserve", sale_id=sale_id)
     if cash_only(tenders):
-        return _complete_cash(ctx, sale_id)
+        return _complete_cash(ctx, sale_id, known=loaded, store=store)
     for t in tenders:
         try:
             tender_ops.take(ctx, t.id)
@@ -436,23 +450,30 @@ def cash_only(tenders):
     return bool(tenders) and all(t.method in tender_ops.CASH_LIKE for t in tenders)
 
 
-def _complete_cash(ctx, sale_id, reserved=False):
+def _complete_cash(ctx, sale_id, reserved=False, known=None, store=None):
     """Cash (and cheques, money orders) is in hand the moment it is counted:
     the tenders are taken and the sale completed in one transaction, then the
-    pieces are confirmed sold and the lease given back with the follow-ups."""
+    pieces are confirmed sold and the lease given back with the follow-ups.
+    ``known``: the (sale, lines, tenders) this worker created and leased
+    (nobody else changes them while it holds the lease: not read again)."""
     with ctx.db.transaction() as session:
         sale = session.scalars(select(Sale).where(Sale.id == sale_id).with_for_update()).one()
         if sale.status != "pending":
             return None
-        if reserved:
-            sale.reserved_at = now()
-        tenders = session.scalars(select(Tender).where(Tender.sale_id == sale_id)
-                                  .order_by(Tender.position).with_for_update()).all()
+        if known is not None and not any(l.kind == "gift_card" for l in known[1]):
+            lines = [session.merge(l, load=False) for l in known[1]]
+            tenders = [session.merge(t, load=False) for t in known[2]]
+        else:
+            tenders = session.scalars(select(Tender).where(Tender.sale_id == sale_id)
+                                      .order_by(Tender.position).with_for_update()).all()
+            lines = session.scalars(select(SaleLine).where(SaleLine.sale_id == sale_id)
+                                    .order_by(SaleLine.position)).all()
         for t in tenders:
             tender_ops.take_cash_in(session, ctx, t)
-        lines = session.scalars(select(SaleLine).where(SaleLine.sale_id == sale_id)
-                                .order_by(SaleLine.position)).all()
-        cards = _finish(session, ctx, sale, session.get(Store, sale.store_id), lines, tenders)
+        store = store if store is not None else session.get(Store, sale.store_id)
+        if reserved:
+            sale.reserved_at = now()        # written with the completion
+        cards = _finish(session, ctx, sale, store, lines, tenders)
     for t in tenders:
         ctx.hook("after_tender", sale_id=sale_id, tender_id=t.id)
     followups(ctx, sale_id, (sale, lines), release=True)

@@ -114,3 +114,36 @@ def test_create_admin_runs_once(database, monkeypatch, capsys):
     with engine.connect() as conn:
         assert conn.execute(text("select username, role from users")).all() == [("boss", "hq_admin")]
     engine.dispose()
+
+
+def test_a_token_verified_once_is_still_refused_once_it_expires(monkeypatch):
+    """Verified tokens are remembered (a terminal sends one all day), never
+    past their expiry."""
+    import uuid
+    from types import SimpleNamespace
+
+    from chassis.errors import ServiceError
+    from gateway import auth
+
+    settings = SimpleNamespace(jwt_secret=SECRET * 2, jwt_issuer=ISSUER, jwt_audience=AUDIENCE,
+                               token_ttl_s=60)
+    user = str(uuid.uuid4())
+    issued = auth.issue_token(settings, user, "ada", "hq_admin", [])["access_token"]
+    first = auth.verify_token(settings, issued)
+    assert first.user_id == user and auth.verify_token(settings, issued) is first
+    later = time.time() + 60 + auth.LEEWAY_S + 1
+    real_datetime = jwt.api_jwt.datetime
+
+    class Later(real_datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return real_datetime.fromtimestamp(later, tz)
+
+    monkeypatch.setattr(auth.time, "time", lambda: later)       # the memory's clock
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Later)         # and PyJWT's
+    try:
+        auth.verify_token(settings, issued)
+    except ServiceError as exc:
+        assert exc.status == 401 and "expired" in str(exc.detail or exc)
+    else:
+        raise AssertionError("an expired token was accepted from memory")
