@@ -269,12 +269,17 @@ def _full_view_query():
         ItemHistory.actor_id, ItemHistory.actor_role, cast(ItemHistory.store_id, Text), at_us),
         ItemHistory.id)), literal_column("'[]'::json"))
     ).where(ItemHistory.item_id == Item.id).scalar_subquery()
-    return (select(Item, Store.code, Store.name, stones, history)
+    # the piece's columns as a plain row, not an ORM object: a read needs no
+    # identity map, and item_view reads the same names from either
+    return (select(*Item.__table__.c, Store.code.label("location_code"),
+                   Store.name.label("location_name"), stones.label("stones_json"),
+                   history.label("history_json"))
             .outerjoin(Store, Store.id == Item.store_id))
 
 
 def _from_row(row):
-    item, code, name, stones, history = row
+    item, code, name = row, row.location_code, row.location_name
+    stones, history = row.stones_json, row.history_json
     store = SimpleNamespace(id=item.store_id, code=code, name=name) if code is not None else None
     stones = [SimpleNamespace(**dict(zip(_STONE_FIELDS, s))) for s in stones]
     history = [SimpleNamespace(**dict(zip(_HISTORY_FIELDS, h))) for h in history]
@@ -296,7 +301,7 @@ def get_item(session, identity, item_id):
     """One piece; another store's piece is simply not found (rule 7). One
     statement: fine in ``Db.read()``."""
     row = session.execute(_FULL_VIEW_BY_ID, {"item_id": str(item_id)}).first()
-    if row is None or not identity.can_see_store(row[0].store_id):
+    if row is None or not identity.can_see_store(row.store_id):
         raise NotFound("no such item")
     return _from_row(row)
 
@@ -304,7 +309,7 @@ def get_item(session, identity, item_id):
 def get_item_by_tag(session, identity, tag):
     """One statement: fine in ``Db.read()``."""
     row = session.execute(_FULL_VIEW_BY_TAG, {"tag": tag.strip().upper()}).first()
-    if row is None or not identity.can_see_store(row[0].store_id):
+    if row is None or not identity.can_see_store(row.store_id):
         raise NotFound("no such tag")
     return _from_row(row)
 
