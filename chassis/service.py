@@ -22,7 +22,8 @@ class Responder(NamekoResponder):
     confirm proves only that the broker took the reply; the caller's deadline
     already answers for one that never arrives (the same as a reply lost on
     its way), and waiting for it cost a broker round trip and a tenth of a
-    busy service's CPU on every call. Requests and events keep confirms."""
+    busy service's CPU on every call. Requests go without them too
+    (``chassis.rpc.ServiceRpc``); events keep them (the outbox relay)."""
     publisher_cls = partial(Publisher, use_confirms=False)
 
 

@@ -24,23 +24,25 @@ class Precompiled:
         self._compiled = {}
 
     def compiled(self, dialect, keys):
+        """(compiled statement, its bind processors, the columns whose
+        Python-side defaults fill what ``keys`` leave out), once per dialect
+        and set of keys."""
         key = (id(dialect), keys)
-        compiled = self._compiled.get(key)
-        if compiled is None:
+        entry = self._compiled.get(key)
+        if entry is None:
             compiled = self.build().compile(dialect=dialect, column_keys=list(keys))
-            if compiled.update_prefetch or compiled.postfetch_lastrowid:
+            if compiled.update_prefetch:
                 raise ValueError("Precompiled: a statement with onupdate defaults is not supported")
-            self._compiled[key] = compiled
-        return compiled
+            defaults = [c for c in compiled.insert_prefetch if c.key not in keys]
+            entry = self._compiled[key] = (compiled, compiled._bind_processors, defaults)
+        return entry
 
     def execute(self, session, values):
         """Run with ``values`` (a dict, or a non-empty list of dicts) in
         ``session``'s transaction (a Session or a Connection)."""
         conn = session.connection() if isinstance(session, Session) else session
         rows = values if isinstance(values, list) else [values]
-        compiled = self.compiled(conn.dialect, tuple(sorted(rows[0])))
-        processors = compiled._bind_processors
-        defaults = [c for c in compiled.insert_prefetch if c.key not in rows[0]]
+        compiled, processors, defaults = self.compiled(conn.dialect, tuple(sorted(rows[0])))
         params = []
         for row in rows:
             p = compiled.construct_params(row)

@@ -93,13 +93,17 @@ def _lock_pieces(session, item_ids):
     return {r.item_id: r for r in rows}
 
 
+_ADD_TO = {}     # (model, keys, sums) -> its upsert, compiled once
+
+
 def add_to_totals(session, model, keys, sums, deltas):
     """Upsert additive ``deltas`` (``{key tuple: [one value per sum]}``) in
     key order, so two handlers never wait on each other's rows crosswise."""
     rows = [dict(zip(keys, k)) | dict(zip(sums, v)) for k, v in sorted(deltas.items()) if any(v)]
     if not rows:
         return
-    upsert = _ADD_TO.get(model)
+    shape = (model, tuple(keys), tuple(sums))
+    upsert = _ADD_TO.get(shape)
     if upsert is None:
         def build():
             t = model.__table__
@@ -107,11 +111,8 @@ def add_to_totals(session, model, keys, sums, deltas):
             return stmt.on_conflict_do_update(
                 index_elements=[t.c[k] for k in keys],
                 set_={c: t.c[c] + stmt.excluded[c] for c in sums})
-        upsert = _ADD_TO[model] = Precompiled(build)
+        upsert = _ADD_TO[shape] = Precompiled(build)
     upsert.execute(session, rows)
-
-
-_ADD_TO = {}
 
 
 @contextmanager

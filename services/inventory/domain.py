@@ -278,14 +278,13 @@ def _full_view_query():
 
 
 def _from_row(row):
-    item, code, name = row, row.location_code, row.location_name
-    stones, history = row.stones_json, row.history_json
-    store = SimpleNamespace(id=item.store_id, code=code, name=name) if code is not None else None
-    stones = [SimpleNamespace(**dict(zip(_STONE_FIELDS, s))) for s in stones]
-    history = [SimpleNamespace(**dict(zip(_HISTORY_FIELDS, h))) for h in history]
+    store = (SimpleNamespace(id=row.store_id, code=row.location_code, name=row.location_name)
+             if row.location_code is not None else None)
+    stones = [SimpleNamespace(**dict(zip(_STONE_FIELDS, s))) for s in row.stones_json]
+    history = [SimpleNamespace(**dict(zip(_HISTORY_FIELDS, h))) for h in row.history_json]
     for h in history:
         h.at = _EPOCH + timedelta(microseconds=h.at_us)
-    return item_view(item, stones=stones, history=history, store=store)
+    return item_view(row, stones=stones, history=history, store=store)
 
 
 # built once: composing the statement and its cache key cost more CPU than running it

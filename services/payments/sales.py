@@ -409,6 +409,8 @@ def _drive(ctx, sale_id, loaded=None, store=None):
     if sale.status != "pending":
         return
     item_ids = [l.item_id for l in lines if l.kind == "item"]
+    cash = cash_only(tenders)
+    reserved_now = False
     if item_ids and sale.reserved_at is None:
         try:
             ctx.inventory.reserve_for_sale(sale_id, item_ids, sale.store_id, reason="sale")
@@ -418,13 +420,12 @@ def _drive(ctx, sale_id, loaded=None, store=None):
             return fail(ctx, sale_id, "invalid", exc.detail or str(exc))
         except Unavailable as exc:
             return fail(ctx, sale_id, "inventory_unavailable", exc.detail or str(exc))
-        if cash_only(tenders):      # noted with the completion, in one transaction
-            ctx.hook("after_reserve", sale_id=sale_id)
-            return _complete_cash(ctx, sale_id, reserved=True, known=loaded, store=store)
-        _step(ctx, sale_id, "reserved", reserved_at=now())
+        reserved_now = True
+        if not cash:            # a cash sale notes it with its completion, one transaction
+            _step(ctx, sale_id, "reserved", reserved_at=now())
         ctx.hook("after_reserve", sale_id=sale_id)
-    if cash_only(tenders):
-        return _complete_cash(ctx, sale_id, known=loaded, store=store)
+    if cash:
+        return _complete_cash(ctx, sale_id, reserved=reserved_now, known=loaded, store=store)
     for t in tenders:
         try:
             tender_ops.take(ctx, t.id)
@@ -460,7 +461,7 @@ def _complete_cash(ctx, sale_id, reserved=False, known=None, store=None):
         sale = session.scalars(select(Sale).where(Sale.id == sale_id).with_for_update()).one()
         if sale.status != "pending":
             return None
-        if known is not None and not any(l.kind == "gift_card" for l in known[1]):
+        if known is not None:
             lines = [session.merge(l, load=False) for l in known[1]]
             tenders = [session.merge(t, load=False) for t in known[2]]
         else:
