@@ -4,8 +4,33 @@ from dataclasses import dataclass, field
 
 from nameko.extensions import DependencyProvider
 
-CHAIN_WIDE_ROLES = ("hq_admin", "auditor")
-ROLES = ("hq_admin", "store_manager", "sales_associate", "bench_jeweler", "auditor")
+from .errors import Forbidden
+
+HQ_ADMIN = "hq_admin"
+STORE_MANAGER = "store_manager"
+SALES_ASSOCIATE = "sales_associate"
+BENCH_JEWELER = "bench_jeweler"
+AUDITOR = "auditor"
+SYSTEM = "system"     # the services themselves (sweepers, event handlers, rebuilds)
+
+ROLES = (HQ_ADMIN, STORE_MANAGER, SALES_ASSOCIATE, BENCH_JEWELER, AUDITOR)
+CHAIN_WIDE_ROLES = (HQ_ADMIN, AUDITOR)
+
+# Who may do what, named once (docs/API.md#conventions). Routes name these;
+# a service's own checks add ``SYSTEM`` (``with_system``).
+ANY_STAFF = None                                             # any signed-in role
+STAFF = (HQ_ADMIN, STORE_MANAGER, SALES_ASSOCIATE, BENCH_JEWELER)   # everyone but the auditor
+SELLERS = (HQ_ADMIN, STORE_MANAGER, SALES_ASSOCIATE)         # the counter
+MANAGERS = (HQ_ADMIN, STORE_MANAGER)
+BENCH_LEADS = (HQ_ADMIN, STORE_MANAGER, BENCH_JEWELER)       # assign jobs, sign appraisals
+READERS = SELLERS + (AUDITOR,)
+OVERSIGHT = MANAGERS + (AUDITOR,)                            # reports
+HQ = (HQ_ADMIN, AUDITOR)
+
+
+def with_system(roles):
+    """``roles`` and the services' own ``system`` identity."""
+    return tuple(roles) + (SYSTEM,)
 
 
 @dataclass(frozen=True)
@@ -18,7 +43,7 @@ class Identity:
 
     @classmethod
     def system(cls):
-        return cls(user_id=None, role="system", username="system")
+        return cls(user_id=None, role=SYSTEM, username=SYSTEM)
 
     @classmethod
     def from_context(cls, data):
@@ -44,14 +69,21 @@ class Identity:
 
     @property
     def chain_wide(self):
-        return self.role in CHAIN_WIDE_ROLES or self.role == "system"
+        return self.role in CHAIN_WIDE_ROLES or self.role == SYSTEM
 
     def can_see_store(self, store_id):
         return self.chain_wide or str(store_id) in self.store_ids
 
     @property
     def read_only(self):
-        return self.role == "auditor"
+        return self.role == AUDITOR
+
+    def require(self, roles, what="do this"):
+        """Refuse (403) a read-only caller, or one whose role is not in ``roles``."""
+        if self.read_only:
+            raise Forbidden("read-only role")
+        if self.role not in roles:
+            raise Forbidden(f"a {self.role} may not {what}")
 
 
 class Caller(DependencyProvider):

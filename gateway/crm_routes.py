@@ -6,13 +6,10 @@ A mixin of the gateway ``Service`` (``class Service(CrmRoutes, ServiceBase)``):
 it uses the service's ``crm`` RPC proxy.
 """
 from contracts.rpc import crm as schemas
+from chassis.identity import ANY_STAFF, MANAGERS, READERS, SELLERS
 
 from .http import route
 
-ANY_STAFF = None
-SELLERS = ("hq_admin", "store_manager", "sales_associate")
-MANAGERS = ("hq_admin", "store_manager")
-READERS = ("hq_admin", "store_manager", "sales_associate", "auditor")
 
 
 def _query(request):

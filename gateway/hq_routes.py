@@ -23,6 +23,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from sqlalchemy import select
 
 from chassis.events import event_handler
+from chassis.identity import ANY_STAFF, HQ, MANAGERS, OVERSIGHT, STAFF
 from contracts.rpc import inventory as inventory_schemas
 from contracts.rpc.payments import Instant
 
@@ -31,11 +32,6 @@ from .http import Reply, route
 from .models import Store
 from .schemas import PageQuery, valid_currency
 
-ANY_STAFF = None
-STAFF = ("hq_admin", "store_manager", "sales_associate", "bench_jeweler")
-MANAGERS = ("hq_admin", "store_manager")
-OVERSIGHT = ("hq_admin", "store_manager", "auditor")
-HQ = ("hq_admin", "auditor")
 MAX_RATE = 10 ** 12
 
 

@@ -9,13 +9,10 @@ import base64
 from marshmallow import Schema, fields, validate
 
 from contracts.rpc import inventory as schemas
+from chassis.identity import ANY_STAFF, MANAGERS, READERS, SELLERS
 
 from .http import Reply, route
 
-ANY_STAFF = None
-MANAGERS = ("hq_admin", "store_manager")
-SELLERS = ("hq_admin", "store_manager", "sales_associate")
-READERS = ("hq_admin", "store_manager", "sales_associate", "auditor")
 
 
 class ItemPage(Schema):

@@ -14,11 +14,10 @@ A mixin of the gateway ``Service`` (``class Service(NotificationRoutes, ...)``):
 it uses the service's ``notifications`` RPC proxy.
 """
 from contracts.rpc import notifications as schemas
+from chassis.identity import ANY_STAFF, MANAGERS
 
 from .http import Reply, Route
 
-ANY_STAFF = None
-MANAGERS = ("hq_admin", "store_manager")
 FORM = "application/x-www-form-urlencoded"
 
 

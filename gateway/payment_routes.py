@@ -19,15 +19,11 @@ it uses the service's ``payments`` RPC proxy.
 import base64
 
 from chassis.errors import InvalidInput
+from chassis.identity import ANY_STAFF, OVERSIGHT, SELLERS, STAFF
 from contracts.rpc import payments as schemas
 
 from .http import BadRequest, Reply, route
 
-ANY_STAFF = None
-SELLERS = ("hq_admin", "store_manager", "sales_associate")
-COUNTER = ("hq_admin", "store_manager", "sales_associate", "bench_jeweler")
-MANAGERS = ("hq_admin", "store_manager")
-OVERSIGHT = ("hq_admin", "store_manager", "auditor")
 SAGA_TIMEOUT = 12.0   # a checkout makes several Stripe and inventory calls
 
 
@@ -123,7 +119,7 @@ class PaymentRoutes:
 
     # work-order deposits --------------------------------------------------------------
 
-    @route("POST", "/work-orders/{id}/deposits", roles=COUNTER, body=schemas.PaymentRequest,
+    @route("POST", "/work-orders/{id}/deposits", roles=STAFF, body=schemas.PaymentRequest,
            status=201, idempotent=True)
     def take_deposit(self, request, id):
         """A deposit on a repair or custom job (``payment.captured`` with its id)."""

@@ -18,7 +18,6 @@ from .payment_routes import PaymentRoutes
 from .workorder_routes import WorkorderRoutes
 from .models import User
 
-ANY_STAFF = None  # any signed-in role
 _documents = {}
 
 

@@ -11,18 +11,14 @@ import html
 import uuid
 
 from chassis.errors import InvalidInput
+from chassis.identity import ANY_STAFF, BENCH_JEWELER, BENCH_LEADS, SELLERS, STAFF, STORE_MANAGER
 from contracts.rpc import workorders as schemas
 
 from . import domain as gateway_domain
 from .http import Reply, route
 from .models import User
 
-ANY_STAFF = None
-SELLERS = ("hq_admin", "store_manager", "sales_associate")
-BENCH = ("hq_admin", "store_manager", "sales_associate", "bench_jeweler")
-ASSIGNERS = ("hq_admin", "store_manager", "bench_jeweler")
-APPRAISERS = ("hq_admin", "store_manager", "bench_jeweler")
-CAN_BE_ASSIGNED = ("bench_jeweler", "store_manager")
+CAN_BE_ASSIGNED = (BENCH_JEWELER, STORE_MANAGER)   # who a job may be assigned to
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
            "X-Robots-Tag": "noindex, nofollow", "X-Content-Type-Options": "nosniff"}
@@ -133,7 +129,7 @@ class WorkorderRoutes:
 
     # the workflow ------------------------------------------------------------------------------
 
-    @route("POST", "/work-orders/{id}/estimate", roles=BENCH, body=schemas.EstimateRequest,
+    @route("POST", "/work-orders/{id}/estimate", roles=STAFF, body=schemas.EstimateRequest,
            response=schemas.WorkOrderView)
     def estimate_work_order(self, request, id):
         """Quote the job; it waits for the client's approval (they are told)."""
@@ -147,7 +143,7 @@ class WorkorderRoutes:
         before it has one."""
         return self.workorders.approve(id, request.json_body or {})
 
-    @route("POST", "/work-orders/{id}/assign", roles=ASSIGNERS, body=schemas.AssignRequest,
+    @route("POST", "/work-orders/{id}/assign", roles=BENCH_LEADS, body=schemas.AssignRequest,
            response=schemas.WorkOrderView)
     def assign_work_order(self, request, id):
         """Give the job to a bench jeweler of its store (``user_id`` null: nobody).
@@ -177,7 +173,7 @@ class WorkorderRoutes:
                                {"user_id": [f"{user.username} does not work at this job's store"]})
         return user.username
 
-    @route("POST", "/work-orders/{id}/transition", roles=BENCH, body=schemas.TransitionRequest,
+    @route("POST", "/work-orders/{id}/transition", roles=STAFF, body=schemas.TransitionRequest,
            response=schemas.WorkOrderView)
     def transition_work_order(self, request, id):
         """Move the job along its stages; a move the workflow does not allow is 409.
@@ -192,7 +188,7 @@ class WorkorderRoutes:
 
     # photos and documents -------------------------------------------------------------------------
 
-    @route("POST", "/work-orders/{id}/photos", roles=BENCH, body=schemas.PhotoInput,
+    @route("POST", "/work-orders/{id}/photos", roles=STAFF, body=schemas.PhotoInput,
            response=schemas.PhotoView, status=201, idempotent=True)
     def add_work_order_photo(self, request, id):
         """Add a photo (base64 JPEG, PNG or WebP; size limited)."""
@@ -212,7 +208,7 @@ class WorkorderRoutes:
         tasks, promised date and condition at intake (PDF)."""
         return _pdf(self.workorders.envelope_pdf(id), f"envelope-{id}.pdf")
 
-    @route("POST", "/work-orders/{id}/appraisal", roles=APPRAISERS, body=schemas.AppraisalInput,
+    @route("POST", "/work-orders/{id}/appraisal", roles=BENCH_LEADS, body=schemas.AppraisalInput,
            response=schemas.AppraisalView, status=201, idempotent=True)
     def write_appraisal(self, request, id):
         """Write (or rewrite: a new version) the appraisal document of an appraisal job."""
