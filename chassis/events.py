@@ -9,6 +9,13 @@ acknowledged only after the broker confirmed the re-publish.
 
 Handlers are idempotent through ``Db.inbox(event)``; a duplicate raises
 ``AlreadyProcessed``, which is acknowledged as success.
+
+Every message is loaded through its contract before a worker sees it
+(``contracts.load_event``): the handler gets a ``contracts.Event`` of a
+version it accepts (``versions=``, default every version with a contract).
+A message that is no such event (an unknown version, a payload that breaks
+its contract) is parked at once with the reason: retrying cannot mend it
+(docs/ARCHITECTURE.md#rule-3, #rule-4).
 """
 import logging
 import traceback
@@ -18,6 +25,8 @@ from kombu import Queue
 from nameko import config
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler as NamekoEventHandler
+
+import contracts
 
 from .db import AlreadyProcessed
 from .errors import EXPECTED
@@ -48,9 +57,24 @@ def retry_queue(queue_name, level, delay_s):
 
 
 class EventHandler(NamekoEventHandler):
-    def __init__(self, source_service, event_type, **kwargs):
+    def __init__(self, source_service, event_type, versions=None, **kwargs):
         expected = tuple(kwargs.pop("expected_exceptions", ())) + (AlreadyProcessed,) + EXPECTED
         super().__init__(source_service, event_type, expected_exceptions=expected, **kwargs)
+        self.versions = tuple(versions) if versions is not None else None
+
+    def handle_message(self, body, message):
+        try:
+            event = contracts.load_event(body, accept=self.versions, event_type=self.event_type)
+        except contracts.InvalidEvent as exc:
+            try:
+                self._park(message, f"not an event this consumer accepts: {exc}")
+            except Exception:
+                log.exception("could not park an event that breaks its contract; requeueing")
+                self.consumer.requeue_message(message)
+                return
+            self.consumer.ack_message(message)
+            return
+        super().handle_message(event, message)
 
     def setup(self):
         super().setup()
@@ -69,31 +93,46 @@ class EventHandler(NamekoEventHandler):
         self.consumer.ack_message(message)
         return result, exc_info
 
-    def _retry_or_park(self, message, exc_info):
+    def _headers(self, message, error):
         headers = dict(message.headers or {})
-        attempt = int(headers.get(ATTEMPT_HEADER, 0)) + 1
-        headers[ATTEMPT_HEADER] = attempt
+        headers[ATTEMPT_HEADER] = int(headers.get(ATTEMPT_HEADER, 0)) + 1
         headers[ORIGIN_HEADER] = self.queue.name
-        headers[ERROR_HEADER] = "".join(traceback.format_exception_only(*exc_info[:2])).strip()[:1000]
-        body = message.payload
-        message_id = message.properties.get("message_id") or (
-            body.get("event_id") if isinstance(body, dict) else None)
-        props = {"message_id": message_id}
-        if attempt <= len(self.delays):
-            queue = retry_queue(self.queue.name, attempt, self.delays[attempt - 1])
-            log.warning("event %s failed (attempt %d), retrying in %ss: %s",
-                        message_id, attempt,
-                        self.delays[attempt - 1], headers[ERROR_HEADER])
-        else:
-            queue = dead_letter_queue(self.container.service_name)
-            headers[PARKED_AT_HEADER] = datetime.now(timezone.utc).isoformat()
-            log.error("event %s parked in %s after %d attempts: %s",
-                      message_id, queue.name, attempt,
-                      headers[ERROR_HEADER])
+        headers[ERROR_HEADER] = error[:1000]
+        return headers
+
+    def _retry_or_park(self, message, exc_info):
+        error = "".join(traceback.format_exception_only(*exc_info[:2])).strip()
+        headers = self._headers(message, error)
+        attempt = headers[ATTEMPT_HEADER]
+        if attempt > len(self.delays):
+            self._park(message, error, headers)
+            return
+        queue = retry_queue(self.queue.name, attempt, self.delays[attempt - 1])
+        log.warning("event %s failed (attempt %d), retrying in %ss: %s",
+                    _message_id(message), attempt, self.delays[attempt - 1], error)
+        self._republish(message, queue, headers)
+
+    def _park(self, message, error, headers=None):
+        """Into the service's dead-letter queue, with the reason."""
+        headers = headers or self._headers(message, error)
+        headers[PARKED_AT_HEADER] = datetime.now(timezone.utc).isoformat()
+        queue = dead_letter_queue(self.container.service_name)
+        log.error("event %s parked in %s after %d attempts: %s",
+                  _message_id(message), queue.name, headers[ATTEMPT_HEADER], error)
+        self._republish(message, queue, headers)
+
+    def _republish(self, message, queue, headers):
+        message_id = _message_id(message)
         self.republisher.publish(
-            body, exchange="", routing_key=queue.name, headers=headers,
-            declare=[queue], **{k: v for k, v in props.items() if v},
+            message.payload, exchange="", routing_key=queue.name, headers=headers,
+            declare=[queue], **({"message_id": message_id} if message_id else {}),
         )
+
+
+def _message_id(message):
+    body = message.payload
+    return message.properties.get("message_id") or (
+        body.get("event_id") if isinstance(body, dict) else None)
 
 
 event_handler = EventHandler.decorator

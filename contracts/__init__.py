@@ -5,7 +5,7 @@ registered for its ``(event_type, version)``. ``validate_event`` refuses
 anything else before it leaves the producer.
 """
 from .envelope import (  # noqa: F401
-    EnvelopeSchema, InvalidEvent, build_envelope, event_schema, registry,
-    validate_event,
+    EnvelopeSchema, Event, InvalidEvent, build_envelope, event_schema, known_versions,
+    load_event, registry, validate_event,
 )
 from . import events  # noqa: F401  (registers every event schema)

@@ -62,6 +62,71 @@ def validate_event(envelope):
     return envelope
 
 
+class Event(dict):
+    """An event as a consumer receives it: the envelope (still a plain dict,
+    as published) whose payload matched the contract of its version, with
+    its fields as attributes: ``event.payload["item_id"]``,
+    ``event.occurred_at`` (an aware datetime), ``event.version``."""
+
+    @property
+    def event_id(self):
+        return self["event_id"]
+
+    @property
+    def event_type(self):
+        return self["event_type"]
+
+    @property
+    def version(self):
+        return self["version"]
+
+    @property
+    def producer(self):
+        return self["producer"]
+
+    @property
+    def store_id(self):
+        return self.get("store_id")
+
+    @property
+    def actor_id(self):
+        return self.get("actor_id")
+
+    @property
+    def payload(self):
+        return self["payload"]
+
+    @property
+    def occurred_at(self):
+        return datetime.fromisoformat(str(self["occurred_at"]).replace("Z", "+00:00"))
+
+
+def known_versions(event_type):
+    """The versions of ``event_type`` that have a contract, oldest first."""
+    return tuple(sorted(v for (t, v) in registry if t == event_type))
+
+
+def load_event(body, accept=None, event_type=None):
+    """``body`` as an ``Event`` once it matches its contract, or ``InvalidEvent``
+    saying why: not an envelope, another type than ``event_type``, a version
+    outside ``accept`` (default: every version with a contract), or a payload
+    that does not match its version's contract. A consumer that meets a new
+    version it does not know parks it for an operator rather than guess
+    (docs/ARCHITECTURE.md#rule-4)."""
+    if not isinstance(body, dict):
+        raise InvalidEvent("?", {"_schema": ["an event is a JSON object (an envelope)"]})
+    kind = body.get("event_type", "?")
+    if event_type is not None and kind != event_type:
+        raise InvalidEvent(kind, {"event_type": [f"expected {event_type}"]})
+    versions = tuple(accept) if accept is not None else known_versions(kind)
+    version = body.get("version")
+    if version not in versions:
+        raise InvalidEvent(kind, {"version": [
+            f"version {version!r} is not one this consumer accepts "
+            f"({', '.join(map(str, versions)) or 'none'})"]})
+    return Event(validate_event(body))
+
+
 def build_envelope(event_type, payload, *, producer, store_id=None, actor_id=None,
                    version=1, event_id=None, occurred_at=None):
     envelope = {

@@ -193,3 +193,36 @@ def test_poison_event_is_parked_listed_and_replayable(consumer, rabbit_uri):
     wait_for(lambda: [r for r in effects(engine) if r.note == "poison"], message="replayed effect")
     assert dlq.list_parked("probe_consumer", rabbit_uri) == []
     assert sorted(r.note for r in effects(engine)) == ["good", "poison"]
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"version": 2}, "version 2 is not one this consumer accepts (1)"),
+    ({"payload": {"fail_times": 0}}, "'note': ['Missing data for required field.']"),
+])
+def test_an_event_outside_the_consumers_contract_is_parked_at_once_with_the_reason(
+        consumer, rabbit_uri, change, reason):
+    engine = consumer
+    odd = envelope("from the future") | change
+    good = envelope("today")
+    dispatch = event_dispatcher()
+    dispatch("probe", "probe.noted", odd)
+    dispatch("probe", "probe.noted", good)
+    wait_for(lambda: [r for r in effects(engine) if r.note == "today"], message="the good event")
+    parked = wait_for(lambda: dlq.list_parked("probe_consumer", rabbit_uri), message="parked")
+    assert [p["message_id"] for p in parked] == [odd["event_id"]]
+    assert parked[0]["attempts"] == 1, parked          # no retries: they cannot mend it
+    assert "not an event this consumer accepts" in parked[0]["error"], parked
+    assert reason in parked[0]["error"], parked
+    assert invocations[odd["event_id"]] == 0            # the handler never saw it
+    assert [r.note for r in effects(engine)] == ["today"]
+
+
+def test_a_consumer_gets_the_event_as_its_contract_loaded_it(consumer):
+    engine = consumer
+    event = envelope("typed")
+    loaded = contracts.load_event(event)
+    assert isinstance(loaded, contracts.Event) and loaded == event
+    assert loaded.payload["note"] == "typed" and loaded.version == 1
+    assert loaded.occurred_at.tzinfo is not None
+    event_dispatcher()("probe", "probe.noted", event)
+    wait_for(lambda: effects(engine), message="applied")
