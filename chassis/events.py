@@ -1,4 +1,4 @@
-"""Event handlers that never drop a message (rule 3).
+"""Event handlers that never drop a message (docs/ARCHITECTURE.md#rule-3).
 
 nameko's own ``event_handler`` acknowledges a message whose handler raised,
 so the event is lost. This one re-publishes it to a delay queue of the

@@ -1,4 +1,4 @@
-"""psycopg's wait, the eventlet way (ARCHITECTURE rule 9).
+"""psycopg's wait, the eventlet way (docs/ARCHITECTURE.md#rule-9).
 
 psycopg drives a query as a generator that says which way the socket must
 become ready (read, write, both); a wait function blocks until it is. Its C

@@ -1,5 +1,5 @@
 """Who is calling: the gateway authenticates and passes the caller in nameko
-context data (rule 7); every service reads it back the same way."""
+context data (docs/ARCHITECTURE.md#rule-7); every service reads it back the same way."""
 from dataclasses import dataclass, field
 
 from nameko.extensions import DependencyProvider

@@ -1,4 +1,4 @@
-"""Transactional outbox (rule 2).
+"""Transactional outbox (docs/ARCHITECTURE.md#rule-2).
 
 ``emit`` writes the event in the caller's transaction; ``OutboxRelay`` publishes
 committed rows with publisher confirms and marks them sent. A row is only

@@ -1,4 +1,4 @@
-"""RPC clients that never hang: every call has a deadline (rule 2).
+"""RPC clients that never hang: every call has a deadline (docs/ARCHITECTURE.md#rule-2).
 
 A call that gets no answer in time, to a service that is down or never ran, or
 through a broker that is unreachable, raises ``Unavailable`` (HTTP 503 at the
@@ -121,7 +121,7 @@ class ServiceRpc(NamekoServiceRpc):
         # seventh of the gateway's CPU, and proves only that the broker took
         # the request. The deadline answers for one that is lost, and for a
         # service that never ran (nameko's UnknownService needs the confirm):
-        # 503 either way. Events keep confirms (the outbox relay, rule 2).
+        # 503 either way. Events keep confirms (the outbox relay, docs/ARCHITECTURE.md#rule-2).
         self.publisher_options.setdefault("use_confirms", False)
         super().setup()
         # nameko declares the reply queue before every request; the queue

@@ -1,4 +1,4 @@
-"""Validation at every entry (rule 8): marshmallow errors become
+"""Validation at every entry (docs/ARCHITECTURE.md#rule-8): marshmallow errors become
 ``InvalidInput`` with messages field by field."""
 from marshmallow import ValidationError
 

@@ -5,7 +5,7 @@ CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be an ISO 4217 code like U
 
 
 class Money(Schema):
-    """Money is integer minor units plus ISO 4217 currency (rule 6)."""
+    """Money is integer minor units plus ISO 4217 currency (docs/ARCHITECTURE.md#rule-6)."""
 
     amount = fields.Integer(required=True, strict=True)
     currency = fields.String(required=True, validate=CURRENCY)

@@ -1,5 +1,5 @@
 """One trace from a gateway request through RPC, the outbox and another
-service's event handler (ARCHITECTURE rule 10), with the in-memory exporter."""
+service's event handler (docs/ARCHITECTURE.md#rule-10), with the in-memory exporter."""
 import uuid
 
 import pytest
