@@ -23,12 +23,15 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv infra db db-test migrate run test bench seed-large rebuild-reporting image k8s clean
+.PHONY: help venv infra db db-test migrate run test test-unit lint mutation bench seed-large rebuild-reporting image k8s clean
 
 help:
 	@echo "make run        start every service, the gateway and localstripe, load demo data"
 	@echo "                (ADMIN_USERNAME / ADMIN_PASSWORD, default admin / admin-demo-pass)"
-	@echo "make test       run the test suite (PYTEST_ARGS='$(PYTEST_ARGS)')"
+	@echo "make test       the gate (make lint), then the whole test suite (PYTEST_ARGS='$(PYTEST_ARGS)')"
+	@echo "make test-unit  the tests that need no database or broker (seconds)"
+	@echo "make lint       ruff (imports, complexity, unused code) and mypy (strict on chassis, contracts)"
+	@echo "make mutation   mutation testing of the pure rule modules (mutmut; not part of make test)"
 	@echo "make venv       create $(VENV) and install requirements-dev.txt"
 	@echo "make infra      make sure PostgreSQL and RabbitMQ (with management) are up"
 	@echo "make db         create the per-service roles and databases"
@@ -78,8 +81,20 @@ run: export ADMIN_PASSWORD ?= admin-demo-pass
 run: venv infra db migrate
 	"$(VPY)" -m scripts.run
 
-test: venv infra db-test
+test: venv lint infra db-test
 	"$(VPY)" -m pytest $(PYTEST_ARGS)
+
+UNIT_TESTS := tests/unit tests/house
+
+test-unit: venv
+	"$(VPY)" -m pytest -q $(UNIT_TESTS)
+
+lint: venv
+	"$(VENV)/bin/ruff" check .
+	"$(VENV)/bin/mypy"
+
+mutation: venv
+	"$(VPY)" -m scripts.mutation
 
 bench: venv infra db migrate
 	"$(VPY)" -m bench.run $(BENCH_ARGS)
