@@ -33,7 +33,9 @@ def _locale(name: str | None) -> Locale:
 @lru_cache(maxsize=1024)
 def _pattern(locale_name: str, currency: str) -> NumberPattern:
     locale = _locale(locale_name)
-    pattern = parse_pattern(locale.currency_formats["standard"])
+    # a new pattern from the locale's text: Babel's own object is shared by
+    # every currency of the locale, and setting its decimals would change them all
+    pattern = parse_pattern(locale.currency_formats["standard"].pattern)
     exp = exponent(currency)
     pattern.frac_prec = (exp, exp)
     return pattern
