@@ -4,7 +4,16 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
-    BigInteger, Date, DateTime, ForeignKey, Integer, MetaData, Numeric, String, Text, func,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -34,6 +43,7 @@ class Store(Base):
     currency: Mapped[str] = mapped_column(String(3))
     timezone: Mapped[str] = mapped_column(String(64))
     tax_rate_bps: Mapped[int] = mapped_column(Integer)
+    country: Mapped[str | None] = mapped_column(String(2))  # the tag label's locale
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -68,7 +78,8 @@ class Item(Base):
     status: Mapped[str] = mapped_column(String(20), default="in_stock")
     hold_reason: Mapped[str | None] = mapped_column(String(20))
     hold_ref: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
-    pricing = mapped_column(JSONB(none_as_null=True))  # {"markup": "2.5", "labor": 5000} when priced by weight
+    # {"markup": "2.5", "labor": 5000} when priced by weight
+    pricing = mapped_column(JSONB(none_as_null=True))
     attributes = mapped_column(JSONB, default=dict)
     photos = mapped_column(JSONB, default=list)
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -165,7 +176,8 @@ class StockCount(Base):
 
 class StockCountScan(Base):
     __tablename__ = "stock_count_scans"
-    count_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("stock_counts.id"), primary_key=True)
+    count_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("stock_counts.id"),
+                                          primary_key=True)
     tag: Mapped[str] = mapped_column(String(16), primary_key=True)
     scanned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -1,16 +1,20 @@
-"""Inventory service: entrypoints only; the rules are in ``domain``."""
+"""Inventory service (docs/API.md#inventory): entrypoints only; the rules
+are in plain modules of one topic each (items, sales, holds, transfers,
+counts, memos, metal_prices, search, reports, stores)."""
 import base64
 
-from nameko import config
 from nameko.timer import timer
 
+from chassis.display import locale_for
 from chassis.errors import InvalidInput
 from chassis.events import event_handler
 from chassis.service import ServiceBase, rpc
+from chassis.settings import SettingsProvider
 from chassis.validation import load, uuid_arg
 from contracts.rpc import inventory as schemas
 
-from . import domain, labels
+from . import counts, holds, items, labels, memos, metal_prices, reports, sales, search, stores, transfers
+from .settings import load as load_settings
 
 _receive = schemas.ReceiveItem()
 _update = schemas.UpdateItem()
@@ -33,41 +37,42 @@ def _ids(values, field="item_ids"):
 
 class Service(ServiceBase):
     name = "inventory"
+    settings = SettingsProvider(load_settings)
 
     # pieces
     @rpc
     def receive_item(self, data):
         data = load(_receive, data)
         with self.db.transaction() as session:
-            return domain.receive_item(session, self.caller, data)
+            return items.receive_item(session, self.caller, data)
 
     @rpc
     def get_item(self, item_id):
         item_id = uuid_arg(item_id, "item_id")
         with self.db.read() as session:
-            return domain.get_item(session, self.caller, item_id)
+            return items.get_item(session, self.caller, item_id)
 
     @rpc
     def get_item_by_tag(self, tag):
         with self.db.read() as session:
-            return domain.get_item_by_tag(session, self.caller, str(tag))
+            return items.get_item_by_tag(session, self.caller, str(tag))
 
     @rpc
     def get_items(self, item_ids):
         with self.db.read() as session:
-            return domain.get_items(session, self.caller, _ids(item_ids))
+            return items.get_items(session, self.caller, _ids(item_ids))
 
     @rpc
     def update_item(self, item_id, data):
         item_id, data = uuid_arg(item_id, "item_id"), load(_update, data)
         with self.db.transaction() as session:
-            return domain.update_item(session, self.caller, item_id, data)
+            return items.update_item(session, self.caller, item_id, data)
 
     @rpc
     def search_items(self, filters):
         filters = load(_search, filters or {})
         with self.db.transaction() as session:
-            return domain.search_items(session, self.caller, filters)
+            return search.search_items(session, self.caller, filters)
 
     @rpc
     def search_chain(self, filters):
@@ -75,30 +80,32 @@ class Service(ServiceBase):
         without cost, vendor, pricing or history."""
         filters = load(_search, filters or {})
         with self.db.transaction() as session:
-            return domain.search_items(session, self.caller, filters, scope="chain")
+            return search.search_items(session, self.caller, filters, scope="chain")
 
     @rpc
     def snapshot_items(self, cursor=None, limit=500):
         """Every piece in id order (read-only), to rebuild HQ's read model."""
         with self.db.transaction() as session:
-            return domain.snapshot_items(session, self.caller, cursor, limit)
+            return search.snapshot_items(session, self.caller, cursor, limit)
 
     @rpc
     def tag_label(self, item_id):
-        item = self.get_item(item_id)
-        return base64.b64encode(labels.tag_label_pdf(item)).decode()
+        item_id = uuid_arg(item_id, "item_id")
+        with self.db.read() as session:
+            item, country = items.get_for_label(session, self.caller, item_id)
+        return base64.b64encode(labels.tag_label_pdf(item, locale_for(country))).decode()
 
     # vendors
     @rpc
     def create_vendor(self, data):
         data = load(_vendor, data)
         with self.db.transaction() as session:
-            return domain.create_vendor(session, self.caller, data)
+            return stores.create_vendor(session, self.caller, data)
 
     @rpc
     def list_vendors(self, limit=50, cursor=None):
         with self.db.transaction() as session:
-            return domain.list_vendors(session, self.caller, int(limit), cursor)
+            return stores.list_vendors(session, self.caller, int(limit), cursor)
 
     # sales (called by payments)
     @rpc
@@ -106,142 +113,142 @@ class Service(ServiceBase):
         sale_id, item_ids = uuid_arg(sale_id, "sale_id"), _ids(item_ids)
         store_id = uuid_arg(store_id, "store_id") if store_id else None
         with self.db.transaction() as session:
-            return domain.reserve_for_sale(session, self.caller, sale_id, item_ids, store_id,
+            return sales.reserve_for_sale(session, self.caller, sale_id, item_ids, store_id,
                                            reason if reason in ("sale", "layaway") else "sale")
 
     @rpc
     def confirm_sale(self, sale_id):
         sale_id = uuid_arg(sale_id, "sale_id")
         with self.db.transaction() as session:
-            return domain.confirm_sale(session, self.caller, sale_id)
+            return sales.confirm_sale(session, self.caller, sale_id)
 
     @rpc
     def release(self, sale_id):
         sale_id = uuid_arg(sale_id, "sale_id")
         with self.db.transaction() as session:
-            return domain.release(session, self.caller, sale_id)
+            return sales.release(session, self.caller, sale_id)
 
     @rpc
     def return_to_stock(self, item_ids, sale_id=None):
         sale_id = uuid_arg(sale_id, "sale_id") if sale_id else None
         with self.db.transaction() as session:
-            return domain.return_to_stock(session, self.caller, _ids(item_ids), sale_id)
+            return sales.return_to_stock(session, self.caller, _ids(item_ids), sale_id)
 
     # client holds
     @rpc
     def hold_item(self, item_id, data):
         item_id, data = uuid_arg(item_id, "item_id"), load(_hold, data)
         with self.db.transaction() as session:
-            return domain.hold_for_client(session, self.caller, item_id, data["client_id"],
+            return holds.hold_for_client(session, self.caller, item_id, data["client_id"],
                                           data["hold_hours"])
 
     @rpc
     def release_hold(self, reservation_id):
         reservation_id = uuid_arg(reservation_id, "reservation_id")
         with self.db.transaction() as session:
-            return domain.release_hold(session, self.caller, reservation_id)
+            return holds.release_hold(session, self.caller, reservation_id)
 
     @timer(interval=60)
     def expire_holds(self):
         with self.db.transaction() as session:
-            domain.expire_holds(session, self.caller)
+            holds.expire_holds(session, self.caller)
 
     # transfers
     @rpc
     def ship_transfer(self, data):
         data = load(_transfer, data)
         with self.db.transaction() as session:
-            return domain.ship_transfer(session, self.caller, data)
+            return transfers.ship_transfer(session, self.caller, data)
 
     @rpc
     def receive_transfer(self, transfer_id):
         transfer_id = uuid_arg(transfer_id, "transfer_id")
         with self.db.transaction() as session:
-            return domain.receive_transfer(session, self.caller, transfer_id)
+            return transfers.receive_transfer(session, self.caller, transfer_id)
 
     # stock counts
     @rpc
     def open_count(self, data):
         data = load(_count, data)
         with self.db.transaction() as session:
-            return domain.open_count(session, self.caller, data["store_id"])
+            return counts.open_count(session, self.caller, data["store_id"])
 
     @rpc
     def scan_tags(self, count_id, data):
         count_id, data = uuid_arg(count_id, "count_id"), load(_scan, data)
         with self.db.transaction() as session:
-            return domain.scan_tags(session, self.caller, count_id, data["tags"])
+            return counts.scan_tags(session, self.caller, count_id, data["tags"])
 
     @rpc
     def close_count(self, count_id, data=None):
         count_id, data = uuid_arg(count_id, "count_id"), load(_close, data or {})
         with self.db.transaction() as session:
-            return domain.close_count(session, self.caller, count_id, data["mark_missing"])
+            return counts.close_count(session, self.caller, count_id, data["mark_missing"])
 
     # memos
     @rpc
     def create_memo(self, data):
         data = load(_memo, data)
         with self.db.transaction() as session:
-            return domain.create_memo(session, self.caller, data)
+            return memos.create_memo(session, self.caller, data)
 
     @rpc
     def return_memo(self, memo_id):
         memo_id = uuid_arg(memo_id, "memo_id")
         with self.db.transaction() as session:
-            return domain.return_memo(session, self.caller, memo_id)
+            return memos.return_memo(session, self.caller, memo_id)
 
     @rpc
     def list_memos(self, overdue=False, store_id=None, limit=50, cursor=None):
         store_id = uuid_arg(store_id, "store_id") if store_id else None
         with self.db.transaction() as session:
-            return domain.list_memos(session, self.caller, bool(overdue), store_id, int(limit), cursor)
+            return memos.list_memos(session, self.caller, bool(overdue), store_id, int(limit), cursor)
 
     @timer(interval=3600)
     def overdue_memos(self):
         with self.db.transaction() as session:
-            domain.publish_overdue_memos(session)
+            memos.publish_overdue_memos(session)
 
     # metal prices
     @rpc
     def set_metal_price(self, data):
         data = load(_metal, data)
         with self.db.transaction() as session:
-            return domain.set_metal_price(session, self.caller, data,
-                                          float(config.get("PRICE_GUARD_PERCENT", 10)))
+            return metal_prices.set_metal_price(session, self.caller, data,
+                                                self.settings.price_guard_percent)
 
     @rpc
     def list_price_changes(self, store_id=None):
         store_id = uuid_arg(store_id, "store_id") if store_id else None
         with self.db.transaction() as session:
-            return domain.list_price_changes(session, self.caller, store_id)
+            return metal_prices.list_price_changes(session, self.caller, store_id)
 
     @rpc
     def decide_price_change(self, request_id, approve):
         request_id = uuid_arg(request_id, "request_id")
         with self.db.transaction() as session:
-            return domain.decide_price_change(session, self.caller, request_id, bool(approve))
+            return metal_prices.decide_price_change(session, self.caller, request_id, bool(approve))
 
     # reports
     @rpc
     def aging_report(self, store_id=None):
         store_id = uuid_arg(store_id, "store_id") if store_id else None
         with self.db.transaction() as session:
-            return domain.aging_report(session, self.caller, store_id)
+            return reports.aging_report(session, self.caller, store_id)
 
     @rpc
     def stock_value_report(self, store_id=None):
         store_id = uuid_arg(store_id, "store_id") if store_id else None
         with self.db.transaction() as session:
-            return domain.stock_value_report(session, self.caller, store_id)
+            return reports.stock_value_report(session, self.caller, store_id)
 
     # store facts from the gateway
     @event_handler("gateway", "store.created")
     def on_store_created(self, event):
         with self.db.inbox(event) as session:
-            domain.record_store(session, event["payload"])
+            stores.record_store(session, event["payload"])
 
     @event_handler("gateway", "store.updated")
     def on_store_updated(self, event):
         with self.db.inbox(event) as session:
-            domain.record_store(session, event["payload"])
+            stores.record_store(session, event["payload"])

@@ -9,7 +9,6 @@ from tests.conftest import wait_for
 from tests.gateway.conftest import ADMIN, AUDIENCE, ISSUER, SECRET, Api, piece
 
 
-
 @pytest.fixture
 def http(start_service, inventory):
     port = find_free_port()

@@ -36,7 +36,8 @@ def test_certificate_is_unique_per_lab_across_the_chain(inventory, db, as_):
         hq.inventory.receive_item(again)
     assert first["stones"][0]["certificate"]["number"] in str(err.value)
     other_lab = piece()
-    other_lab["stones"][0]["certificate"] = {"lab": "IGI", "number": first["stones"][0]["certificate"]["number"]}
+    number = first["stones"][0]["certificate"]["number"]
+    other_lab["stones"][0]["certificate"] = {"lab": "IGI", "number": number}
     hq.inventory.receive_item(other_lab)
     assert db.scalar("select count(*) from items") == 2
 
@@ -110,8 +111,8 @@ def test_one_statement_view_equals_the_view_built_from_the_rows(inventory, db, a
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from services.inventory.domain import item_view
     from services.inventory.models import Item, ItemHistory, Stone, Store
+    from services.inventory.views import item_view
 
     hq = as_()
     stones = [dict(piece()["stones"][0], carat=c, certificate=None) for c in ("0.250", "1.010", "0.030")]
