@@ -5,7 +5,6 @@ import pytest
 from nameko.standalone.events import event_dispatcher
 
 import contracts
-from chassis import display
 from chassis.identity import Identity
 from services.inventory.service import Service as Inventory
 from tests.conftest import wait_for
@@ -46,16 +45,6 @@ def piece(store_id=STORE_A, currency="USD", **over):
 
 
 Db = SqlDb
-
-
-@pytest.fixture(autouse=True)
-def fresh_money_patterns():
-    """Each test formats money with an empty ``chassis.display`` pattern
-    cache: its cached patterns are babel's own shared objects, so formatting
-    one currency changes the decimals of another already cached (see
-    ``test_labels.py::test_a_yen_label_after_a_dollar_label_keeps_no_decimals``).
-    Remove once chassis.display copies the pattern."""
-    display._pattern.cache_clear()
 
 
 @pytest.fixture

@@ -49,10 +49,6 @@ def test_the_label_no_longer_prints_the_old_shape():
     assert "JPY 1,500.00" not in texts and "¥150,000" in texts
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "chassis.display._pattern sets frac_prec on babel's shared NumberPattern of the locale "
-    "(Locale.currency_formats), so every currency of one locale shares the last decimals "
-    "set; fix: parse_pattern(locale.currency_formats['standard'].pattern), then drop this mark"))
 def test_a_yen_label_after_a_dollar_label_keeps_no_decimals():
     prices = [label(450000, "USD")[1], label(150000, "JPY")[1], label(450000, "USD")[1],
               label(150000, "JPY")[1], label(1500, "KWD")[1], label(150000, "JPY")[1]]
