@@ -4,6 +4,8 @@ Monkey-patches eventlet first, configures JSON logs and tracing, runs the
 service until SIGTERM/SIGINT, then stops it gracefully (in-flight workers
 finish, unacknowledged messages go back to the broker).
 """
+from __future__ import annotations
+
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402  must precede every other import
