@@ -7,6 +7,8 @@ ten slow queries would run one after the other.
 covers the connection handshake, ``chassis.greenwait`` the queries; naming
 another wait function leaves psycopg's choice alone.
 """
+from __future__ import annotations
+
 import os
 
 if os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select") == "wait_select":

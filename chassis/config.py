@@ -1,32 +1,45 @@
 """Configuration from the environment, with local defaults (12-factor)."""
+from __future__ import annotations
+
 import os
+from typing import Any, TypeVar, overload
+
+T = TypeVar("T")
 
 SERVICES = ("inventory", "crm", "workorders", "payments", "notifications")
 ALL_COMPONENTS = SERVICES + ("gateway",)
 
 
-def env(name, default=None):
+@overload
+def env(name: str) -> str | None: ...
+@overload
+def env(name: str, default: str) -> str: ...
+@overload
+def env(name: str, default: T) -> str | T: ...
+
+
+def env(name: str, default: Any = None) -> Any:
     value = os.environ.get(name)
     return default if value in (None, "") else value
 
 
-def env_int(name, default):
+def env_int(name: str, default: int | str) -> int:
     return int(env(name, default))
 
 
-def env_float(name, default):
+def env_float(name: str, default: float | str) -> float:
     return float(env(name, default))
 
 
-def amqp_uri():
+def amqp_uri() -> str:
     return env("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
 
 
-def rabbit_api_uri():
+def rabbit_api_uri() -> str:
     return env("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
 
 
-def database_url(component):
+def database_url(component: str) -> str:
     """Each component owns one database reached by its own role
     (docs/ARCHITECTURE.md#rule-1)."""
     return env(
@@ -35,13 +48,13 @@ def database_url(component):
     )
 
 
-def retry_delays():
+def retry_delays() -> list[float]:
     """Back-off before each re-delivery of a failed event, in seconds."""
     raw = env("EVENT_RETRY_DELAYS", "1,5,30")
     return [float(x) for x in raw.split(",") if x.strip()]
 
 
-def nameko_config(component):
+def nameko_config(component: str) -> dict[str, Any]:
     """The nameko config dict a component runs with."""
     return {
         "AMQP_URI": amqp_uri(),

@@ -4,14 +4,18 @@ One ``Database`` per service. A worker gets a ``Db`` handle whose
 ``transaction()`` is one database transaction; events emitted inside it are
 written to the outbox in that same transaction and relayed after commit.
 """
+from __future__ import annotations
+
 import logging
 import time
 from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
 
 import chassis  # noqa: F401  (green psycopg wait before psycopg is imported)
 from nameko import config
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, event as _sa_event, exc as sa_exc, text
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session
 
 from . import inbox as inbox_mod
@@ -22,7 +26,8 @@ from .outbox import OutboxRelay, current_trace_headers
 log = logging.getLogger(__name__)
 
 
-def make_engine(url, pool_size=8, max_overflow=4, ping_after_idle=5.0, **kwargs):
+def make_engine(url: str | URL, pool_size: int = 8, max_overflow: int = 4,
+                ping_after_idle: float | None = 5.0, **kwargs: Any) -> Engine:
     """Connections are a shared budget: six components, a few replicas each,
     and PostgreSQL's max_connections (100 by default) between them all.
 
@@ -46,13 +51,13 @@ def make_engine(url, pool_size=8, max_overflow=4, ping_after_idle=5.0, **kwargs)
     return engine
 
 
-def _ping_when_idle(engine, idle_s):
+def _ping_when_idle(engine: Engine, idle_s: float) -> None:
     @_sa_event.listens_for(engine, "checkin")
-    def checkin(dbapi_connection, record):
+    def checkin(dbapi_connection: Any, record: Any) -> None:
         record.info["idle_since"] = time.monotonic()
 
     @_sa_event.listens_for(engine, "checkout")
-    def checkout(dbapi_connection, record, proxy):
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         since = record.info.get("idle_since")
         if since is None or time.monotonic() - since < idle_s:
             return
@@ -67,7 +72,7 @@ def _ping_when_idle(engine, idle_s):
 _GONE_STATES = ("57P01", "57P02", "57P03")
 
 
-def database_unreachable(exc):
+def database_unreachable(exc: BaseException) -> bool:
     """True when ``exc`` says the database could not be reached or went away,
     rather than that a statement failed (a conflict, a serialization failure)."""
     if getattr(exc, "connection_invalidated", False) or isinstance(exc, sa_exc.InterfaceError):
@@ -85,7 +90,8 @@ class AlreadyProcessed(Exception):
 class Db:
     """What a worker sees: transactions bound to this service and caller."""
 
-    def __init__(self, engine, producer, identity, consumer=None, relay=None, reader=None):
+    def __init__(self, engine: Engine, producer: str, identity: Identity, consumer: str | None = None,
+                 relay: OutboxRelay | None = None, reader: Engine | None = None) -> None:
         self.engine = engine
         self.reader = reader if reader is not None else autocommit(engine)
         self.producer = producer
@@ -94,7 +100,7 @@ class Db:
         self.relay = relay
 
     @contextmanager
-    def _reachable(self):
+    def _reachable(self) -> Iterator[None]:
         try:
             yield
         except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
@@ -104,7 +110,7 @@ class Db:
             raise Unavailable(f"the {self.producer} database is unreachable") from exc
 
     @contextmanager
-    def read(self):
+    def read(self) -> Iterator[Session]:
         """A session for a read that is ONE statement: no transaction around
         it (no BEGIN and COMMIT round trips), the statement alone sees one
         consistent snapshot. Several statements here may each see a different
@@ -117,7 +123,7 @@ class Db:
             session.close()
 
     @contextmanager
-    def transaction(self):
+    def transaction(self) -> Iterator[Session]:
         session = Session(self.engine, expire_on_commit=False)
         session.info.update(
             producer=self.producer,
@@ -136,7 +142,7 @@ class Db:
             self.relay.wake()
 
     @contextmanager
-    def inbox(self, event):
+    def inbox(self, event: Mapping[str, Any]) -> Iterator[Session]:
         """A transaction that applies ``event`` at most once for this consumer.
 
         Raises ``AlreadyProcessed`` (before the body runs) when the event was
@@ -148,29 +154,29 @@ class Db:
             yield session
 
 
-def autocommit(engine):
+def autocommit(engine: Engine) -> Engine:
     """The same engine and pool, each statement committed on its own."""
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def _mark_committed(session):
+def _mark_committed(session: Session) -> None:
     session.info["committed"] = True
 
 
 _sa_event.listen(Session, "after_commit", _mark_committed)
 
 
-class Database(DependencyProvider):
+class Database(DependencyProvider):  # type: ignore[misc]
     """Engine per container, a ``Db`` per worker, and the outbox relay."""
 
-    def __init__(self, url=None, relay=True):
+    def __init__(self, url: str | None = None, relay: bool = True) -> None:
         self.url = url
         self.with_relay = relay
-        self.engine = None
-        self.reader = None
-        self.relay = None
+        self.engine: Engine | None = None
+        self.reader: Engine | None = None
+        self.relay: OutboxRelay | None = None
 
-    def setup(self):
+    def setup(self) -> None:
         url = self.url or config.get("DATABASE_URL")
         self.engine = make_engine(url, pool_size=config.get("DB_POOL_SIZE", 8),
                                   max_overflow=config.get("DB_MAX_OVERFLOW", 4))
@@ -184,20 +190,21 @@ class Database(DependencyProvider):
                 poll_interval=config.get("OUTBOX_POLL_INTERVAL", 1.0),
             )
 
-    def start(self):
+    def start(self) -> None:
         if self.relay is not None:
             self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
 
-    def stop(self):
+    def stop(self) -> None:
         if self.relay is not None:
             self.relay.stop()
         if self.engine is not None:
             self.engine.dispose()  # a stopped or killed container keeps no connections
 
-    def kill(self):
+    def kill(self) -> None:
         self.stop()
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> Db:
+        assert self.engine is not None, "a worker before setup()"
         return Db(
             self.engine,
             producer=self.container.service_name,
@@ -207,6 +214,7 @@ class Database(DependencyProvider):
             reader=self.reader,
         )
 
-    def ping(self):
+    def ping(self) -> None:
+        assert self.engine is not None, "ping before setup()"
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))

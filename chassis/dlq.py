@@ -7,9 +7,12 @@ A parked message keeps its body, its headers, the queue it failed on and the
 last error. Replay sends it back to that queue with its attempt count reset;
 the handler's inbox makes a replay of an already-applied event harmless.
 """
+from __future__ import annotations
+
 import argparse
 import json
 import sys
+from typing import Any, Collection, Sequence
 
 from kombu import Connection
 
@@ -17,11 +20,11 @@ from . import config
 from .events import ATTEMPT_HEADER, ERROR_HEADER, ORIGIN_HEADER, PARKED_AT_HEADER, dead_letter_queue
 
 
-def _drain(conn, service):
+def _drain(conn: Connection, service: str) -> tuple[Any, list[Any]]:
     """Fetch every parked message without acknowledging it."""
-    queue = dead_letter_queue(service)(conn.default_channel)
+    queue: Any = dead_letter_queue(service)(conn.default_channel)   # kombu: unannotated
     queue.declare()
-    messages = []
+    messages: list[Any] = []
     while True:
         message = queue.get(no_ack=False, accept=["json"])
         if message is None:
@@ -29,7 +32,7 @@ def _drain(conn, service):
         messages.append(message)
 
 
-def describe(message):
+def describe(message: Any) -> dict[str, Any]:
     headers = message.headers or {}
     return {
         "message_id": message.properties.get("message_id"),
@@ -37,14 +40,15 @@ def describe(message):
         "attempts": headers.get(ATTEMPT_HEADER),
         "error": headers.get(ERROR_HEADER),
         "parked_at": headers.get(PARKED_AT_HEADER),
-        "event_type": (message.payload or {}).get("event_type") if isinstance(message.payload, dict) else None,
+        "event_type": ((message.payload or {}).get("event_type")
+                       if isinstance(message.payload, dict) else None),
         "body": message.payload,
     }
 
 
-def list_parked(service, amqp_uri=None):
+def list_parked(service: str, amqp_uri: str | None = None) -> list[dict[str, Any]]:
     """Everything parked for ``service``; messages stay parked."""
-    with Connection(amqp_uri or config.amqp_uri()) as conn:
+    with Connection(amqp_uri or config.amqp_uri()) as conn:  # type: ignore[no-untyped-call]
         _, messages = _drain(conn, service)
         described = [describe(m) for m in messages]
         for m in messages:
@@ -52,11 +56,13 @@ def list_parked(service, amqp_uri=None):
     return described
 
 
-def replay(service, message_ids=None, amqp_uri=None):
+def replay(service: str, message_ids: Collection[str] | None = None,
+           amqp_uri: str | None = None) -> list[Any]:
     """Send parked messages (all, or those ids) back to their queues."""
     replayed = []
     uri = amqp_uri or config.amqp_uri()
-    with Connection(uri, transport_options={"confirm_publish": True}) as conn:
+    with Connection(  # type: ignore[no-untyped-call]
+            uri, transport_options={"confirm_publish": True}) as conn:
         _, messages = _drain(conn, service)
         producer = conn.Producer(serializer="json")
         for message in messages:
@@ -75,8 +81,9 @@ def replay(service, message_ids=None, amqp_uri=None):
     return replayed
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=("list", "replay"))
     parser.add_argument("service")
     parser.add_argument("--id", action="append", dest="ids", help="only this message id (repeatable)")

@@ -4,6 +4,10 @@ The gateway turns them into problem+json: ``status`` is the HTTP status.
 Registered with nameko's ``deserialize_to_instance`` so the caller receives
 the same class, with the same arguments, instead of a bare RemoteError.
 """
+from __future__ import annotations
+
+from typing import Any
+
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -11,7 +15,7 @@ class ServiceError(Exception):
     status = 500
     title = "Internal error"
 
-    def __init__(self, detail="", *args):
+    def __init__(self, detail: Any = "", *args: Any) -> None:
         super().__init__(detail, *args)
         self.detail = detail
 
@@ -41,9 +45,9 @@ class InvalidInput(ServiceError):
     status = 422
     title = "Invalid input"
 
-    def __init__(self, detail="", errors=None):
+    def __init__(self, detail: Any = "", errors: dict[str, Any] | None = None) -> None:
         super().__init__(detail, errors or {})
-        self.errors = errors or {}
+        self.errors: dict[str, Any] = errors or {}
 
 
 @deserialize_to_instance

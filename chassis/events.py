@@ -17,9 +17,12 @@ A message that is no such event (an unknown version, a payload that breaks
 its contract) is parked at once with the reason: retrying cannot mend it
 (docs/ARCHITECTURE.md#rule-3, #rule-4).
 """
+from __future__ import annotations
+
 import logging
 import traceback
 from datetime import datetime, timezone
+from typing import Any, Iterable
 
 from kombu import Queue
 from nameko import config
@@ -39,13 +42,13 @@ ERROR_HEADER = "x-chassis-error"
 PARKED_AT_HEADER = "x-chassis-parked-at"
 
 
-def dead_letter_queue(service_name):
-    return Queue(f"{service_name}.dead-letters", durable=True)
+def dead_letter_queue(service_name: str) -> Queue:
+    return Queue(f"{service_name}.dead-letters", durable=True)  # type: ignore[no-untyped-call]
 
 
-def retry_queue(queue_name, level, delay_s):
+def retry_queue(queue_name: str, level: int, delay_s: float) -> Queue:
     """A delay queue: messages wait ``delay_s`` then go back to ``queue_name``."""
-    return Queue(
+    return Queue(  # type: ignore[no-untyped-call]
         f"{queue_name}.retry.{level}",
         durable=True,
         queue_arguments={
@@ -56,13 +59,14 @@ def retry_queue(queue_name, level, delay_s):
     )
 
 
-class EventHandler(NamekoEventHandler):
-    def __init__(self, source_service, event_type, versions=None, **kwargs):
+class EventHandler(NamekoEventHandler):  # type: ignore[misc]
+    def __init__(self, source_service: str, event_type: str,
+                 versions: Iterable[int] | None = None, **kwargs: Any) -> None:
         expected = tuple(kwargs.pop("expected_exceptions", ())) + (AlreadyProcessed,) + EXPECTED
         super().__init__(source_service, event_type, expected_exceptions=expected, **kwargs)
         self.versions = tuple(versions) if versions is not None else None
 
-    def handle_message(self, body, message):
+    def handle_message(self, body: Any, message: Any) -> None:
         try:
             event = contracts.load_event(body, accept=self.versions, event_type=self.event_type)
         except contracts.InvalidEvent as exc:
@@ -76,12 +80,13 @@ class EventHandler(NamekoEventHandler):
             return
         super().handle_message(event, message)
 
-    def setup(self):
+    def setup(self) -> None:
         super().setup()
         self.delays = list(config.get("EVENT_RETRY_DELAYS") or [1, 5, 30])
         self.republisher = Publisher(self.amqp_uri, use_confirms=True, serializer="json")
 
-    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any = None,
+                      exc_info: Any = None) -> tuple[Any, Any]:
         if exc_info is not None and not isinstance(exc_info[1], AlreadyProcessed):
             try:
                 self._retry_or_park(message, exc_info)
@@ -93,14 +98,14 @@ class EventHandler(NamekoEventHandler):
         self.consumer.ack_message(message)
         return result, exc_info
 
-    def _headers(self, message, error):
+    def _headers(self, message: Any, error: str) -> dict[str, Any]:
         headers = dict(message.headers or {})
         headers[ATTEMPT_HEADER] = int(headers.get(ATTEMPT_HEADER, 0)) + 1
         headers[ORIGIN_HEADER] = self.queue.name
         headers[ERROR_HEADER] = error[:1000]
         return headers
 
-    def _retry_or_park(self, message, exc_info):
+    def _retry_or_park(self, message: Any, exc_info: Any) -> None:
         error = "".join(traceback.format_exception_only(*exc_info[:2])).strip()
         headers = self._headers(message, error)
         attempt = headers[ATTEMPT_HEADER]
@@ -112,7 +117,7 @@ class EventHandler(NamekoEventHandler):
                     _message_id(message), attempt, self.delays[attempt - 1], error)
         self._republish(message, queue, headers)
 
-    def _park(self, message, error, headers=None):
+    def _park(self, message: Any, error: str, headers: dict[str, Any] | None = None) -> None:
         """Into the service's dead-letter queue, with the reason."""
         headers = headers or self._headers(message, error)
         headers[PARKED_AT_HEADER] = datetime.now(timezone.utc).isoformat()
@@ -121,7 +126,7 @@ class EventHandler(NamekoEventHandler):
                   _message_id(message), queue.name, headers[ATTEMPT_HEADER], error)
         self._republish(message, queue, headers)
 
-    def _republish(self, message, queue, headers):
+    def _republish(self, message: Any, queue: Queue, headers: dict[str, Any]) -> None:
         message_id = _message_id(message)
         self.republisher.publish(
             message.payload, exchange="", routing_key=queue.name, headers=headers,
@@ -129,10 +134,11 @@ class EventHandler(NamekoEventHandler):
         )
 
 
-def _message_id(message):
+def _message_id(message: Any) -> str | None:
     body = message.payload
-    return message.properties.get("message_id") or (
+    message_id: str | None = message.properties.get("message_id") or (
         body.get("event_id") if isinstance(body, dict) else None)
+    return message_id
 
 
 event_handler = EventHandler.decorator

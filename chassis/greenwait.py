@@ -8,21 +8,29 @@ and wakes every 0.1 s to let Ctrl-C in: under load that was a third of a
 service's CPU. Here one ``trampoline`` per wait parks just this green thread
 on the socket until it is ready (or the deadline passes).
 """
+from __future__ import annotations
+
 from time import monotonic
+from typing import TypeVar
 
 from eventlet.green import select
 from eventlet.hubs import trampoline
 from eventlet.timeout import Timeout
 from psycopg import errors, waiting
+from psycopg.abc import PQGen
+
+RV = TypeVar("RV")
 
 WAIT_R, WAIT_W = waiting.WAIT_R, waiting.WAIT_W
 READY_R, READY_W = waiting.READY_R, waiting.READY_W
 
 
-def wait_green(gen, fileno, interval=0.0, timeout=None):
+def wait_green(gen: PQGen[RV], fileno: int, interval: float = 0.0,
+               timeout: float | None = None) -> RV:
     """A ``psycopg.waiting.wait`` for green threads (``interval`` is not needed:
     nothing here waits without yielding to the hub)."""
     deadline = monotonic() + timeout if timeout is not None else None
+    ready: waiting.Ready | int
     try:
         s = next(gen)
         while True:
@@ -43,8 +51,9 @@ def wait_green(gen, fileno, interval=0.0, timeout=None):
     except OSError as exc:
         raise errors.OperationalError("connection socket closed") from exc
     except StopIteration as done:
-        return done.value
+        result: RV = done.value
+        return result
 
 
-def install():
+def install() -> None:
     waiting.wait = wait_green

@@ -1,6 +1,9 @@
 """Who is calling: the gateway authenticates and passes the caller in nameko
 context data (docs/ARCHITECTURE.md#rule-7); every service reads it back the same way."""
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import Any, Collection, Iterable, Mapping
 
 from nameko.extensions import DependencyProvider
 
@@ -28,7 +31,7 @@ OVERSIGHT = MANAGERS + (AUDITOR,)                            # reports
 HQ = (HQ_ADMIN, AUDITOR)
 
 
-def with_system(roles):
+def with_system(roles: Iterable[str]) -> tuple[str, ...]:
     """``roles`` and the services' own ``system`` identity."""
     return tuple(roles) + (SYSTEM,)
 
@@ -37,16 +40,16 @@ def with_system(roles):
 class Identity:
     user_id: str | None
     role: str
-    store_ids: tuple = field(default_factory=tuple)
+    store_ids: tuple[str, ...] = field(default_factory=tuple)
     username: str | None = None
     store_id: str | None = None  # the store the request acts from, if any
 
     @classmethod
-    def system(cls):
+    def system(cls) -> Identity:
         return cls(user_id=None, role=SYSTEM, username=SYSTEM)
 
     @classmethod
-    def from_context(cls, data):
+    def from_context(cls, data: Mapping[str, Any] | None) -> Identity:
         if not data or not data.get("role"):
             return cls.system()
         raw = data.get("store_ids") or ""
@@ -59,7 +62,7 @@ class Identity:
             store_id=data.get("store_id"),
         )
 
-    def to_context(self):
+    def to_context(self) -> dict[str, str]:
         data = {"role": self.role, "store_ids": ",".join(self.store_ids)}
         for key in ("user_id", "username", "store_id"):
             value = getattr(self, key)
@@ -68,17 +71,17 @@ class Identity:
         return data
 
     @property
-    def chain_wide(self):
+    def chain_wide(self) -> bool:
         return self.role in CHAIN_WIDE_ROLES or self.role == SYSTEM
 
-    def can_see_store(self, store_id):
+    def can_see_store(self, store_id: object) -> bool:
         return self.chain_wide or str(store_id) in self.store_ids
 
     @property
-    def read_only(self):
+    def read_only(self) -> bool:
         return self.role == AUDITOR
 
-    def require(self, roles, what="do this"):
+    def require(self, roles: Collection[str], what: str = "do this") -> None:
         """Refuse (403) a read-only caller, or one whose role is not in ``roles``."""
         if self.read_only:
             raise Forbidden("read-only role")
@@ -86,8 +89,8 @@ class Identity:
             raise Forbidden(f"a {self.role} may not {what}")
 
 
-class Caller(DependencyProvider):
+class Caller(DependencyProvider):  # type: ignore[misc]
     """Injects the calling ``Identity`` into a worker."""
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> Identity:
         return Identity.from_context(worker_ctx.data)

@@ -1,6 +1,9 @@
 """JSON logs that carry the trace id of the request being served."""
+from __future__ import annotations
+
 import logging
 import sys
+from typing import TextIO
 
 from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
@@ -9,11 +12,11 @@ from .config import env
 
 
 class TraceContextFilter(logging.Filter):
-    def __init__(self, service):
+    def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         ctx = trace.get_current_span().get_span_context()
         record.service = self.service
         record.trace_id = format(ctx.trace_id, "032x") if ctx.is_valid else None
@@ -21,7 +24,8 @@ class TraceContextFilter(logging.Filter):
         return True
 
 
-def configure_logging(service, stream=None, level=None):
+def configure_logging(service: str, stream: TextIO | None = None,
+                      level: int | str | None = None) -> logging.StreamHandler[TextIO]:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(TraceContextFilter(service))
     handler.setFormatter(JsonFormatter(

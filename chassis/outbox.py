@@ -5,8 +5,11 @@ committed rows with publisher confirms and marks them sent. A row is only
 marked after the broker confirmed it, so a crash or a broker outage delays an
 event but never loses it; a redelivered duplicate is absorbed by the inbox.
 """
+from __future__ import annotations
+
 import logging
 import random
+from typing import Any, Mapping
 
 import eventlet
 from eventlet.event import Event
@@ -16,6 +19,8 @@ from nameko.constants import PERSISTENT
 from opentelemetry import context as otel_context, trace
 from opentelemetry.propagate import extract, inject
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 import contracts
 
@@ -27,20 +32,21 @@ tracer = trace.get_tracer("chassis.outbox")
 HEADER_PREFIX = "nameko."
 
 
-def current_trace_headers():
-    carrier = {}
+def current_trace_headers() -> dict[str, str]:
+    carrier: dict[str, str] = {}
     inject(carrier)
     return carrier
 
 
-def event_exchange(producer):
+def event_exchange(producer: str) -> Exchange:
     """The topic exchange nameko's ``event_handler`` binds to for a producer."""
-    return Exchange(
+    return Exchange(  # type: ignore[no-untyped-call]
         f"{producer}.events", type="topic", durable=True, delivery_mode=PERSISTENT,
     )
 
 
-def emit(session, event_type, payload, *, store_id=None, version=1, actor_id=None):
+def emit(session: Session, event_type: str, payload: Mapping[str, Any], *, store_id: object = None,
+         version: int = 1, actor_id: object = None) -> dict[str, Any]:
     """Write an event to the outbox within ``session``'s transaction.
 
     The envelope is validated against its contract here: an event that does
@@ -77,7 +83,8 @@ class OutboxRelay:
 
     batch_size = 200
 
-    def __init__(self, engine, amqp_uri, poll_interval=1.0, max_backoff=10.0):
+    def __init__(self, engine: Engine, amqp_uri: str, poll_interval: float = 1.0,
+                 max_backoff: float = 10.0) -> None:
         self.engine = engine
         self.publisher = Publisher(amqp_uri, use_confirms=True, serializer="json",
                                    retry=True, retry_policy={"max_retries": 1})
@@ -85,17 +92,17 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self._wake = Event()
         self._running = False
-        self._exchanges = {}
+        self._exchanges: dict[str, Exchange] = {}
 
-    def wake(self):
+    def wake(self) -> None:
         if not self._wake.ready():
             self._wake.send(True)
 
-    def stop(self):
+    def stop(self) -> None:
         self._running = False
         self.wake()
 
-    def run(self):
+    def run(self) -> None:
         self._running = True
         failures = 0
         while self._running:
@@ -115,13 +122,14 @@ class OutboxRelay:
             with eventlet.Timeout(self.poll_interval, False):
                 self._wake.wait()
 
-    def publish_pending(self):
+    def publish_pending(self) -> int:
         """Publish one batch; returns how many rows were published.
 
         Rows confirmed by the broker are marked sent even when a later row of
         the batch fails; the failing row keeps its error and is tried again.
         """
-        sent, error = [], None
+        sent: list[int] = []
+        error: Exception | None = None
         with self.engine.begin() as conn:
             rows = conn.execute(
                 text(
@@ -152,7 +160,7 @@ class OutboxRelay:
             raise error
         return len(sent)
 
-    def _publish(self, envelope, trace_headers):
+    def _publish(self, envelope: Mapping[str, Any], trace_headers: Mapping[str, str]) -> None:
         producer = envelope["producer"]
         exchange = self._exchanges.get(producer)
         if exchange is None:
@@ -169,7 +177,7 @@ class OutboxRelay:
                 attributes={"event.id": envelope["event_id"],
                             "event.type": envelope["event_type"]},
             ):
-                carrier = {}
+                carrier: dict[str, str] = {}
                 inject(carrier)
                 headers = {HEADER_PREFIX + k: v for k, v in carrier.items()}
                 self.publisher.publish(

@@ -3,22 +3,27 @@
 Every list answers ``{"items": [...], "next_cursor": "..." | null}``; a cursor
 that this API did not give out is a 422 on ``cursor``, never a 500.
 """
+from __future__ import annotations
+
 import base64
 import binascii
 import json
 from datetime import datetime
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from .errors import InvalidInput
 
 _SCALARS = (str, int, float, type(None))
 
+Row = TypeVar("Row")
 
-def encode_cursor(values):
+
+def encode_cursor(values: Iterable[Any]) -> str:
     raw = json.dumps(list(values), separators=(",", ":"), default=str).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor, width=None):
+def decode_cursor(cursor: object, width: int | None = None) -> list[Any]:
     """The sort key a cursor carries; ``width`` is how many values it must hold."""
     try:
         raw = base64.urlsafe_b64decode(str(cursor) + "=" * (-len(str(cursor)) % 4))
@@ -31,7 +36,7 @@ def decode_cursor(cursor, width=None):
     return values
 
 
-def decode_time_cursor(cursor):
+def decode_time_cursor(cursor: object) -> tuple[datetime, str]:
     """``(timestamp, id)`` of a cursor that lists newest first by a time column.
 
     The timestamp comes back as an aware ``datetime``: compared as text it
@@ -48,7 +53,8 @@ def decode_time_cursor(cursor):
     return parsed, str(row_id)
 
 
-def page(rows, limit, key, view):
+def page(rows: Sequence[Row], limit: int, key: Callable[[Row], Iterable[Any]],
+         view: Callable[[Row], Any]) -> dict[str, Any]:
     """``{items, next_cursor}`` from ``limit + 1`` rows fetched in keyset order."""
     items = rows[:limit]
     return {

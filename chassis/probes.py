@@ -20,9 +20,12 @@ requests share one check in flight. ``chassis.run`` starts it with::
 
     probe = probes.serve(component, runner)   # None unless PROBE_PORT is set
 """
+from __future__ import annotations
+
 import json
 import logging
 from http.server import BaseHTTPRequestHandler
+from typing import Any, Callable, Iterable
 
 import eventlet
 from eventlet.greenpool import GreenPool
@@ -35,13 +38,16 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 1.0
 
+# (HTTP status, JSON body) of a probe
+Probe = tuple[int, dict[str, Any]]
 
-def _first_line(exc):
+
+def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or exc.__class__.__name__
     return text.splitlines()[0][:300]
 
 
-def check_database(url, timeout=DEFAULT_TIMEOUT):
+def check_database(url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
     """``SELECT 1`` on a new connection to ``url`` (a SQLAlchemy URL)."""
     import psycopg
     from sqlalchemy.engine import make_url
@@ -56,12 +62,12 @@ def check_database(url, timeout=DEFAULT_TIMEOUT):
         conn.close()
 
 
-def check_broker(uri, timeout=DEFAULT_TIMEOUT):
+def check_broker(uri: str, timeout: float = DEFAULT_TIMEOUT) -> None:
     """Open (and close) an AMQP connection to ``uri``."""
     import amqp
     from kombu import Connection
 
-    parsed = Connection(uri)
+    parsed = Connection(uri)  # type: ignore[no-untyped-call]
     conn = amqp.Connection(
         host="{}:{}".format(parsed.hostname or "127.0.0.1", parsed.port or 5672),
         userid=parsed.userid, password=parsed.password,
@@ -77,7 +83,7 @@ def check_broker(uri, timeout=DEFAULT_TIMEOUT):
         raise
 
 
-def _timed(check, timeout):
+def _timed(check: Callable[[], object], timeout: float) -> str | None:
     try:
         with eventlet.Timeout(timeout):
             check()
@@ -91,28 +97,29 @@ def _timed(check, timeout):
 class ProbeServer:
     """Serves /livez and /readyz; ``port=0`` binds a free port (tests)."""
 
-    def __init__(self, database_url, amqp_uri, containers=None, host="0.0.0.0", port=0,
-                 timeout=DEFAULT_TIMEOUT, name=""):
+    def __init__(self, database_url: str, amqp_uri: str,
+                 containers: Callable[[], Iterable[Any]] | None = None, host: str = "0.0.0.0",
+                 port: int = 0, timeout: float = DEFAULT_TIMEOUT, name: str = "") -> None:
         self.database_url = database_url
         self.amqp_uri = amqp_uri
-        self.containers = containers or (lambda: [])
+        self.containers: Callable[[], Iterable[Any]] = containers or (lambda: [])
         self.host = host
         self.port = port
         self.timeout = timeout
         self.name = name
-        self._socket = None
-        self._acceptor = None
+        self._socket: Any = None        # eventlet: unannotated
+        self._acceptor: Any = None
         self._pool = GreenPool(32)
-        self._pending = None
+        self._pending: Any = None
 
     # probes ---------------------------------------------------------------
-    def liveness(self):
+    def liveness(self) -> Probe:
         dead = [c.service_name for c in self.containers() if c._died.ready()]
         if dead:
             return 503, {"status": "dead", "service": self.name, "dead": dead}
         return 200, {"status": "alive", "service": self.name}
 
-    def readiness(self):
+    def readiness(self) -> Probe:
         containers = self.containers()
         if any(c._died.ready() for c in containers):
             return 503, {"status": "unready", "service": self.name, "reason": "stopped"}
@@ -122,13 +129,14 @@ class ProbeServer:
             pending = eventlet.spawn(self._check_dependencies)
             self._pending = pending
             pending.link(self._forget, pending)
-        return self._pending.wait()
+        answer: Probe = self._pending.wait()
+        return answer
 
-    def _forget(self, _gt, pending):
+    def _forget(self, _gt: Any, pending: Any) -> None:
         if self._pending is pending:
             self._pending = None
 
-    def _check_dependencies(self):
+    def _check_dependencies(self) -> Probe:
         checks = {
             "database": lambda: check_database(self.database_url, self.timeout),
             "broker": lambda: check_broker(self.amqp_uri, self.timeout),
@@ -137,7 +145,7 @@ class ProbeServer:
         errors = dict(zip(names, GreenPool(len(names)).imap(
             lambda name: _timed(checks[name], self.timeout), names)))
         failed = {name: error for name, error in errors.items() if error}
-        body = {
+        body: dict[str, Any] = {
             "status": "unready" if failed else "ready",
             "service": self.name,
             "checks": {name: "fail" if errors[name] else "ok" for name in names},
@@ -148,13 +156,13 @@ class ProbeServer:
         return 200, body
 
     # server ---------------------------------------------------------------
-    def start(self):
+    def start(self) -> ProbeServer:
         self._socket = eventlet.listen((self.host, self.port))
         self.port = self._socket.getsockname()[1]
         self._acceptor = eventlet.spawn(self._accept)
         return self
 
-    def stop(self):
+    def stop(self) -> None:
         if self._acceptor is not None:
             self._acceptor.kill()
             self._acceptor = None
@@ -162,14 +170,14 @@ class ProbeServer:
             self._socket.close()
             self._socket = None
 
-    def _accept(self):
+    def _accept(self) -> None:
         while True:
             client, address = self._socket.accept()
             self._pool.spawn_n(self._handle, client, address)
 
-    def _handle(self, client, address):
+    def _handle(self, client: Any, address: Any) -> None:
         try:
-            _Handler(client, address, self)
+            _Handler(client, address, self)  # type: ignore[arg-type]  # see _Handler.server
         except Exception:  # a broken probe connection must not hurt the service
             log.debug("probe request failed", exc_info=True)
         finally:
@@ -179,8 +187,9 @@ class ProbeServer:
 class _Handler(BaseHTTPRequestHandler):
     timeout = 5  # seconds a client may take to send its request
     server_version = "chassis-probes"
+    server: ProbeServer  # type: ignore[assignment]  # it answers /livez and /readyz (not a socketserver)
 
-    def do_GET(self):
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/livez":
             status, body = self.server.liveness()
@@ -196,11 +205,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def log_message(self, format, *args):  # noqa: A002  (stdlib signature)
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (stdlib signature)
         log.debug("probe %s", format % args)
 
 
-def serve(component, runner=None, port=None):
+def serve(component: str, runner: Any = None, port: int | str | None = None) -> ProbeServer | None:
     """Start the probe server for ``component`` if ``PROBE_PORT`` is set.
 
     The database and broker are the ones the running service uses: nameko's

@@ -5,12 +5,15 @@ through a broker that is unreachable, raises ``Unavailable`` (HTTP 503 at the
 gateway). Requests carry the same deadline as their AMQP expiration, so a
 service that comes back later does not work on answers nobody waits for.
 """
+from __future__ import annotations
+
 import amqp.exceptions
 import eventlet
 import kombu.exceptions
 from nameko import config
 from nameko.exceptions import UnknownService
 import logging
+from typing import Any
 
 from kombu import Queue
 from nameko.amqp.publish import Publisher
@@ -27,14 +30,14 @@ BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionEr
 log = logging.getLogger(__name__)
 
 
-class ReplyListener(NamekoReplyListener):
+class ReplyListener(NamekoReplyListener):  # type: ignore[misc]
     """nameko's reply listener, except that finding its queue gone while
     calls wait (it expired while the broker was away, or the listener is
     only now declaring it at start-up) does not kill the whole container:
     the waiting calls' deadlines answer them (``Unavailable``), and the
     consumer declares the queue afresh for the calls that follow."""
 
-    def check_for_lost_replies(self):
+    def check_for_lost_replies(self) -> None:
         try:
             super().check_for_lost_replies()
         except ReplyQueueExpiredWithPendingReplies as exc:
@@ -48,21 +51,22 @@ class OncePerConnection(Queue):
     can_cache_declaration = True
 
     @classmethod
-    def like(cls, queue):
+    def like(cls, queue: Any) -> OncePerConnection:
         return cls(queue.name, exchange=queue.exchange, routing_key=queue.routing_key,
                    queue_arguments=queue.queue_arguments, durable=queue.durable,
                    auto_delete=queue.auto_delete)
 
 
 class TimedMethod:
-    def __init__(self, client, service, method, timeout, pending):
+    def __init__(self, client: Any, service: str, method: str, timeout: float | None,
+                 pending: dict[str, Any]) -> None:
         self.client = client
         self.service = service
         self.method = method
         self.timeout = timeout
         self.pending = pending
 
-    def __call__(self, *args, timeout=None, **kwargs):
+    def __call__(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         timeout = timeout or self.timeout
         call = None
         try:
@@ -80,40 +84,41 @@ class TimedMethod:
 
 
 class TimedClient:
-    def __init__(self, client, service, timeout, pending):
+    def __init__(self, client: Any, service: str, timeout: float | None,
+                 pending: dict[str, Any]) -> None:
         self._client = client
         self._service = service
         self._timeout = timeout
         self._pending = pending
 
-    def __getattr__(self, method):
+    def __getattr__(self, method: str) -> TimedMethod:
         if method.startswith("_"):
             raise AttributeError(method)
         return TimedMethod(self._client, self._service, method, self._timeout, self._pending)
 
 
-class RequestPublisher(Publisher):
+class RequestPublisher(Publisher):  # type: ignore[misc]
     """nameko asks for mandatory delivery of every request, which only a
     publisher confirm can report (and it warns on each publish without one):
     without confirms the deadline answers for an unroutable request."""
 
-    def publish(self, payload, **kwargs):
+    def publish(self, payload: Any, **kwargs: Any) -> Any:
         if not kwargs.get("use_confirms", self.use_confirms):
             kwargs["mandatory"] = False
         return super().publish(payload, **kwargs)
 
 
-class ServiceRpc(NamekoServiceRpc):
+class ServiceRpc(NamekoServiceRpc):  # type: ignore[misc]
     """``ServiceRpc`` with a deadline (config ``RPC_TIMEOUT``, seconds)."""
 
     publisher_cls = RequestPublisher
     reply_listener = ReplyListener()
 
-    def __init__(self, target_service, timeout=None, **kwargs):
+    def __init__(self, target_service: str, timeout: float | None = None, **kwargs: Any) -> None:
         self.timeout = timeout
         super().__init__(target_service, **kwargs)
 
-    def setup(self):
+    def setup(self) -> None:
         if self.timeout is None:
             self.timeout = float(config.get("RPC_TIMEOUT", 4.0))
         self.publisher_options.setdefault("expiration", self.timeout)
@@ -133,7 +138,7 @@ class ServiceRpc(NamekoServiceRpc):
         # it declared again before the next request.
         self.publisher.declare = [OncePerConnection.like(self.reply_listener.queue)]
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> TimedClient:
         client = super().get_dependency(worker_ctx)
         return TimedClient(client, self.target_service, self.timeout,
                            self.reply_listener.pending)

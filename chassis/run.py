@@ -4,9 +4,13 @@ Monkey-patches eventlet first, configures JSON logs and tracing, runs the
 service until SIGTERM/SIGINT, then stops it gracefully (in-flight workers
 finish, unacknowledged messages go back to the broker).
 """
+from __future__ import annotations
+
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402  must precede every other import
+
+from typing import Any, Sequence  # noqa: E402
 
 import chassis  # noqa: E402,F401
 import logging  # noqa: E402
@@ -23,7 +27,7 @@ from chassis.telemetry import setup_tracing  # noqa: E402
 log = logging.getLogger("chassis.run")
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
         raise SystemExit("usage: python -m chassis.run <component>")
@@ -35,7 +39,7 @@ def main(argv=None):
         runner = ServiceRunner()
         runner.add_service(cls)
 
-        def shutdown(signum, frame):
+        def shutdown(signum: int, frame: Any) -> None:
             eventlet.spawn_n(runner.stop)
 
         signal.signal(signal.SIGTERM, shutdown)

@@ -1,6 +1,9 @@
 """What every service class has: its database, its caller, a health check."""
+from __future__ import annotations
+
 import logging
 from functools import partial
+from typing import Any, Callable, TypeVar, overload
 
 from nameko import config
 from nameko.amqp.publish import Publisher
@@ -16,8 +19,10 @@ from .rpc import BROKER_ERRORS
 
 log = logging.getLogger(__name__)
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-class Responder(NamekoResponder):
+
+class Responder(NamekoResponder):  # type: ignore[misc]
     """Replies are published without waiting for the broker's confirm. A
     confirm proves only that the broker took the reply; the caller's deadline
     already answers for one that never arrives (the same as a reply lost on
@@ -27,7 +32,7 @@ class Responder(NamekoResponder):
     publisher_cls = partial(Publisher, use_confirms=False)
 
 
-class ReplyingRpcConsumer(RpcConsumer):
+class ReplyingRpcConsumer(RpcConsumer):  # type: ignore[misc]
     """nameko's RPC consumer, but a reply the broker cannot take (it is gone)
     is logged and given up instead of raising out of the worker, which makes
     nameko kill the whole container. The caller's deadline answers for the
@@ -35,7 +40,7 @@ class ReplyingRpcConsumer(RpcConsumer):
     redelivered when the broker is back unless its deadline (the message's
     expiration) has passed, so RPCs that change state stay idempotent."""
 
-    def handle_result(self, message, result, exc_info):
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
         try:
             responder = Responder(self.amqp_uri, get_rpc_exchange(), message,
                                   ssl=config.get(AMQP_SSL_CONFIG_KEY),
@@ -49,14 +54,20 @@ class ReplyingRpcConsumer(RpcConsumer):
             return result, exc_info
 
 
-class Rpc(NamekoRpc):
+class Rpc(NamekoRpc):  # type: ignore[misc]
     """Use through ``rpc`` below, never next to nameko's own ``rpc`` in one
     service: each brings its own consumer of the service's queue, and a
     request reaching the one without the method is ``MethodNotFound``."""
     rpc_consumer = ReplyingRpcConsumer()
 
 
-def rpc(fn=None, **kwargs):
+@overload
+def rpc(fn: F) -> F: ...
+@overload
+def rpc(fn: None = None, **kwargs: Any) -> Callable[[F], F]: ...
+
+
+def rpc(fn: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
     """nameko's ``rpc`` that survives a broker outage (``ReplyingRpcConsumer``),
     with the errors a service raises on purpose (not found, conflict,
     forbidden, invalid input) marked as expected: they are answers, logged as
@@ -68,11 +79,13 @@ def rpc(fn=None, **kwargs):
 class ServiceBase:
     """Subclass with ``name = "<service>"``; keep entrypoints thin."""
 
+    name: str
+
     db = Database()
     caller = Caller()
 
     @rpc
-    def health(self):
+    def health(self) -> dict[str, str]:
         with self.db.transaction() as session:
             session.execute(text("SELECT 1"))
         return {"status": "up", "service": self.name}

@@ -15,15 +15,23 @@ The statement built must take its VALUES from the call (no ``.values()``):
 one dict is one row; a list of dicts with the same keys runs as one
 ``executemany``, row by row in the order given.
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from sqlalchemy.engine import Connection, CursorResult, Dialect
 from sqlalchemy.orm import Session
+
+# (compiled statement, its bind processors, the columns whose defaults to apply)
+Entry = tuple[Any, Mapping[str, Callable[[Any], Any]], list[Any]]
 
 
 class Precompiled:
-    def __init__(self, build):
+    def __init__(self, build: Callable[[], Any]) -> None:
         self.build = build
-        self._compiled = {}
+        self._compiled: dict[tuple[int, tuple[str, ...]], Entry] = {}
 
-    def compiled(self, dialect, keys):
+    def compiled(self, dialect: Dialect, keys: tuple[str, ...]) -> Entry:
         """(compiled statement, its bind processors, the columns whose
         Python-side defaults fill what ``keys`` leave out), once per dialect
         and set of keys."""
@@ -37,7 +45,8 @@ class Precompiled:
             entry = self._compiled[key] = (compiled, compiled._bind_processors, defaults)
         return entry
 
-    def execute(self, session, values):
+    def execute(self, session: Session | Connection,
+                values: Mapping[str, Any] | list[Any]) -> CursorResult[Any]:
         """Run with ``values`` (a dict, or a non-empty list of dicts) in
         ``session``'s transaction (a Session or a Connection)."""
         conn = session.connection() if isinstance(session, Session) else session

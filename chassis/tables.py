@@ -1,4 +1,8 @@
 """Tables the runtime keeps in every service's own database."""
+from __future__ import annotations
+
+from typing import Any
+
 from sqlalchemy import (
     BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, func,
     Index,
@@ -30,11 +34,11 @@ inbox = Table(
 )
 
 
-def create_runtime_tables(op):
+def create_runtime_tables(op: Any) -> None:
     """Called from each service's first Alembic migration."""
     bind = op.get_bind()
     runtime_metadata.create_all(bind)
 
 
-def drop_runtime_tables(op):
+def drop_runtime_tables(op: Any) -> None:
     runtime_metadata.drop_all(op.get_bind())

@@ -4,28 +4,38 @@ Exporter by ``OTEL_TRACES_EXPORTER``: ``none`` (default), ``console`` or
 ``otlp`` (needs an OTLP exporter package installed). Tests install their own
 in-memory exporter with ``setup_tracing(exporter=...)``.
 """
+from __future__ import annotations
+
 import logging
+from typing import Any, Callable, TypedDict
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor,
+    BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, SpanExporter,
 )
+from sqlalchemy.engine import Engine
 
 from .config import env
 
 log = logging.getLogger(__name__)
-_state = {"nameko": False, "provider": None, "exporting": False}
+class _State(TypedDict):
+    nameko: bool
+    provider: TracerProvider | None
+    exporting: bool
 
 
-def setup_tracing(service_name, exporter=None):
+_state: _State = {"nameko": False, "provider": None, "exporting": False}
+
+
+def setup_tracing(service_name: str, exporter: SpanExporter | None = None) -> TracerProvider:
     """Install the tracer provider and the nameko instrumentation once."""
-    if _state["provider"] is None:
+    provider = _state["provider"]
+    if provider is None:
         provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
         trace.set_tracer_provider(provider)
         _state["provider"] = provider
-    provider = _state["provider"]
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
         _state["exporting"] = True
@@ -50,7 +60,7 @@ def setup_tracing(service_name, exporter=None):
     return provider
 
 
-def _close_rpc_spans_on_failure():
+def _close_rpc_spans_on_failure() -> None:
     """nameko-opentelemetry 0.5.2 enters an RPC client span's context when a
     call starts and leaves it only when a reply arrives: a call that raises
     (unknown service, remote error) or times out leaves the span open and its
@@ -67,7 +77,8 @@ def _close_rpc_spans_on_failure():
 
     tracer = trace.get_tracer("nameko_opentelemetry")
 
-    def initiate_call(wrapped, instance, args, kwargs):
+    def initiate_call(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Any:
         span = tracer.start_span(
             f"RPC to {instance.identifier}", kind=trace.SpanKind.CLIENT,
             attributes={"nameko.rpc.target_service": instance.service_name,
@@ -86,7 +97,8 @@ def _close_rpc_spans_on_failure():
         otel_rpc.active_spans[rpc_call] = span
         return rpc_call
 
-    def get_response(wrapped, instance, args, kwargs):
+    def get_response(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                     kwargs: dict[str, Any]) -> Any:
         span = otel_rpc.active_spans.pop(instance, None)
         try:
             return wrapped(*args, **kwargs)
@@ -105,7 +117,7 @@ def _close_rpc_spans_on_failure():
     wrap_function_wrapper("nameko.rpc", "RpcCall.get_response", get_response)
 
 
-def instrument_engine(engine):
+def instrument_engine(engine: Engine) -> None:
     """Spans for SQL statements, when spans go somewhere. Without an exporter
     the trace ids still flow through RPC, events and logs; a span per
     statement would only cost (a tenth of a busy service's CPU)."""

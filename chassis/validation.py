@@ -1,11 +1,15 @@
 """Validation at every entry (docs/ARCHITECTURE.md#rule-8): marshmallow errors become
 ``InvalidInput`` with messages field by field."""
-from marshmallow import ValidationError
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError
 
 from .errors import InvalidInput
 
 
-def load(schema, data, **kwargs):
+def load(schema: Schema, data: Any, **kwargs: Any) -> Any:
     if not isinstance(data, dict) and not kwargs.get("many"):
         raise InvalidInput("a JSON object is required", {"_schema": ["a JSON object is required"]})
     try:
@@ -14,9 +18,9 @@ def load(schema, data, **kwargs):
         raise InvalidInput("the request has invalid fields", _flatten(exc.messages)) from None
 
 
-def _flatten(messages, prefix=""):
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """{'metal': {'karat': [..]}} -> {'metal.karat': [..]} for clients."""
-    out = {}
+    out: dict[str, list[str]] = {}
     if isinstance(messages, list):
         out[prefix or "_schema"] = [str(m) for m in messages]
         return out
@@ -29,7 +33,7 @@ def _flatten(messages, prefix=""):
     return out
 
 
-def uuid_arg(value, field="id"):
+def uuid_arg(value: object, field: str = "id") -> str:
     """An id argument as a canonical UUID string, or a 422 naming the field."""
     import uuid
     try:

@@ -4,8 +4,15 @@ Every published event is an ``Envelope`` whose ``payload`` matches the schema
 registered for its ``(event_type, version)``. ``validate_event`` refuses
 anything else before it leaves the producer.
 """
-from .envelope import (  # noqa: F401
+from __future__ import annotations
+
+from .envelope import (
     EnvelopeSchema, Event, InvalidEvent, build_envelope, event_schema, known_versions,
     load_event, registry, validate_event,
 )
-from . import events  # noqa: F401  (registers every event schema)
+from . import events  # (registers every event schema)
+
+__all__ = [
+    "EnvelopeSchema", "Event", "InvalidEvent", "build_envelope", "event_schema",
+    "events", "known_versions", "load_event", "registry", "validate_event",
+]

@@ -1,30 +1,38 @@
+"""The envelope every event travels in, the registry of payload contracts,
+and the checks a producer and a consumer run against them."""
+from __future__ import annotations
+
 import uuid
 from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-registry = {}
+SchemaClass = TypeVar("SchemaClass", bound="type[Schema]")
+
+# (event_type, version) -> the schema of that version's payload
+registry: dict[tuple[str, int], type[Schema]] = {}
 
 
 class InvalidEvent(Exception):
     """An event that does not match its contract; it is never published."""
 
-    def __init__(self, event_type, errors):
+    def __init__(self, event_type: str, errors: dict[str, Any] | list[Any]) -> None:
         super().__init__(f"{event_type}: {errors}")
         self.event_type = event_type
         self.errors = errors
 
 
-def event_schema(event_type, version=1):
+def event_schema(event_type: str, version: int = 1) -> Callable[[SchemaClass], SchemaClass]:
     """Class decorator: the payload schema of ``event_type`` at ``version``."""
 
-    def register(schema_cls):
+    def register(schema_cls: SchemaClass) -> SchemaClass:
         key = (event_type, version)
         if key in registry:
             raise ValueError(f"event {key} registered twice")
         registry[key] = schema_cls
-        schema_cls.event_type = event_type
-        schema_cls.version = version
+        setattr(schema_cls, "event_type", event_type)
+        setattr(schema_cls, "version", version)
         return schema_cls
 
     return register
@@ -44,7 +52,7 @@ class EnvelopeSchema(Schema):
 _envelope_schema = EnvelopeSchema()
 
 
-def validate_event(envelope):
+def validate_event(envelope: dict[str, Any]) -> dict[str, Any]:
     """Raise ``InvalidEvent`` unless ``envelope`` and its payload match."""
     event_type = envelope.get("event_type", "?") if isinstance(envelope, dict) else "?"
     try:
@@ -62,51 +70,52 @@ def validate_event(envelope):
     return envelope
 
 
-class Event(dict):
+class Event(dict[str, Any]):
     """An event as a consumer receives it: the envelope (still a plain dict,
     as published) whose payload matched the contract of its version, with
     its fields as attributes: ``event.payload["item_id"]``,
     ``event.occurred_at`` (an aware datetime), ``event.version``."""
 
     @property
-    def event_id(self):
-        return self["event_id"]
+    def event_id(self) -> str:
+        return cast(str, self["event_id"])
 
     @property
-    def event_type(self):
-        return self["event_type"]
+    def event_type(self) -> str:
+        return cast(str, self["event_type"])
 
     @property
-    def version(self):
-        return self["version"]
+    def version(self) -> int:
+        return cast(int, self["version"])
 
     @property
-    def producer(self):
-        return self["producer"]
+    def producer(self) -> str:
+        return cast(str, self["producer"])
 
     @property
-    def store_id(self):
-        return self.get("store_id")
+    def store_id(self) -> str | None:
+        return cast("str | None", self.get("store_id"))
 
     @property
-    def actor_id(self):
-        return self.get("actor_id")
+    def actor_id(self) -> str | None:
+        return cast("str | None", self.get("actor_id"))
 
     @property
-    def payload(self):
-        return self["payload"]
+    def payload(self) -> dict[str, Any]:
+        return cast("dict[str, Any]", self["payload"])
 
     @property
-    def occurred_at(self):
+    def occurred_at(self) -> datetime:
         return datetime.fromisoformat(str(self["occurred_at"]).replace("Z", "+00:00"))
 
 
-def known_versions(event_type):
+def known_versions(event_type: str) -> tuple[int, ...]:
     """The versions of ``event_type`` that have a contract, oldest first."""
     return tuple(sorted(v for (t, v) in registry if t == event_type))
 
 
-def load_event(body, accept=None, event_type=None):
+def load_event(body: Any, accept: Iterable[int] | None = None,
+               event_type: str | None = None) -> Event:
     """``body`` as an ``Event`` once it matches its contract, or ``InvalidEvent``
     saying why: not an envelope, another type than ``event_type``, a version
     outside ``accept`` (default: every version with a contract), or a payload
@@ -127,9 +136,10 @@ def load_event(body, accept=None, event_type=None):
     return Event(validate_event(body))
 
 
-def build_envelope(event_type, payload, *, producer, store_id=None, actor_id=None,
-                   version=1, event_id=None, occurred_at=None):
-    envelope = {
+def build_envelope(event_type: str, payload: Mapping[str, Any], *, producer: str,
+                   store_id: object = None, actor_id: object = None, version: int = 1,
+                   event_id: object = None, occurred_at: datetime | None = None) -> dict[str, Any]:
+    envelope: dict[str, Any] = {
         "event_id": str(event_id or uuid.uuid4()),
         "event_type": event_type,
         "version": version,

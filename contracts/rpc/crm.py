@@ -1,7 +1,10 @@
 """Crm RPC schemas: what the gateway validates at the edge and the crm
 service validates again on entry (and what the OpenAPI document shows)."""
+from __future__ import annotations
+
 import calendar
 import re
+from typing import Any, Mapping
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -17,7 +20,7 @@ _DATE = re.compile(r"^(?:(\d{4})-|--)?(\d{2})-(\d{2})$")
 _PHONE = re.compile(r"^\+?[\d\s().\-/]+(?:\s*(?:x|ext\.?)\s*\d+)?$", re.IGNORECASE)
 
 
-def _phone_shape(value):
+def _phone_shape(value: str | None) -> None:
     """The shape of a phone number; its validity for the store's country is
     checked by the crm service (libphonenumber)."""
     if value is not None and (not _PHONE.match(value.strip())
@@ -28,7 +31,7 @@ _name = validate.Length(min=1, max=100)
 _word = fields.String(validate=validate.Length(min=1, max=60))
 
 
-class MilestoneDate(fields.Field):
+class MilestoneDate(fields.Field[dict[str, Any]]):
     """A milestone's date: ``YYYY-MM-DD``, or ``--MM-DD`` / ``MM-DD`` when
     the year is not known (a birthday given without the year)."""
 
@@ -37,11 +40,13 @@ class MilestoneDate(fields.Field):
         "impossible": "no such day in the calendar",
     }
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     **kwargs: Any) -> dict[str, Any]:
         match = _DATE.match(value.strip()) if isinstance(value, str) else None
         if not match:
             raise self.make_error("invalid")
-        year, month, day = (int(g) if g else None for g in match.groups())
+        y, m, d = match.groups()      # month and day are always there, the year may not be
+        year, month, day = (int(y) if y else None), int(m), int(d)
         if not 1 <= month <= 12:
             raise self.make_error("impossible")
         last = calendar.monthrange(year or 2000, month)[1]  # 2000: Feb 29 exists
@@ -49,7 +54,8 @@ class MilestoneDate(fields.Field):
             raise self.make_error("impossible")
         return {"year": year, "month": month, "day": day}
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(self, value: dict[str, Any] | str | None, attr: str | None, obj: Any,
+                   **kwargs: Any) -> str | None:
         if value is None:
             return None
         if isinstance(value, str):
@@ -77,7 +83,7 @@ class Milestone(Schema):
     label = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100))
 
     @validates_schema
-    def custom_has_label(self, data, **kwargs):
+    def custom_has_label(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("kind") == "custom" and not data.get("label"):
             raise ValidationError("a custom milestone needs a label", "label")
 
@@ -155,7 +161,7 @@ class WishRequest(Schema):
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
     @validates_schema
-    def one_of(self, data, **kwargs):
+    def one_of(self, data: dict[str, Any], **kwargs: Any) -> None:
         if bool(data.get("item_id")) == bool(data.get("description")):
             raise ValidationError("give either item_id or description", "_schema")
 
@@ -209,7 +215,7 @@ class PointsAdjustment(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
     @validates_schema
-    def not_zero(self, data, **kwargs):
+    def not_zero(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("points") == 0:
             raise ValidationError("must not be zero", "points")
 

@@ -1,5 +1,9 @@
 """Inventory RPC schemas: what the gateway validates at the edge and the
 inventory service validates again on entry."""
+from __future__ import annotations
+
+from typing import Any
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..types import CURRENCY, Money, NonNegativeMoney
@@ -65,7 +69,7 @@ class ReceiveItem(Schema):
     photos = fields.List(fields.URL(), load_default=list, validate=validate.Length(max=20))
 
     @validates_schema
-    def consistent(self, data, **kwargs):
+    def consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("category") != "loose_stone" and not data.get("metal"):
             raise ValidationError("required unless the piece is a loose stone", "metal")
         if data.get("category") == "loose_stone" and not data.get("stones"):
@@ -99,7 +103,7 @@ class TransferRequest(Schema):
     to_store_id = fields.UUID(required=True)
 
     @validates_schema
-    def different_stores(self, data, **kwargs):
+    def different_stores(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("from_store_id") and data.get("from_store_id") == data.get("to_store_id"):
             raise ValidationError("must differ from from_store_id", "to_store_id")
 
@@ -152,7 +156,7 @@ class SearchFilters(Schema):
     cursor = fields.String(allow_none=True, load_default=None)
 
     @validates_schema
-    def ranges(self, data, **kwargs):
+    def ranges(self, data: dict[str, Any], **kwargs: Any) -> None:
         for low, high in (("min_carat", "max_carat"), ("min_price", "max_price")):
             if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
                 raise ValidationError(f"must not be below {low}", high)

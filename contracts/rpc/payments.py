@@ -9,7 +9,10 @@ could not be taken (every other failure code). Bad input is 422 and creates
 nothing. A card whose outcome is unknown (Stripe did not answer) is 503: the
 sale stays pending and a retry with the same ``Idempotency-Key`` settles it.
 """
+from __future__ import annotations
+
 from datetime import date, datetime, time, timezone
+from typing import Any, Mapping
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -23,7 +26,7 @@ FAILURE_CODES = ("piece_unavailable", "payment_declined", "tender_unavailable",
                  "inventory_unavailable", "abandoned", "invalid")
 
 
-def sale_http_status(view):
+def sale_http_status(view: Mapping[str, Any]) -> int:
     """The HTTP status the gateway answers a ``create_sale`` reply with."""
     if view.get("status") == "completed":
         return 201
@@ -32,7 +35,7 @@ def sale_http_status(view):
     return 402
 
 
-def layaway_http_status(view):
+def layaway_http_status(view: Mapping[str, Any]) -> int:
     """Opening a layaway: 201 active; 402 when the deposit was refused; 409
     when a piece could not be held."""
     if view.get("status") in ("active", "completed"):
@@ -40,17 +43,18 @@ def layaway_http_status(view):
     return 402 if (view.get("failure_reason") or "").startswith("deposit") else 409
 
 
-def payment_http_status(view):
+def payment_http_status(view: Mapping[str, Any]) -> int:
     """A single payment (layaway payment, work-order deposit): 201 or 402."""
     return 402 if (view.get("payment") or view).get("state") == "failed" else 201
 
 
-class Instant(fields.Field):
+class Instant(fields.Field[datetime]):
     """A date (start of that day, UTC) or an ISO 8601 time; returns aware UTC."""
 
     default_error_messages = {"invalid": "must be an ISO 8601 date or date-time"}
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     **kwargs: Any) -> datetime:
         if isinstance(value, datetime):
             parsed = value
         elif isinstance(value, date):
@@ -64,7 +68,8 @@ class Instant(fields.Field):
             raise self.make_error("invalid")
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any,
+                   **kwargs: Any) -> str | None:
         return value.isoformat() if value is not None else None
 
 
@@ -80,7 +85,7 @@ class Discount(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
     @validates_schema
-    def one_way(self, data, **kwargs):
+    def one_way(self, data: dict[str, Any], **kwargs: Any) -> None:
         if (data.get("amount") is None) == (data.get("percent_bps") is None):
             raise ValidationError("give either amount or percent_bps", "amount")
 
@@ -103,7 +108,7 @@ class SaleLineInput(Schema):
     taxable = fields.Boolean(load_default=None, allow_none=True)
 
     @validates_schema
-    def one_kind(self, data, **kwargs):
+    def one_kind(self, data: dict[str, Any], **kwargs: Any) -> None:
         kinds = [k for k in ("item_id", "work_order_id", "gift_card") if data.get(k)]
         free = data.get("amount") is not None
         if free and not data.get("description") and not kinds:
@@ -132,7 +137,7 @@ class TenderInput(Schema):
                             validate=validate.Range(min=1))
 
     @validates_schema
-    def by_method(self, data, **kwargs):
+    def by_method(self, data: dict[str, Any], **kwargs: Any) -> None:
         method = data.get("method")
         if method == "card" and not data.get("payment_method"):
             raise ValidationError("a card tender needs its payment_method", "payment_method")
@@ -167,7 +172,7 @@ class SaleRequest(Schema):
                           validate=validate.Length(max=20))
 
     @validates_schema
-    def exemption(self, data, **kwargs):
+    def exemption(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("tax_exempt") and not data.get("tax_exempt_id"):
             raise ValidationError("a tax-exempt sale needs the exemption certificate id",
                                   "tax_exempt_id")
@@ -192,7 +197,7 @@ class LayawayRequest(Schema):
                                   validate=validate.Length(min=1, max=64))
 
     @validates_schema
-    def exemption(self, data, **kwargs):
+    def exemption(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("tax_exempt") and not data.get("tax_exempt_id"):
             raise ValidationError("a tax-exempt layaway needs the exemption certificate id",
                                   "tax_exempt_id")
@@ -252,7 +257,7 @@ class ReportQuery(Schema):
     group_by = fields.String(load_default="day", validate=validate.OneOf(GROUP_BY))
 
     @validates_schema
-    def ordered(self, data, **kwargs):
+    def ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("since") and data.get("until") and data["since"] >= data["until"]:
             raise ValidationError("must be after since", "until")
 

@@ -1,9 +1,12 @@
 """Workorders RPC schemas: what the gateway validates at the edge and the
 workorders service validates again on entry (and what the OpenAPI document
 shows). Replies are described for the document only."""
+from __future__ import annotations
+
 import base64
 import binascii
 import re
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -18,7 +21,7 @@ PRICE_CODE = validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$",
 TRACKING_TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
 
 
-def _base64(value):
+def _base64(value: object) -> None:
     if not isinstance(value, str):
         raise ValidationError("must be base64 text")
     try:
@@ -58,7 +61,7 @@ class TaskInput(Schema):
     price = fields.Nested(NonNegativeMoney, load_default=None, allow_none=True)
 
     @validates_schema
-    def code_or_description(self, data, **kwargs):
+    def code_or_description(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not data.get("code") and not data.get("description"):
             raise ValidationError("give a price list code or a description", "description")
         if data.get("code") and data.get("price") is not None:
@@ -154,7 +157,7 @@ class PriceInput(Schema):
     active = fields.Boolean(load_default=True)
 
     @validates_schema
-    def same_currency(self, data, **kwargs):
+    def same_currency(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("price") and data.get("currency") and data["price"]["currency"] != data["currency"]:
             raise ValidationError("must be in the line's currency", "price.currency")
 
