@@ -12,15 +12,16 @@ from datetime import timedelta
 from sqlalchemy import case, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from chassis.identity import Identity
+from chassis.clock import now
+from chassis.identity import SYSTEM, Identity
 from chassis.outbox import emit
 
-from .domain import facts, now, record
+from .jobs import facts, record
 from .models import PickupReminder, Store, WorkOrder
 from .queries import overdue_clause
 
 PICKUP_REMINDER_DAYS = (7, 14, 30)
-TIMER = Identity(user_id=None, role="system", username="workorders:timer")
+TIMER = Identity(user_id=None, role=SYSTEM, username="workorders:timer")
 
 
 def flag_overdue(session, at=None, batch=500):
