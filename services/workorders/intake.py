@@ -7,7 +7,8 @@ answered at once (docs/ARCHITECTURE.md#rule-8) and no photo file outlives a
 request that failed (``photos.Staging``)."""
 import secrets
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 
 from chassis.clock import local_day, now
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -16,7 +17,7 @@ from chassis.outbox import emit
 from . import pricing
 from .facts import price_list, resolve_client
 from .jobs import BENCH, INTAKE, facts, load, record
-from .models import Photo, Store, Task, WorkOrder
+from .models import JobCounter, Photo, Store, Task, WorkOrder
 from .photos import PhotoRejected
 from .views import full_view, photo_view
 
@@ -27,10 +28,11 @@ def next_number(session, store):
     """The store's next job number. The counter row stays locked until the
     transaction ends, so concurrent intakes queue and a rolled-back intake
     gives its number back: sequential without gaps."""
-    n = session.execute(text(
-        "INSERT INTO job_counters (store_id, last_number) VALUES (:s, 1) "
-        "ON CONFLICT (store_id) DO UPDATE SET last_number = job_counters.last_number + 1 "
-        "RETURNING last_number"), {"s": store.id}).scalar_one()
+    stmt = insert(JobCounter).values(store_id=store.id, last_number=1)
+    n = session.execute(stmt.on_conflict_do_update(
+        index_elements=[JobCounter.store_id],
+        set_={"last_number": JobCounter.last_number + 1},
+    ).returning(JobCounter.last_number)).scalar_one()
     return f"{store.code}-{n:06d}"
 
 

@@ -15,7 +15,6 @@ from contracts.events.workorders import STAGES
 
 CLOSED = ("picked_up", "cancelled")
 FINISHED = ("ready_for_pickup",) + CLOSED      # no longer "overdue"
-CANCELLABLE_BEFORE = "ready_for_pickup"
 
 LABELS = {
     "received": "Received", "awaiting_approval": "Estimate awaiting your approval",
@@ -107,10 +106,6 @@ def guard(job, to_stage, *, balance_due, has_appraisal):
             and not has_appraisal):
         return "write the appraisal document before the quality check"
     return None
-
-
-def is_open(stage):
-    return stage not in CLOSED
 
 
 def is_unfinished(stage):
