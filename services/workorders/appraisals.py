@@ -1,5 +1,6 @@
-"""Appraisal documents: written on an appraisal job, kept as data (every
-version), printed again on demand exactly as written."""
+"""Appraisal documents (docs/DOMAIN.md#the-jewelry-trade-in-one-page,
+"Appraisal"): written on an appraisal job, kept as data (every version),
+printed again on demand exactly as written."""
 from decimal import Decimal
 
 from sqlalchemy import func, select

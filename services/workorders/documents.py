@@ -1,5 +1,6 @@
 """Printed documents (reportlab): the job envelope that travels with the
-piece to the bench (docs/DOMAIN.md, "Work order"), and the appraisal
+piece to the bench (docs/DOMAIN.md#the-jewelry-trade-in-one-page, "Work
+order"), and the appraisal
 document for the client's insurer. Pure functions of a view: bytes out, no
 I/O. Page streams are left uncompressed so the text can be searched (and
 tested) as is.

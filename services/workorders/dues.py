@@ -2,7 +2,8 @@
 
 - ``workorder.overdue``: once per job that passed its promised day (in the
   store's time zone) before it was ready. The job is claimed by a
-  conditional update, so two replicas of the timer never both publish it.
+  conditional update, so two replicas of the timer never both publish it
+  (events through the outbox: docs/ARCHITECTURE.md#rule-2).
 - ``workorder.pickup_reminder_due``: a job waiting at ``ready_for_pickup``
   for 7, 14 and 30 days, each once. A job found late (say 31 days) gets
   only the latest reminder; the earlier ones are recorded as skipped.

@@ -1,5 +1,5 @@
-"""Reading jobs: the bench board, lists, a job's history, HQ's counts and the
-client's public tracking page."""
+"""Reading jobs (docs/API.md#work-orders): the bench board, lists, a job's
+history, HQ's counts and the client's public tracking page."""
 
 from sqlalchemy import and_, case, func, literal, select
 

@@ -1,4 +1,5 @@
-"""The bench workflow: which stage may follow which. Pure, no I/O.
+"""The bench workflow (docs/API.md#work-orders): which stage may follow
+which. Pure, no I/O.
 
 A job goes ``received -> awaiting_approval -> approved -> in_progress ->
 quality_check -> ready_for_pickup -> picked_up``. Custom work replaces the
