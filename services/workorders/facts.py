@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from chassis.clock import instant, now
+from chassis.identity import SYSTEM
 from chassis.stores import record_store as upsert_store
 from contracts.money import money
 
@@ -72,7 +73,7 @@ def merge_client(session, event):
     ).all()
     for wo_id, store_id in moved:
         session.add(History(work_order_id=wo_id, at=occurred_at(event), actor_id=event.get("actor_id"),
-                            actor_role="system", actor_name="crm:client.merged", store_id=store_id,
+                            actor_role=SYSTEM, actor_name="crm:client.merged", store_id=store_id,
                             change="client_merged",
                             details={"from_client_id": merged, "to_client_id": survivor}))
 
