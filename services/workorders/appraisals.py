@@ -1,15 +1,17 @@
-"""Appraisal documents: written on an appraisal job, kept as data (every
-version), printed again on demand exactly as written."""
+"""Appraisal documents (docs/DOMAIN.md#the-jewelry-trade-in-one-page,
+"Appraisal"): written on an appraisal job, kept as data (every version),
+printed again on demand exactly as written."""
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from chassis.clock import local_day, now
 from chassis.errors import Conflict, InvalidInput, NotFound
 
 from . import documents
-from .domain import APPRAISERS, appraisal_summary, load, now, record, require
-from .facts import local_today
+from .jobs import APPRAISERS, load, record
 from .models import Appraisal, Client, Photo, Store
+from .views import appraisal_summary
 
 WRITABLE_IN = ("approved", "in_progress", "quality_check")
 
@@ -26,7 +28,7 @@ def _plain(value):
 
 
 def write(session, identity, wo_id, data, at=None):
-    require(identity, APPRAISERS, "writing an appraisal")
+    identity.require(APPRAISERS, "write an appraisal")
     at = at or now()
     wo = load(session, identity, wo_id, lock=True)   # versions are numbered one at a time
     if wo.kind != "appraisal":
@@ -39,8 +41,8 @@ def write(session, identity, wo_id, data, at=None):
     value = data["replacement_value"]
     if value["currency"] != wo.currency:
         errors["replacement_value.currency"] = [f"the store works in {wo.currency}"]
-    appraised_on = data.get("appraised_on") or local_today(store, at)
-    if appraised_on > local_today(store, at):
+    appraised_on = data.get("appraised_on") or local_day(at, store.timezone)
+    if appraised_on > local_day(at, store.timezone):
         errors["appraised_on"] = ["in the future"]
     photos = session.scalars(select(Photo).where(Photo.work_order_id == wo.id)
                              .order_by(Photo.position)).all()

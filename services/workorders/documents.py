@@ -1,7 +1,17 @@
 """Printed documents (reportlab): the job envelope that travels with the
-piece to the bench, and the appraisal document for the client's insurer.
-Pure functions of a view: bytes out, no I/O. Page streams are left
-uncompressed so the text can be searched (and tested) as is."""
+piece to the bench (docs/DOMAIN.md#the-jewelry-trade-in-one-page, "Work
+order"), and the appraisal
+document for the client's insurer. Pure functions of a view: bytes out, no
+I/O. Page streams are left uncompressed so the text can be searched (and
+tested) as is.
+
+Money prints as a person reads it (docs/ARCHITECTURE.md#rule-6): Babel's
+format in a locale, with the currency's ISO 4217 decimals
+(``chassis.display.format_money``), in what ReportLab's standard fonts can
+draw (cp1252): 150,000 JPY is "¥150,000", 1.500 KWD "KWD1.500". The store
+copies here have no country, so documents print in ``DEFAULT_LOCALE``
+(en_US) unless a caller passes a locale.
+"""
 import io
 from datetime import date, datetime
 
@@ -11,15 +21,18 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfgen import canvas
 
+from chassis.display import DEFAULT_LOCALE
+from chassis.display import format_money as display_money
+
 ENVELOPE_SIZE = (152 * mm, 229 * mm)   # a 6 x 9 in repair envelope
 KIND_WORDS = {"repair": "Repair", "resize": "Resize", "engraving": "Engraving",
               "custom": "Custom design", "appraisal": "Appraisal"}
+FONT_ENCODING = "cp1252"               # what ReportLab's standard fonts (Helvetica) draw
 
 
-def format_money(value):
-    if not value:
-        return "-"
-    return f"{value['currency']} {value['amount'] / 100:,.2f}"
+def format_money(value, locale=DEFAULT_LOCALE):
+    """An amount as the page prints it; "-" when there is none."""
+    return display_money(value, locale, empty="-", encoding=FONT_ENCODING)
 
 
 def _date(value, fmt="%d %b %Y"):
@@ -72,16 +85,9 @@ class _Writer:
             self.y = self.top
 
 
-def envelope_pdf(job):
-    """The job envelope for a work order view (``domain.full_view``)."""
-    buf = io.BytesIO()
-    width, height = ENVELOPE_SIZE
-    pdf = canvas.Canvas(buf, pagesize=ENVELOPE_SIZE, pageCompression=0)
-    pdf.setTitle(f"Job envelope {job['number']}")
-    pdf.setAuthor(job["store"]["name"])
-    margin = 10 * mm
-    w = _Writer(pdf, margin, height - margin, width - 2 * margin)
-
+def _envelope_head(w, job):
+    """The store, the job number as a barcode the bench scans, rush, dates."""
+    pdf, margin, width = w.pdf, w.left, ENVELOPE_SIZE[0]
     store = job["store"]
     w.line(store["name"], "Helvetica-Bold", 11, right=store.get("phone") or "")
     w.space(2 * mm)
@@ -96,6 +102,9 @@ def envelope_pdf(job):
            size=9, right=f"Promised {_date(job['promised_date'])}")
     w.rule()
 
+
+def _envelope_piece(w, job):
+    """Whose piece it is, what it is and how it came in."""
     client = job.get("client") or {}
     w.label("Client")
     w.line(f"{client.get('first_name', '')} {client.get('last_name', '')}".strip() or "-",
@@ -110,25 +119,42 @@ def envelope_pdf(job):
         w.line(f"{photos} intake photo{'s' if photos != 1 else ''} on file", "Helvetica-Oblique", 8)
     w.rule()
 
+
+def _envelope_work(w, job, locale):
+    """The tasks with their prices, the total or estimate, deposits and the balance."""
     w.label("Work")
     for task in job.get("tasks") or []:
         qty = f"{task['quantity']} x " if task["quantity"] != 1 else ""
         text = f" \u201c{task['text']}\u201d" if task.get("text") else ""
         lines = simpleSplit(f"{qty}{task['description']}{text}", "Helvetica", 9, w.width - 30 * mm)
-        w.line(lines[0], right=format_money(task["price"]) if task.get("price") else "to quote")
+        w.line(lines[0], right=format_money(task["price"], locale) if task.get("price") else "to quote")
         for more in lines[1:]:
             w.line(more)
     if not job.get("tasks"):
         w.line("To be estimated", "Helvetica-Oblique")
     w.space(1 * mm)
     if job.get("estimate"):
-        w.line("Estimate", "Helvetica-Bold", right=format_money(job["estimate"]["amount"]))
+        w.line("Estimate", "Helvetica-Bold", right=format_money(job["estimate"]["amount"], locale))
     else:
-        w.line("Total", "Helvetica-Bold", right=format_money(job["total"]))
+        w.line("Total", "Helvetica-Bold", right=format_money(job["total"], locale))
     if job["deposits"]["amount"]:
-        w.line("Deposits", right=format_money(job["deposits"]))
-    w.line("Balance due", "Helvetica-Bold", right=format_money(job["balance_due"]))
+        w.line("Deposits", right=format_money(job["deposits"], locale))
+    w.line("Balance due", "Helvetica-Bold", right=format_money(job["balance_due"], locale))
     w.rule()
+
+
+def envelope_pdf(job, locale=DEFAULT_LOCALE):
+    """The job envelope for a work order view (``views.full_view``)."""
+    buf = io.BytesIO()
+    width, height = ENVELOPE_SIZE
+    pdf = canvas.Canvas(buf, pagesize=ENVELOPE_SIZE, pageCompression=0)
+    pdf.setTitle(f"Job envelope {job['number']}")
+    pdf.setAuthor(job["store"]["name"])
+    margin = 10 * mm
+    w = _Writer(pdf, margin, height - margin, width - 2 * margin)
+    _envelope_head(w, job)
+    _envelope_piece(w, job)
+    _envelope_work(w, job, locale)
     w.space(8 * mm)
     pdf.setLineWidth(0.4)
     pdf.line(margin, w.y, margin + 60 * mm, w.y)
@@ -160,15 +186,8 @@ def _stone_words(stone):
     return words
 
 
-def appraisal_pdf(doc, photos=()):
-    """The appraisal document; ``photos`` are (bytes, content type) pairs."""
-    buf = io.BytesIO()
-    width, height = LETTER
-    pdf = canvas.Canvas(buf, pagesize=LETTER, pageCompression=0)
-    pdf.setTitle(f"Appraisal {doc['number']} v{doc['version']}")
-    pdf.setAuthor(doc["store"]["name"])
-    margin = 20 * mm
-    w = _Writer(pdf, margin, height - margin, width - 2 * margin)
+def _appraisal_head(w, doc):
+    """The store, the title, the job and version, the owner."""
     store = doc["store"]
     w.line(store["name"], "Helvetica-Bold", 14, right=store.get("phone") or "")
     if store.get("address"):
@@ -181,6 +200,9 @@ def appraisal_pdf(doc, photos=()):
     w.line(f"Prepared for {owner.get('first_name', '')} {owner.get('last_name', '')}".strip(), size=9)
     w.rule()
 
+
+def _appraisal_piece(w, doc):
+    """The piece described: metal, stones, remarks."""
     w.label("Description")
     w.paragraph(doc["piece_description"], size=10)
     w.label("Metal")
@@ -194,29 +216,31 @@ def appraisal_pdf(doc, photos=()):
         w.label("Remarks")
         w.paragraph(doc["notes"], size=9)
 
-    if photos:
-        w.label("Photographs")
-        size = 45 * mm
-        w._room(size + 4 * mm)
-        w.y -= size + 2 * mm
-        x = margin
-        for content, _content_type in photos[:3]:
-            try:
-                image = ImageReader(io.BytesIO(content))
-            except Exception:  # an unreadable picture must not stop the document
-                continue
-            iw, ih = image.getSize()
-            scale = min(size / iw, size / ih)
-            pdf.drawImage(image, x, w.y, iw * scale, ih * scale)
-            x += size + 5 * mm
-    w.rule()
-    w.line("Replacement value", "Helvetica-Bold", 12,
-           right=format_money(doc["replacement_value"]))
-    w.rule()
+
+def _appraisal_photos(w, photos):
+    """Up to three photographs side by side; an unreadable one is left out."""
+    w.label("Photographs")
+    size = 45 * mm
+    w._room(size + 4 * mm)
+    w.y -= size + 2 * mm
+    x = w.left
+    for content, _content_type in photos[:3]:
+        try:
+            image = ImageReader(io.BytesIO(content))
+        except Exception:  # an unreadable picture must not stop the document
+            continue
+        iw, ih = image.getSize()
+        scale = min(size / iw, size / ih)
+        w.pdf.drawImage(image, x, w.y, iw * scale, ih * scale)
+        x += size + 5 * mm
+
+
+def _appraisal_signature(w, doc):
+    """The appraiser's signature line, name and credentials, and the fine print."""
     appraiser = doc["appraiser"]
     w.space(10 * mm)
-    pdf.setLineWidth(0.4)
-    pdf.line(margin, w.y, margin + 70 * mm, w.y)
+    w.pdf.setLineWidth(0.4)
+    w.pdf.line(w.left, w.y, w.left + 70 * mm, w.y)
     w.line(appraiser["name"], "Helvetica-Bold", 10)
     if appraiser.get("credentials"):
         w.line(appraiser["credentials"], size=9)
@@ -225,6 +249,26 @@ def appraisal_pdf(doc, photos=()):
                 "like kind and quality at retail on the date above. It is not an offer to buy. "
                 "Prices of metals and stones change; have the piece reappraised every few years.",
                 "Helvetica-Oblique", 7.5)
+
+
+def appraisal_pdf(doc, photos=(), locale=DEFAULT_LOCALE):
+    """The appraisal document; ``photos`` are (bytes, content type) pairs."""
+    buf = io.BytesIO()
+    width, height = LETTER
+    pdf = canvas.Canvas(buf, pagesize=LETTER, pageCompression=0)
+    pdf.setTitle(f"Appraisal {doc['number']} v{doc['version']}")
+    pdf.setAuthor(doc["store"]["name"])
+    margin = 20 * mm
+    w = _Writer(pdf, margin, height - margin, width - 2 * margin)
+    _appraisal_head(w, doc)
+    _appraisal_piece(w, doc)
+    if photos:
+        _appraisal_photos(w, photos)
+    w.rule()
+    w.line("Replacement value", "Helvetica-Bold", 12,
+           right=format_money(doc["replacement_value"], locale))
+    w.rule()
+    _appraisal_signature(w, doc)
     pdf.showPage()
     pdf.save()
     return buf.getvalue()

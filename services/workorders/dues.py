@@ -2,7 +2,8 @@
 
 - ``workorder.overdue``: once per job that passed its promised day (in the
   store's time zone) before it was ready. The job is claimed by a
-  conditional update, so two replicas of the timer never both publish it.
+  conditional update, so two replicas of the timer never both publish it
+  (events through the outbox: docs/ARCHITECTURE.md#rule-2).
 - ``workorder.pickup_reminder_due``: a job waiting at ``ready_for_pickup``
   for 7, 14 and 30 days, each once. A job found late (say 31 days) gets
   only the latest reminder; the earlier ones are recorded as skipped.
@@ -12,15 +13,16 @@ from datetime import timedelta
 from sqlalchemy import case, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from chassis.identity import Identity
+from chassis.clock import now
+from chassis.identity import SYSTEM, Identity
 from chassis.outbox import emit
 
-from .domain import facts, now, record
+from .jobs import facts, record
 from .models import PickupReminder, Store, WorkOrder
 from .queries import overdue_clause
 
 PICKUP_REMINDER_DAYS = (7, 14, 30)
-TIMER = Identity(user_id=None, role="system", username="workorders:timer")
+TIMER = Identity(user_id=None, role=SYSTEM, username="workorders:timer")
 
 
 def flag_overdue(session, at=None, batch=500):

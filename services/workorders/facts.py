@@ -1,13 +1,17 @@
-"""Store and client facts kept from other services' events, and the chain's
-repair price list (owned here, edited by HQ)."""
+"""Store and client facts kept from other services' events (their copies
+here: docs/ARCHITECTURE.md#rule-1), and the chain's repair price list (owned
+here, edited by HQ)."""
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from chassis.errors import Forbidden
+from chassis.clock import instant, now
+from chassis.identity import SYSTEM
+from chassis.stores import record_store as upsert_store
+from contracts.money import money
 
+from .jobs import PRICE_EDITORS
 from .models import Client, History, RepairPrice, RepairPriceChange, Store, WorkOrder
 from .pricing import ListPrice
 
@@ -15,21 +19,12 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def occurred_at(event):
+    """When the event's fact happened (its envelope, docs/ARCHITECTURE.md#rule-4);
+    now when the envelope does not say."""
     try:
-        return datetime.fromisoformat(event["occurred_at"])
-    except (KeyError, TypeError, ValueError):
-        return datetime.now(timezone.utc)
-
-
-def zone(store):
-    try:
-        return ZoneInfo(store.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
-
-
-def local_today(store, at):
-    return at.astimezone(zone(store)).date()
+        return instant(event.get("occurred_at")) or now()
+    except (TypeError, ValueError):
+        return now()
 
 
 def _upsert(session, model, values):
@@ -44,12 +39,8 @@ def _upsert(session, model, values):
 
 
 def record_store(session, event):
-    p = event["payload"]
-    _upsert(session, Store, {
-        "id": str(p["id"]), "code": p["code"], "name": p["name"], "currency": p["currency"],
-        "timezone": p["timezone"], "phone": p.get("phone"), "address": p.get("address"),
-        "facts_at": occurred_at(event),
-    })
+    """``store.created`` / ``store.updated`` from the gateway; the newest facts win."""
+    upsert_store(session, Store, event["payload"], at=occurred_at(event))
 
 
 def record_client(session, event):
@@ -82,7 +73,7 @@ def merge_client(session, event):
     ).all()
     for wo_id, store_id in moved:
         session.add(History(work_order_id=wo_id, at=occurred_at(event), actor_id=event.get("actor_id"),
-                            actor_role="system", actor_name="crm:client.merged", store_id=store_id,
+                            actor_role=SYSTEM, actor_name="crm:client.merged", store_id=store_id,
                             change="client_merged",
                             details={"from_client_id": merged, "to_client_id": survivor}))
 
@@ -109,7 +100,7 @@ def price_list(session, currency, include_inactive=True):
 
 def price_view(p):
     return {"code": p.code, "currency": p.currency, "name": p.name, "unit": p.unit,
-            "price": {"amount": p.price_amount, "currency": p.currency}, "active": p.active,
+            "price": money(p.price_amount, p.currency), "active": p.active,
             "updated_at": p.updated_at.isoformat() if p.updated_at else None}
 
 
@@ -124,8 +115,7 @@ def list_prices(session, identity, query):
 
 def set_price(session, identity, code, data, at):
     """HQ adds or changes one line of the list; the change is kept."""
-    if identity.read_only or identity.role not in ("hq_admin", "system"):
-        raise Forbidden("the repair price list is edited by HQ")
+    identity.require(PRICE_EDITORS, "edit the repair price list")
     current = session.get(RepairPrice, (code, data["currency"]), with_for_update=True)
     before = price_view(current) if current is not None else None
     values = {"name": data["name"], "unit": data["unit"], "price_amount": data["price"]["amount"],

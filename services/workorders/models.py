@@ -1,4 +1,5 @@
-"""Work orders tables. A job is a row of ``work_orders``; every change of a
+"""Work orders tables (this service's own database:
+docs/ARCHITECTURE.md#rule-1). A job is a row of ``work_orders``; every change of a
 job is a row of ``work_order_history``. Stores and clients are the facts
 this service keeps from the gateway's and crm's events."""
 import uuid

@@ -2,12 +2,13 @@
 
 ``PhotoStore`` is what the service needs of a store of files (put, get,
 delete by key); ``FilesystemPhotoStore`` keeps them under a directory
-(config ``PHOTO_DIR``). An object-storage implementation is another class
+(setting ``PHOTO_DIR``). An object-storage implementation is another class
 with the same three methods.
 
 A photo is accepted only if its first bytes say JPEG, PNG or WebP (the name
 or a declared type proves nothing) and it is no larger than
-``PHOTO_MAX_BYTES``.
+``PHOTO_MAX_BYTES`` (docs/ARCHITECTURE.md#rule-8). Both settings are read
+the chain's one way (``chassis.settings``), once per container.
 """
 import base64
 import binascii
@@ -19,16 +20,28 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 
-from nameko import config
 from nameko.extensions import DependencyProvider
 
-from chassis.config import env
+from chassis.settings import setting
 
 log = logging.getLogger(__name__)
 
+DEFAULT_DIR = os.path.join("var", "photos")
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 _KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{32}\.(jpg|png|webp)$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    photo_dir: str
+    photo_max_bytes: int
+
+
+def load(get):
+    """The photo settings from ``get(name, default)`` (``chassis.settings.setting``)."""
+    return Settings(photo_dir=str(get("PHOTO_DIR", DEFAULT_DIR)),
+                    photo_max_bytes=int(get("PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES)))
 
 
 class PhotoRejected(ValueError):
@@ -158,19 +171,17 @@ class Staging:
 
 
 class Photos(DependencyProvider):
-    """A ``Staging`` per worker on the container's ``PhotoStore``."""
+    """A ``Staging`` per worker on the container's ``PhotoStore``; the
+    settings are loaded once per container (``load(setting)``)."""
 
     def __init__(self, store=None):
         self.store = store
-        self.max_bytes = None
+        self.settings = None
 
     def setup(self):
-        def get(name, default):
-            value = config.get(name)
-            return env(name, default) if value in (None, "") else value
+        self.settings = load(setting)
         if self.store is None:
-            self.store = FilesystemPhotoStore(get("PHOTO_DIR", os.path.join("var", "photos")))
-        self.max_bytes = int(get("PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES))
+            self.store = FilesystemPhotoStore(self.settings.photo_dir)
 
     def get_dependency(self, worker_ctx):
-        return Staging(self.store, self.max_bytes)
+        return Staging(self.store, self.settings.photo_max_bytes)

@@ -1,4 +1,5 @@
-"""Pricing a job's tasks from the chain's repair price list. Pure, no I/O.
+"""Pricing a job's tasks from the chain's repair price list. Pure, no I/O;
+amounts in minor units of the store's currency (docs/ARCHITECTURE.md#rule-6).
 
 A list task (``code``) costs the list's unit price times its quantity
 (sizes, prongs, stones, letters...); an engraving's quantity is the number

@@ -1,15 +1,18 @@
-"""Reading jobs: the bench board, lists, a job's history, HQ's counts and the
-client's public tracking page."""
+"""Reading jobs (docs/API.md#work-orders): the bench board, lists, a job's
+history, HQ's counts and the client's public tracking page."""
 
 from sqlalchemy import and_, case, func, literal, select
 
-from chassis.pagination import decode_cursor as _decode_cursor, encode_cursor  # noqa: F401
+from chassis.clock import now
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chassis.pagination import decode_cursor as _decode_cursor, encode_cursor
 from contracts.rpc.workorders import TRACKING_TOKEN
 
 from . import stages
-from .domain import approve, estimate_view, load, now, order_view
+from .approval import approve
+from .jobs import load
 from .models import Client, History, Payment, Store, WorkOrder
+from .views import estimate_view, order_view
 
 
 def decode_cursor(cursor, width):

@@ -1,18 +1,23 @@
-"""Workorders service: entrypoints only; the rules live in plain modules
-beside it (``domain``, ``queries``, ``dues``, ``appraisals``, ``facts``, and
-the pure ``stages``, ``pricing`` and ``documents``)."""
+"""Workorders service (docs/API.md#work-orders): entrypoints only; the rules
+live in plain modules of one topic each beside it (``intake``, ``approval``,
+``workflow``, ``balances``, ``appraisals``, ``queries``, ``dues``, ``facts``,
+on ``jobs`` and ``views``, and the pure ``stages``, ``pricing`` and
+``documents``)."""
 import base64
 import logging
 
 from nameko.timer import timer
 
+from chassis.clock import now
 from chassis.errors import InvalidInput
 from chassis.events import event_handler
 from chassis.service import ServiceBase, rpc
 from chassis.validation import load, uuid_arg
 from contracts.rpc import workorders as schemas
 
-from . import appraisals, documents, domain, dues, facts, queries
+from . import (
+    appraisals, approval, balances, documents, dues, facts, intake, queries, views, workflow,
+)
 from .photos import Photos
 
 log = logging.getLogger(__name__)
@@ -47,7 +52,7 @@ class Service(ServiceBase):
         data = load(_intake, data)
         try:
             with self.db.transaction() as session:
-                return domain.take_in(session, self.caller, data, self.photos)
+                return intake.take_in(session, self.caller, data, self.photos)
         except BaseException:
             self.photos.discard()  # nothing stored for a job that was not taken in
             raise
@@ -56,7 +61,7 @@ class Service(ServiceBase):
     def get_work_order(self, work_order_id):
         work_order_id = uuid_arg(work_order_id, "work_order_id")
         with self.db.transaction() as session:
-            return domain.get_work_order(session, self.caller, work_order_id)
+            return views.get_work_order(session, self.caller, work_order_id)
 
     @rpc
     def list_work_orders(self, query=None):
@@ -87,25 +92,25 @@ class Service(ServiceBase):
     def estimate(self, work_order_id, data):
         work_order_id, data = uuid_arg(work_order_id, "work_order_id"), load(_estimate, data)
         with self.db.transaction() as session:
-            return domain.estimate(session, self.caller, work_order_id, data)
+            return approval.estimate(session, self.caller, work_order_id, data)
 
     @rpc
     def approve(self, work_order_id, data=None):
         work_order_id, data = uuid_arg(work_order_id, "work_order_id"), load(_approve, data or {})
         with self.db.transaction() as session:
-            return domain.approve(session, self.caller, work_order_id, data)
+            return approval.approve(session, self.caller, work_order_id, data)
 
     @rpc
     def assign(self, work_order_id, data):
         work_order_id, data = uuid_arg(work_order_id, "work_order_id"), load(_assign, data)
         with self.db.transaction() as session:
-            return domain.assign(session, self.caller, work_order_id, data)
+            return workflow.assign(session, self.caller, work_order_id, data)
 
     @rpc
     def transition(self, work_order_id, data):
         work_order_id, data = uuid_arg(work_order_id, "work_order_id"), load(_transition, data)
         with self.db.transaction() as session:
-            return domain.transition(session, self.caller, work_order_id, data)
+            return workflow.transition(session, self.caller, work_order_id, data)
 
     # photos and documents ---------------------------------------------------------------------
 
@@ -114,7 +119,7 @@ class Service(ServiceBase):
         work_order_id, data = uuid_arg(work_order_id, "work_order_id"), load(_photo, data)
         try:
             with self.db.transaction() as session:
-                return domain.add_photo(session, self.caller, work_order_id, data, self.photos)
+                return intake.add_photo(session, self.caller, work_order_id, data, self.photos)
         except BaseException:
             self.photos.discard()
             raise
@@ -124,7 +129,7 @@ class Service(ServiceBase):
         work_order_id = uuid_arg(work_order_id, "work_order_id")
         photo_id = uuid_arg(photo_id, "photo_id")
         with self.db.transaction() as session:
-            photo, content = domain.photo_content(session, self.caller, work_order_id, photo_id,
+            photo, content = intake.photo_content(session, self.caller, work_order_id, photo_id,
                                                   self.photos)
         return {"id": photo.id, "content_type": photo.content_type, "content_base64": _b64(content)}
 
@@ -133,7 +138,7 @@ class Service(ServiceBase):
         """The job envelope, base64-encoded PDF."""
         work_order_id = uuid_arg(work_order_id, "work_order_id")
         with self.db.transaction() as session:
-            job = domain.get_work_order(session, self.caller, work_order_id)
+            job = views.get_work_order(session, self.caller, work_order_id)
         return _b64(documents.envelope_pdf(job))
 
     @rpc
@@ -172,14 +177,14 @@ class Service(ServiceBase):
     def balance_due(self, work_order_id):
         work_order_id = uuid_arg(work_order_id, "work_order_id")
         with self.db.transaction() as session:
-            return domain.balance_due(session, self.caller, work_order_id)
+            return balances.balance_due(session, self.caller, work_order_id)
 
     @rpc
     def mark_paid(self, work_order_id, sale_id):
         work_order_id = uuid_arg(work_order_id, "work_order_id")
         sale_id = uuid_arg(sale_id, "sale_id")
         with self.db.transaction() as session:
-            return domain.mark_paid(session, self.caller, work_order_id, sale_id)
+            return balances.mark_paid(session, self.caller, work_order_id, sale_id)
 
     # the repair price list -------------------------------------------------------------------
 
@@ -196,7 +201,7 @@ class Service(ServiceBase):
             raise InvalidInput("not a price list code", {"code": [schemas.PRICE_CODE.error]})
         data = load(_price, data)
         with self.db.transaction() as session:
-            return facts.set_price(session, self.caller, code, data, domain.now())
+            return facts.set_price(session, self.caller, code, data, now())
 
     # clocks --------------------------------------------------------------------------------------
 
@@ -241,12 +246,12 @@ class Service(ServiceBase):
     # transaction here (a sale's payments reach the job through mark_paid)
     @event_handler("payments", "payment.captured")
     def on_payment_captured(self, event):
-        if domain.is_deposit_payment(event):
+        if balances.is_deposit_payment(event):
             with self.db.inbox(event) as session:
-                domain.record_payment(session, event)
+                balances.record_payment(session, event)
 
     @event_handler("payments", "payment.refunded")
     def on_payment_refunded(self, event):
-        if domain.is_deposit_payment(event):
+        if balances.is_deposit_payment(event):
             with self.db.inbox(event) as session:
-                domain.record_payment(session, event)
+                balances.record_payment(session, event)

@@ -1,4 +1,5 @@
-"""The bench workflow: which stage may follow which. Pure, no I/O.
+"""The bench workflow (docs/API.md#work-orders): which stage may follow
+which. Pure, no I/O.
 
 A job goes ``received -> awaiting_approval -> approved -> in_progress ->
 quality_check -> ready_for_pickup -> picked_up``. Custom work replaces the
@@ -15,7 +16,6 @@ from contracts.events.workorders import STAGES
 
 CLOSED = ("picked_up", "cancelled")
 FINISHED = ("ready_for_pickup",) + CLOSED      # no longer "overdue"
-CANCELLABLE_BEFORE = "ready_for_pickup"
 
 LABELS = {
     "received": "Received", "awaiting_approval": "Estimate awaiting your approval",
@@ -107,10 +107,6 @@ def guard(job, to_stage, *, balance_due, has_appraisal):
             and not has_appraisal):
         return "write the appraisal document before the quality check"
     return None
-
-
-def is_open(stage):
-    return stage not in CLOSED
 
 
 def is_unfinished(stage):

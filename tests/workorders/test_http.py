@@ -1,4 +1,4 @@
-"""The Work orders part of API.md over HTTP: the real gateway in front of
+"""docs/API.md#work-orders over HTTP: the real gateway in front of
 the real workorders service, signed-in users of each role, and the public
 tracking page (privacy first)."""
 import re

@@ -140,7 +140,7 @@ def test_envelope_is_a_pdf_with_barcode_number_client_tasks_and_condition(workor
     pdf = base64.b64decode(as_(JEWELER_A).workorders.envelope_pdf(wo["id"]))
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") and b"/Type /Page" in pdf
     for text in (wo["number"], "Ada Lovelace", "Worn prongs, small chip on girdle", "RUSH",
-                 "Prong retip \\(per prong\\)", "USD 120.00", "Promised"):
+                 "Prong retip \\(per prong\\)", "$120.00", "Promised"):
         assert text.encode() in pdf, text
     assert code128_in(pdf) == wo["number"]   # the bench scans the envelope
 

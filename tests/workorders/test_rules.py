@@ -1,13 +1,14 @@
 """Pure rules without infrastructure: the stage graph, task pricing, photo
 checks and the photo store."""
 import base64
+import os
 from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, strategies as st
 
 from contracts.events.workorders import STAGES
-from services.workorders import pricing, stages
+from services.workorders import photos, pricing, stages
 from services.workorders.photos import (
     FilesystemPhotoStore, PhotoRejected, Staging, decode, new_key, sniff,
 )
@@ -135,3 +136,11 @@ def test_filesystem_store_writes_reads_deletes_and_refuses_odd_keys(tmp_path):
     for key in ("../etc/passwd", "ab/../../x.jpg", "/abs.jpg", new_key("image/png") + "/x"):
         with pytest.raises(ValueError):
             store.get(key)
+
+
+def test_photo_settings_are_loaded_from_settings_with_their_defaults():
+    given = {"PHOTO_DIR": "/srv/photos", "PHOTO_MAX_BYTES": "65536"}
+    assert photos.load(lambda name, default: given.get(name, default)) == photos.Settings(
+        photo_dir="/srv/photos", photo_max_bytes=65536)
+    assert photos.load(lambda name, default: default) == photos.Settings(
+        photo_dir=os.path.join("var", "photos"), photo_max_bytes=8 * 1024 * 1024)

@@ -327,15 +327,15 @@ def test_appraisal_document_written_stored_and_reprinted(workorders, db, as_):
     assert written["version"] == 1 and written["appraiser"]["name"] == "Rosa Martinez"
     pdf = base64.b64decode(manager.workorders.appraisal_pdf(wo["id"]))
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
-    for text in (wo["number"], "Replacement value", "USD 12,500.00", "Rosa Martinez",
+    for text in (wo["number"], "Replacement value", "$12,500.00", "Rosa Martinez",
                  "GIA 2141438167", "950 platinum, 4.120 g", "Ada Lovelace", "NYC boutique"):
         assert text.encode() in pdf, text
     assert b"/Subtype /Image" in pdf
     jeweler.workorders.write_appraisal(wo["id"], appraisal_data(
         replacement_value={"amount": 1300000, "currency": USD}))
-    assert b"USD 13,000.00" in base64.b64decode(manager.workorders.appraisal_pdf(wo["id"]))
+    assert b"$13,000.00" in base64.b64decode(manager.workorders.appraisal_pdf(wo["id"]))
     reprint = base64.b64decode(manager.workorders.appraisal_pdf(wo["id"], 1))
-    assert b"USD 12,500.00" in reprint and b"version 1" in reprint
+    assert b"$12,500.00" in reprint and b"version 1" in reprint
     view = jeweler.workorders.transition(wo["id"], {"stage": "quality_check"})
     assert view["appraisal"]["version"] == 2
 
