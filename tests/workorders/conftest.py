@@ -11,7 +11,6 @@ import pytest
 from nameko.standalone.events import event_dispatcher
 
 import contracts
-from chassis import display
 from chassis.components import migrations_dir
 from chassis.db import Db as ChassisDb
 from chassis.identity import Identity
@@ -172,16 +171,6 @@ class Db(SqlDb):
     def transaction(self):
         """A transaction like a worker's (outbox included), for domain calls."""
         return ChassisDb(self.engine, producer="workorders", identity=Identity.system()).transaction()
-
-
-@pytest.fixture(autouse=True)
-def fresh_money_patterns():
-    """Each test formats money with an empty ``chassis.display`` pattern
-    cache: on this branch its cached patterns are babel's own shared objects,
-    so formatting one currency changes the decimals of another already cached
-    (a dollar amount gives the next yen amount two decimals). Remove once
-    chassis.display copies the pattern (main 9cfc07d)."""
-    display._pattern.cache_clear()
 
 
 @pytest.fixture
