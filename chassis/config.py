@@ -1,7 +1,7 @@
 """Configuration from the environment, with local defaults (12-factor)."""
 import os
 
-SERVICES = ("inventory", "crm", "workorders", "payments", "notifications")
+SERVICES = ("inventory", "crm", "workorders", "payments", "notifications", "reporting")
 ALL_COMPONENTS = SERVICES + ("gateway",)
 
 

@@ -169,11 +169,6 @@ class PaymentRoutes:
         return Reply(export["body"], content_type="text/csv",
                      headers={"Content-Disposition": f'attachment; filename="{export["filename"]}"'})
 
-    @route("GET", "/reports/sales", roles=OVERSIGHT, query=schemas.ReportQuery)
-    def sales_report(self, request):
-        """Sales figures grouped by day (store time), store or associate."""
-        return self.payments.sales_report(_query(request))
-
     @route("GET", "/reports/commissions", roles=OVERSIGHT, query=schemas.ReportQuery)
     def commissions_report(self, request):
         """Commissions per associate: net sales times the rate of their role."""

@@ -5,8 +5,11 @@ from nameko.timer import timer
 from sqlalchemy import text, update
 
 from chassis.config import SERVICES
+from chassis.errors import Forbidden
+from chassis.identity import SYSTEM
 from chassis.rpc import ServiceRpc
-from chassis.service import ServiceBase
+from chassis.service import ServiceBase, rpc
+from chassis.validation import uuid_arg
 
 from . import audit, auth, domain, idempotency, openapi, schemas
 from .crm_routes import CrmRoutes
@@ -31,6 +34,7 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
     workorders = ServiceRpc("workorders")
     payments = ServiceRpc("payments")
     notifications = ServiceRpc("notifications")
+    reporting = ServiceRpc("reporting")
 
     # public ---------------------------------------------------------------------
 
@@ -147,6 +151,16 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
         """The stores the caller may see (HQ and auditors: all)."""
         with self.db.transaction() as session:
             return domain.list_stores(session, request.identity, request.params)
+
+    @rpc
+    def stores_snapshot(self, cursor=None, limit=500):
+        """Every store's facts, a page at a time, for the system only (the
+        reporting rebuild loads its copy of the stores from it)."""
+        if self.caller.role != SYSTEM:
+            raise Forbidden("the stores snapshot is for the services' own rebuilds")
+        cursor = uuid_arg(cursor, "cursor") if cursor else None
+        with self.db.transaction() as session:
+            return domain.stores_snapshot(session, cursor, max(1, min(int(limit), 2000)))
 
     # audit ------------------------------------------------------------------------
 
