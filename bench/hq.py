@@ -1,11 +1,11 @@
 """``GET /hq/summary`` at chain scale: HQ's read model seeded for N stores
-(projection rows written straight into the gateway's database, as the
-events would have left them), then the summary timed one request at a time.
+(projection rows written straight into the reporting service's database, as
+the events would have left them), then the summary timed one request at a time.
 
     python -m bench.hq [--stores 500] [--pieces 2000] [--samples 40]
 
-Uses the gateway at ``GATEWAY_URL`` (default http://127.0.0.1:8000) and its
-database ``GATEWAY_DATABASE_URL``. Seeded rows are synthetic: run ``make
+Uses the gateway at ``GATEWAY_URL`` (default http://127.0.0.1:8000) and the
+reporting database ``REPORTING_DATABASE_URL``. Seeded rows are synthetic: run ``make
 rebuild-reporting REBUILD_ARGS=--reset`` afterwards to bring the read model
 back to the services' truth. ``bench.run`` rebuilds the model from the
 services instead and calls ``measure``.
@@ -38,15 +38,17 @@ def seed(url, store_ids=(), stores=500, pieces=2000, clients=500, sales_per_day=
         have = [str(s) for s in store_ids][:stores]
         missing = stores - len(have)
         if missing > 0:
+            # reporting's copy of the stores; synthetic ones only there (no events)
             conn.execute(f"""
-                INSERT INTO stores (id, code, name, currency, timezone, tax_rate_bps, country)
+                INSERT INTO stores (id, code, name, currency, timezone, country)
                 SELECT gen_random_uuid(), '{PREFIX}' || lpad(n::text, 4, '0'), 'HQ bench ' || n,
                        CASE WHEN mod(n, 10) = 0 THEN 'GBP' ELSE 'USD' END,
                        CASE WHEN mod(n, 10) = 0 THEN 'Europe/London'
                             WHEN mod(n, 3) = 0 THEN 'America/Los_Angeles' ELSE 'America/New_York' END,
-                       800, CASE WHEN mod(n, 10) = 0 THEN 'GB' ELSE 'US' END
+                       CASE WHEN mod(n, 10) = 0 THEN 'GB' ELSE 'US' END
                 FROM generate_series(1, %s) n
-                ON CONFLICT (code) DO NOTHING""", (missing,))
+                WHERE NOT EXISTS (SELECT 1 FROM stores s
+                                  WHERE s.code = '{PREFIX}' || lpad(n::text, 4, '0'))""", (missing,))
             have += [r[0] for r in conn.execute(
                 f"SELECT id::text FROM stores WHERE code LIKE '{PREFIX}%%' ORDER BY code LIMIT %s",
                 (missing,)).fetchall()]
@@ -121,11 +123,11 @@ def seed(url, store_ids=(), stores=500, pieces=2000, clients=500, sales_per_day=
     # totals from the rows, exactly as the rebuild does
     from sqlalchemy.orm import Session
     from chassis.db import make_engine
-    from gateway import reporting
+    from services.reporting import clients, pieces
     engine = make_engine(url, pool_size=1)
     with Session(engine) as session, session.begin():
-        reporting.recount_stock(session)
-        reporting.recount_clients(session)
+        pieces.recount_stock(session)
+        clients.recount_clients(session)
     with engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
     engine.dispose()
@@ -170,7 +172,7 @@ def main():
     reply.raise_for_status()
     token = reply.json()["access_token"]
     if not args.no_seed:
-        seed(config.database_url("gateway"), stores=args.stores, pieces=args.pieces)
+        seed(config.database_url("reporting"), stores=args.stores, pieces=args.pieces)
     print(measure(base, token, args.samples))
 
 

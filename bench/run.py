@@ -108,7 +108,7 @@ def rebuild_reporting():
     """HQ's read model from the services' snapshots (the seeded pieces came
     in by COPY, not by events): how long ``make rebuild-reporting`` takes."""
     began = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "gateway.rebuild_reporting", "--page-size", "2000"],
+    done = subprocess.run([sys.executable, "-m", "services.reporting.rebuild", "--page-size", "2000"],
                           cwd=ROOT, capture_output=True, text=True)
     summary = (done.stdout.strip().splitlines() or [""])[-1]
     return {"seconds": round(time.monotonic() - began, 1), "exit": done.returncode,
