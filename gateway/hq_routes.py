@@ -16,6 +16,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from sqlalchemy import select
 
+from chassis.errors import InvalidInput
 from chassis.identity import ANY_STAFF, HQ, HQ_ADMIN, MANAGERS, OVERSIGHT, STAFF
 from contracts.rpc import inventory as inventory_schemas
 from contracts.rpc.payments import Instant
@@ -208,6 +209,12 @@ class HqRoutes:
     def request_transfer(self, request):
         """Ask the store that has a piece to send it to yours; its manager
         ships it with ``POST /transfers`` (the request follows the transfer)."""
+        to_store_id = request.body.get("to_store_id")
+        if to_store_id and request.identity.can_see_store(to_store_id):
+            # the gateway owns the stores: reporting's copy may not have a new one yet
+            with self.db.transaction() as session:
+                if session.get(Store, str(to_store_id)) is None:
+                    raise InvalidInput("unknown store", {"to_store_id": ["unknown store"]})
         made = self.reporting.request_transfer(_wire(request.body))
         request.audit.update(entity_id=made["id"], store_id=made["to_store_id"])
         return made

@@ -17,7 +17,7 @@ from chassis.pagination import decode_time_cursor, encode_cursor
 from chassis.validation import uuid_arg
 from contracts.money import maybe_money
 
-from .models import NO_STORE, HqPiece, HqTransferRequest, Store
+from .models import NO_STORE, HqPiece, HqTransferRequest
 
 
 def _entry(identity, change, **details):
@@ -70,9 +70,9 @@ def _requestable_piece(session, item_id, to_store_id):
 
 
 def request_transfer(session, identity, data):
+    """A request for ``data["item_id"]`` to the caller's store (or
+    ``to_store_id``, which the gateway, owner of the stores, knows exists)."""
     to_store_id = _requesting_store(identity, data.get("to_store_id"))
-    if session.get(Store, to_store_id) is None:
-        raise InvalidInput("unknown store", {"to_store_id": ["unknown store"]})
     piece = _requestable_piece(session, data["item_id"], to_store_id)
     request = HqTransferRequest(
         id=str(uuid.uuid4()), item_id=piece.item_id, tag=piece.tag,

@@ -291,6 +291,9 @@ def test_any_store_finds_a_piece_elsewhere_and_asks_for_it(start_service, rpc_cl
         assert own.status_code == 422 and "item_id" in own.json()["errors"]
         assert miami.post("/transfer-requests", {"item_id": theirs["id"], "to_store_id": nyc}) \
             .status_code == 403
+        nowhere = admin.post("/transfer-requests", {"item_id": theirs["id"],
+                                                    "to_store_id": str(uuid.uuid4())})
+        assert nowhere.status_code == 422 and "to_store_id" in nowhere.json()["errors"]
 
         incoming = nyc_manager.get("/transfer-requests", params={"direction": "incoming"}).json()
         assert [r["id"] for r in incoming["items"]] == [request["id"]]
