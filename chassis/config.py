@@ -27,7 +27,7 @@ def rabbit_api_uri():
 
 
 def database_url(component):
-    """Each component owns one database reached by its own role (rule 1)."""
+    """Each component owns one database reached by its own role (docs/ARCHITECTURE.md#rule-1)."""
     return env(
         f"{component.upper()}_DATABASE_URL",
         f"postgresql+psycopg://{component}:{component}@127.0.0.1:5432/{component}",

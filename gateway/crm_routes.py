@@ -1,4 +1,4 @@
-"""The client book's routes (API.md, Clients). Thin: validate at the edge,
+"""The client book's routes (docs/API.md#clients-crm). Thin: validate at the edge,
 pass the body as sent to the crm service, which validates again and shapes
 each reply by the caller's role (a bench jeweler sees name and phone only).
 

@@ -1,4 +1,4 @@
-"""The sales and payments routes (API.md, Sales and payments). Thin: validate
+"""The sales and payments routes (docs/API.md#sales-and-payments). Thin: validate
 at the edge, pass the body as sent and the ``Idempotency-Key`` to the
 payments service, which validates again, keeps the key with the sale (a
 repeat resumes or answers the first result) and runs the checkout saga.

@@ -1,4 +1,4 @@
-"""Gateway service: the routes of API.md. Handlers stay thin; the HTTP
+"""Gateway service: the routes of docs/API.md#conventions. Handlers stay thin; the HTTP
 plumbing is in ``http``, the rules in ``domain``, ``auth`` and ``audit``."""
 import eventlet
 from nameko.timer import timer

@@ -1,4 +1,4 @@
-"""The work orders' routes (API.md, Work orders), and the client's public
+"""The work orders' routes (docs/API.md#work-orders), and the client's public
 tracking page. Thin: validate at the edge, pass the body as sent to the
 workorders service, which validates again and checks the caller's scope.
 
