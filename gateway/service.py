@@ -6,7 +6,7 @@ from sqlalchemy import text, update
 
 from chassis.config import SERVICES
 from chassis.errors import Forbidden
-from chassis.identity import SYSTEM
+from chassis.identity import HQ, HQ_ADMIN, SYSTEM
 from chassis.rpc import ServiceRpc
 from chassis.service import ServiceBase, rpc
 from chassis.validation import uuid_arg
@@ -119,7 +119,7 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
             store_ids = domain.user_store_ids(session, user.id)
         return {"id": user.id, "username": user.username, "role": user.role, "store_ids": store_ids}
 
-    @route("POST", "/users", roles=("hq_admin",), body=schemas.UserCreate, response=schemas.User,
+    @route("POST", "/users", roles=(HQ_ADMIN,), body=schemas.UserCreate, response=schemas.User,
            status=201, idempotent=True)
     def create_user(self, request):
         """Create a user with a role and the stores they work in."""
@@ -129,7 +129,7 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
 
     # stores -----------------------------------------------------------------------
 
-    @route("POST", "/stores", roles=("hq_admin",), body=schemas.StoreCreate, response=schemas.Store,
+    @route("POST", "/stores", roles=(HQ_ADMIN,), body=schemas.StoreCreate, response=schemas.Store,
            status=201, idempotent=True)
     def create_store(self, request):
         """Open a store; ``store.created`` goes out through the outbox."""
@@ -138,7 +138,7 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
         request.audit["store_id"] = store["id"]
         return store
 
-    @route("PATCH", "/stores/{id}", roles=("hq_admin",), body=schemas.StoreChange,
+    @route("PATCH", "/stores/{id}", roles=(HQ_ADMIN,), body=schemas.StoreChange,
            response=schemas.Store)
     def update_store(self, request, id):
         """Change a store; ``store.updated`` goes out through the outbox."""
@@ -164,7 +164,7 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
 
     # audit ------------------------------------------------------------------------
 
-    @route("GET", "/audit", roles=("hq_admin", "auditor"), query=schemas.AuditQuery,
+    @route("GET", "/audit", roles=HQ, query=schemas.AuditQuery,
            response=schemas.AuditPage)
     def list_audit(self, request):
         """Who did what, when, from which store; newest first."""
