@@ -271,6 +271,10 @@ def test_any_store_finds_a_piece_elsewhere_and_asks_for_it(start_service, rpc_cl
         assert len(rpc_client(Identity.system()).inventory.snapshot_items(None, 10)["items"]) == 2
         with pytest.raises(Forbidden):
             rpc_client(manager).gateway.stores_snapshot(None, 10)
+        with pytest.raises(Forbidden):                  # reporting checks roles itself too
+            rpc_client(manager).reporting.summary()
+        with pytest.raises(Forbidden):
+            rpc_client(manager).reporting.record_fx_rate({"currency": "EUR", "rate": "1.1"})
         snapshot = rpc_client(Identity.system()).gateway.stores_snapshot(None, 1)
         assert len(snapshot["items"]) == 1 and snapshot["next_cursor"]
         rest = rpc_client(Identity.system()).gateway.stores_snapshot(snapshot["next_cursor"], 10)
