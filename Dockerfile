@@ -1,6 +1,7 @@
 # One image for every component of the jewelry chain:
 #   python -m chassis.run <component>       inventory, crm, workorders,
-#                                           payments, notifications, gateway
+#                                           payments, notifications, reporting,
+#                                           gateway
 #   python -m chassis.migrate <component>   its Alembic migrations
 # Build: `make image` (docker or podman).
 

@@ -15,7 +15,7 @@ REBUILD_ARGS ?=
 IMAGE ?= jewelry-chain
 IMAGE_TAG ?= 0.1.0
 
-SERVICES := inventory crm workorders payments notifications gateway
+SERVICES := inventory crm workorders payments notifications reporting gateway
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # sudo only when not root (a fresh container is root and often has no sudo)
@@ -103,7 +103,7 @@ seed-large: venv infra db migrate
 	"$(VPY)" -m scripts.seed_large
 
 rebuild-reporting: venv infra migrate
-	"$(VPY)" -m gateway.rebuild_reporting $(REBUILD_ARGS)
+	"$(VPY)" -m services.reporting.rebuild $(REBUILD_ARGS)
 
 image:
 	@engine="$$(command -v docker || command -v podman)"; \

@@ -165,35 +165,11 @@ def sell(terminal, pool, method="cash", client_id=None):
     return sale
 
 
-def phases(base, token, ctx, duration, terminals=20):
-    """Each figure on its own, then the mixed counter workload."""
-    pool_t = [Terminal(base, token) for _ in range(terminals)]
+def _mixed_workload(pool_t, terminals, ctx, searches):
+    """One step of the counter's day: lookups, searches, clients, cash and
+    card sales, repairs taken in and approved, the HQ screen."""
     rnd = random.Random(3)
     tags, stores, clients, pieces = ctx["tags"], ctx["stores"], ctx["clients"], ctx["pool"]
-    results = []
-
-    def by_tag(i):
-        pool_t[i % terminals].call("GET", f"/items/by-tag/{tags[i % len(tags)]}")
-
-    results.append(drive("GET /items/by-tag/{tag}", by_tag, terminals, duration=duration))
-
-    searches = [
-        {"store_id": s, "status": "in_stock"} for s in stores[:50]] + [
-        {"category": c, "metal_type": "gold", "karat": 18, "status": "in_stock",
-         "min_price": 100000, "max_price": 800000} for c in ("ring", "pendant", "bracelet")] + [
-        {"q": w, "status": "in_stock"} for w in ("halo", "tennis", "vintage", "hoop")]
-
-    def search(i):
-        pool_t[i % terminals].call("GET", "/items", params=searches[i % len(searches)])
-
-    results.append(drive("GET /items (search, 1st page)", search, terminals, duration=duration))
-    results.append(drive("GET /items (search, 1 terminal)", search, 1, duration=duration / 2))
-
-    def checkout(i):
-        sell(pool_t[i % terminals], pieces)
-
-    results.append(drive("POST /sales (one piece, cash)", checkout, terminals, duration=duration))
-
     promised = (date.today() + timedelta(days=10)).isoformat()
     orders = []
 
@@ -224,7 +200,38 @@ def phases(base, token, ctx, duration, terminals=20):
                    json={"stage": "approved", "note": "bench"}, expect=(200, 409))
         else:
             t.call("GET", "/hq/summary", expect=(200, 404))
+    return mixed
 
+
+def phases(base, token, ctx, duration, terminals=20):
+    """Each figure on its own, then the mixed counter workload."""
+    pool_t = [Terminal(base, token) for _ in range(terminals)]
+    tags, stores, pieces = ctx["tags"], ctx["stores"], ctx["pool"]
+    results = []
+
+    def by_tag(i):
+        pool_t[i % terminals].call("GET", f"/items/by-tag/{tags[i % len(tags)]}")
+
+    results.append(drive("GET /items/by-tag/{tag}", by_tag, terminals, duration=duration))
+
+    searches = [
+        {"store_id": s, "status": "in_stock"} for s in stores[:50]] + [
+        {"category": c, "metal_type": "gold", "karat": 18, "status": "in_stock",
+         "min_price": 100000, "max_price": 800000} for c in ("ring", "pendant", "bracelet")] + [
+        {"q": w, "status": "in_stock"} for w in ("halo", "tennis", "vintage", "hoop")]
+
+    def search(i):
+        pool_t[i % terminals].call("GET", "/items", params=searches[i % len(searches)])
+
+    results.append(drive("GET /items (search, 1st page)", search, terminals, duration=duration))
+    results.append(drive("GET /items (search, 1 terminal)", search, 1, duration=duration / 2))
+
+    def checkout(i):
+        sell(pool_t[i % terminals], pieces)
+
+    results.append(drive("POST /sales (one piece, cash)", checkout, terminals, duration=duration))
+
+    mixed = _mixed_workload(pool_t, terminals, ctx, searches)
     results.append(drive("mixed counter workload", mixed, terminals, duration=duration))
     return results
 

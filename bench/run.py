@@ -108,24 +108,16 @@ def rebuild_reporting():
     """HQ's read model from the services' snapshots (the seeded pieces came
     in by COPY, not by events): how long ``make rebuild-reporting`` takes."""
     began = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "gateway.rebuild_reporting", "--page-size", "2000"],
+    done = subprocess.run([sys.executable, "-m", "services.reporting.rebuild", "--page-size", "2000"],
                           cwd=ROOT, capture_output=True, text=True)
     summary = (done.stdout.strip().splitlines() or [""])[-1]
     return {"seconds": round(time.monotonic() - began, 1), "exit": done.returncode,
             "summary": summary if done.returncode == 0 else done.stderr.strip()[-500:]}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", choices=PROFILES, default=os.environ.get("BENCH_PROFILE", "small"))
-    parser.add_argument("--duration", type=float, default=None)
-    parser.add_argument("--terminals", type=int, default=20)
-    args = parser.parse_args()
-    profile = dict(PROFILES[args.profile])
-    duration = args.duration or profile["duration"]
-    username = os.environ.get("ADMIN_USERNAME", "admin")
-    password = os.environ.get("ADMIN_PASSWORD", "admin-demo-pass")
-
+def _chain_and_admin(username, password):
+    """The gateway to measure (``GATEWAY_URL``, else a chain started here) and
+    its first administrator: ``(chain or None, base URL)``."""
     chain = None
     base = os.environ.get("GATEWAY_URL", "").rstrip("/")
     if not base or not answering(base):
@@ -141,54 +133,54 @@ def main():
         subprocess.run([sys.executable, "-m", "gateway.create_admin"], cwd=ROOT, check=True,
                        env={**os.environ, "ADMIN_USERNAME": username, "ADMIN_PASSWORD": password},
                        stdout=subprocess.DEVNULL)
-    echo = start_echo()
-    results, extra = [], {}
+    return chain, base
+
+
+def _seed(base, token, profile):
+    """The chain the phases run on: stores, pieces, clients and a client book."""
+    admin = platform.Terminal(base, token)
+    log(f"seeding: {profile['stores']} stores, {profile['items']} pieces, "
+        f"{profile['clients']} + {profile['book']} clients")
+    stores = platform.ensure_stores(admin, profile["stores"])
+    platform.wait_known(config.database_url("inventory"), stores)
+    tags, sale = platform.seed_pieces(config.database_url("inventory"), stores,
+                                      profile["items"], profile["sale_pieces"])
+    clients = platform.ensure_clients(admin, stores, profile["clients"])
+    seed_clients(config.database_url("crm"), stores, profile["book"])
+    return {"stores": stores, "tags": tags, "clients": clients, "pool": platform.Pool(sale),
+            "book": profile["book"]}
+
+
+def _measure(base, token, ctx, duration, terminals, extra):
+    """Every figure: the ceilings, the phases, HQ, event lag, the SMS drain."""
+    log("ceilings")
+    wait_echo()
+    pool = RpcPool(terminals)
     try:
-        token = platform.login(base, username, password)
-        admin = platform.Terminal(base, token)
-        log(f"seeding: {profile['stores']} stores, {profile['items']} pieces, "
-            f"{profile['clients']} + {profile['book']} clients")
-        stores = platform.ensure_stores(admin, profile["stores"])
-        platform.wait_known(config.database_url("inventory"), stores)
-        tags, sale = platform.seed_pieces(config.database_url("inventory"), stores,
-                                          profile["items"], profile["sale_pieces"])
-        clients = platform.ensure_clients(admin, stores, profile["clients"])
-        seed_clients(config.database_url("crm"), stores, profile["book"])
-        ctx = {"stores": stores, "tags": tags, "clients": clients, "pool": platform.Pool(sale),
-               "book": profile["book"]}
-
-        log("ceilings")
-        wait_echo()
-        pool = RpcPool(args.terminals)
-        try:
-            standalone_fig = ceilings.rpc_echo(pool, concurrency=args.terminals, duration=duration)
-        finally:
-            pool.close()
-        echo_fig = service_echo(args.terminals, duration)
-        pg_fig = ceilings.pg_insert_commit(config.database_url("inventory"), duration=duration)
-        results += [standalone_fig, echo_fig, pg_fig]
-
-        log(f"{args.terminals} terminals, {duration:g} s per phase")
-        for fig in platform.phases(base, token, ctx, duration, args.terminals):
-            if fig["p50_ms"] and echo_fig["p50_ms"]:
-                fig["ratio"] = (f"{fig['throughput_per_s'] / echo_fig['throughput_per_s']:.2f}x echo "
-                                f"throughput, p50 {fig['p50_ms'] / echo_fig['p50_ms']:.1f}x echo p50")
-            results.append(fig)
-        log("HQ read model: rebuilt from the services' data, then the summary")
-        extra["reporting_rebuild"] = rebuild_reporting()
-        results.append(hq.measure(base, token))
-        log("event lag")
-        results.append(platform.event_lag(base, token, ctx))
-        log("sms drain rate")
-        extra["sms_drain"] = sms_drain_rate()
+        standalone_fig = ceilings.rpc_echo(pool, concurrency=terminals, duration=duration)
     finally:
-        for process in echo:
-            process.terminate()
-        for process in echo:
-            process.wait(10)
-        if chain is not None:
-            chain.stop()
+        pool.close()
+    echo_fig = service_echo(terminals, duration)
+    pg_fig = ceilings.pg_insert_commit(config.database_url("inventory"), duration=duration)
+    results = [standalone_fig, echo_fig, pg_fig]
 
+    log(f"{terminals} terminals, {duration:g} s per phase")
+    for fig in platform.phases(base, token, ctx, duration, terminals):
+        if fig["p50_ms"] and echo_fig["p50_ms"]:
+            fig["ratio"] = (f"{fig['throughput_per_s'] / echo_fig['throughput_per_s']:.2f}x echo "
+                            f"throughput, p50 {fig['p50_ms'] / echo_fig['p50_ms']:.1f}x echo p50")
+        results.append(fig)
+    log("HQ read model: rebuilt from the services' data, then the summary")
+    extra["reporting_rebuild"] = rebuild_reporting()
+    results.append(hq.measure(base, token))
+    log("event lag")
+    results.append(platform.event_lag(base, token, ctx))
+    log("sms drain rate")
+    extra["sms_drain"] = sms_drain_rate()
+    return results
+
+
+def _write(args, profile, duration, base, results, extra):
     report = {
         "at": datetime.now(timezone.utc).isoformat(), "profile": args.profile,
         "settings": {**profile, "duration": duration, "terminals": args.terminals,
@@ -210,6 +202,32 @@ def main():
         fh.write(text)
     print(text)
 
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", choices=PROFILES, default=os.environ.get("BENCH_PROFILE", "small"))
+    parser.add_argument("--duration", type=float, default=None)
+    parser.add_argument("--terminals", type=int, default=20)
+    args = parser.parse_args()
+    profile = dict(PROFILES[args.profile])
+    duration = args.duration or profile["duration"]
+    username = os.environ.get("ADMIN_USERNAME", "admin")
+    password = os.environ.get("ADMIN_PASSWORD", "admin-demo-pass")
+    chain, base = _chain_and_admin(username, password)
+    echo = start_echo()
+    extra = {}
+    try:
+        token = platform.login(base, username, password)
+        ctx = _seed(base, token, profile)
+        results = _measure(base, token, ctx, duration, args.terminals, extra)
+    finally:
+        for process in echo:
+            process.terminate()
+        for process in echo:
+            process.wait(10)
+        if chain is not None:
+            chain.stop()
+    _write(args, profile, duration, base, results, extra)
 
 if __name__ == "__main__":
     main()

@@ -6,7 +6,7 @@ from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
-SERVICES = ("inventory", "crm", "workorders", "payments", "notifications")
+SERVICES = ("inventory", "crm", "workorders", "payments", "notifications", "reporting")
 ALL_COMPONENTS = SERVICES + ("gateway",)
 
 

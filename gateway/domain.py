@@ -111,3 +111,16 @@ def list_stores(session, identity, params):
     if not identity.chain_wide:
         stmt = stmt.where(Store.id.in_(identity.store_ids))
     return page(session, stmt, [(Store.code, "code")], params, store_view)
+
+
+def stores_snapshot(session, cursor=None, limit=500):
+    """Every store's facts, by id, a page at a time (the rebuild of other
+    services' store copies reads this): ``{"items", "next_cursor"}``."""
+    stmt = select(Store).order_by(Store.id).limit(limit + 1)
+    if cursor:
+        stmt = stmt.where(Store.id > str(cursor))
+    rows = session.scalars(stmt).all()
+    page_rows = rows[:limit]
+    return {"items": [{k: str(v) if k == "id" else v for k, v in _facts(s).items()}
+                      for s in page_rows],
+            "next_cursor": page_rows[-1].id if len(rows) > limit else None}

@@ -1,38 +1,33 @@
-"""Headquarters: the whole chain on one screen, fed by events.
+"""Headquarters over HTTP: the routes in front of the reporting service.
 
-A mixin of the gateway ``Service`` (first in its bases). Two halves:
-
-- the projection: one chassis ``event_handler`` per fact HQ reports on
-  (``reporting.CONSUMED``), each applying the event once through the inbox
-  (``db.inbox``) to the gateway's own read model (``reporting``);
-- the routes: ``GET /hq/summary``, ``GET /reports/sales``,
-  ``GET /reports/turnover`` (each also as ``.csv``), ``POST /fx-rates``,
-  chain-wide availability (``GET /availability``) and transfer requests.
-  Reports read the read model only, never the services, so they answer
-  fast and while a service is down; each answer says how fresh it is
-  (``as_of``: the newest event reflected, ``lag_seconds``).
-
-``GET /reports/sales`` is served here from the read model (its method is
-``sales_report``, which takes the place of ``PaymentRoutes.sales_report``
-because this mixin comes first): the same query and row fields as before,
-plus ``group_by=category|metal``, cost and margin, and chain rollups in the
-reporting currency. A store manager sees only their own stores' figures;
-another store's report is a 403.
+A mixin of the gateway ``Service``. ``GET /hq/summary``, ``GET
+/reports/sales``, ``GET /reports/turnover`` (each also as ``.csv``), ``POST
+/fx-rates`` and transfer requests are answered by the reporting service
+(``self.reporting``), which keeps HQ's read model from the services' events
+(``services/reporting``); the query and body are validated here at the edge
+and again there. Chain-wide availability (``GET /availability``) asks
+inventory. A store manager sees only their own stores' figures; another
+store's report is a 403.
 """
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from sqlalchemy import select
 
-from chassis.events import event_handler
-from chassis.identity import ANY_STAFF, HQ, MANAGERS, OVERSIGHT, STAFF
+from chassis.errors import InvalidInput
+from chassis.identity import ANY_STAFF, HQ, HQ_ADMIN, MANAGERS, OVERSIGHT, STAFF
 from contracts.rpc import inventory as inventory_schemas
 from contracts.rpc.payments import Instant
 
-from . import hq_reports, hq_requests, reporting
 from .http import Reply, route
 from .models import Store
 from .schemas import PageQuery, valid_currency
 
 MAX_RATE = 10 ** 12
+GROUP_BY = ("day", "store", "associate", "category", "metal")
+REPORT_TIMEOUT = 15.0   # a period report over the whole chain reads many rows
 
 
 # --- HTTP schemas -------------------------------------------------------------------------------
@@ -51,7 +46,7 @@ class Period(Schema):
 
 
 class SalesReportQuery(Period):
-    group_by = fields.String(load_default="day", validate=validate.OneOf(hq_reports.GROUP_BY))
+    group_by = fields.String(load_default="day", validate=validate.OneOf(GROUP_BY))
 
 
 class TurnoverQuery(Period):
@@ -113,40 +108,18 @@ def _csv(body, name):
                  headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
-def _projection(producer, event_type):
-    """An event handler that applies ``event_type`` to the read model once."""
-    @event_handler(producer, event_type)
-    def project(self, event):
-        with self.db.inbox(event) as session:
-            reporting.apply(session, event)
-    project.__doc__ = f"HQ read model: apply {producer}'s ``{event_type}`` (once, via the inbox)."
-    return project
+def _wire(values):
+    """Validated values as JSON for an RPC: ids, times and decimals as text."""
+    def plain(v):
+        if isinstance(v, (datetime, date)):
+            return v.isoformat()
+        if isinstance(v, (uuid.UUID, Decimal)):
+            return str(v)
+        return v
+    return {k: plain(v) for k, v in (values or {}).items()}
 
 
 class HqRoutes:
-    # the projection: one handler per fact ---------------------------------------------------------
-
-    hq_item_received = _projection("inventory", "item.received")
-    hq_item_price_changed = _projection("inventory", "item.price_changed")
-    hq_item_reserved = _projection("inventory", "item.reserved")
-    hq_item_released = _projection("inventory", "item.released")
-    hq_item_sold = _projection("inventory", "item.sold")
-    hq_item_returned = _projection("inventory", "item.returned")
-    hq_transfer_shipped = _projection("inventory", "transfer.shipped")
-    hq_transfer_received = _projection("inventory", "transfer.received")
-    hq_stock_count_closed = _projection("inventory", "stock_count.closed")
-    hq_memo_opened = _projection("inventory", "memo.opened")
-    hq_memo_closed = _projection("inventory", "memo.closed")
-    hq_sale_completed = _projection("payments", "sale.completed")
-    hq_sale_returned = _projection("payments", "sale.returned")
-    hq_workorder_created = _projection("workorders", "workorder.created")
-    hq_workorder_stage_changed = _projection("workorders", "workorder.stage_changed")
-    hq_workorder_overdue = _projection("workorders", "workorder.overdue")
-    hq_client_created = _projection("crm", "client.created")
-    hq_client_updated = _projection("crm", "client.updated")
-    hq_client_tier_changed = _projection("crm", "client.tier_changed")
-    hq_client_merged = _projection("crm", "client.merged")
-
     # the chain on one screen ----------------------------------------------------------------------
 
     @route("GET", "/hq/summary", roles=HQ)
@@ -156,15 +129,12 @@ class HqRoutes:
         day), open and overdue work orders, clients by tier. Store figures in
         the store's currency, the chain in the reporting currency with the
         rates used; ``as_of`` is the newest event reflected."""
-        with self.db.transaction() as session:
-            return hq_reports.summary(session)
+        return self.reporting.summary(timeout=REPORT_TIMEOUT)
 
     @route("GET", "/hq/summary.csv", roles=HQ)
     def hq_summary_csv(self, request):
         """The summary as CSV: one row per store, then the chain."""
-        with self.db.transaction() as session:
-            report = hq_reports.summary(session)
-        return _csv(hq_reports.to_csv(hq_reports.summary_rows(report)), "hq-summary")
+        return _csv(self.reporting.summary_csv(timeout=REPORT_TIMEOUT), "hq-summary")
 
     # reports ------------------------------------------------------------------------------------------
 
@@ -173,47 +143,41 @@ class HqRoutes:
         """Sales by day (store time), store, associate, category or metal:
         sales, pieces, gross, discounts, net sales, tax, total, cost, margin,
         and returns in the period they happen. From HQ's read model."""
-        with self.db.transaction() as session:
-            return hq_reports.sales_report(session, request.identity, request.params)
+        return self.reporting.sales_report(_wire(request.params), timeout=REPORT_TIMEOUT)
 
     @route("GET", "/reports/sales.csv", roles=OVERSIGHT, query=SalesReportQuery)
     def sales_report_csv(self, request):
         """The sales report as CSV (money in major units, with its currency)."""
-        with self.db.transaction() as session:
-            report = hq_reports.sales_report(session, request.identity, request.params)
-        return _csv(hq_reports.to_csv(hq_reports.sales_rows(report)), f"sales-by-{report['group_by']}")
+        body = self.reporting.sales_report_csv(_wire(request.params), timeout=REPORT_TIMEOUT)
+        return _csv(body, f"sales-by-{request.params['group_by']}")
 
     @route("GET", "/reports/turnover", roles=OVERSIGHT, query=TurnoverQuery)
     def turnover_report(self, request):
         """Inventory turnover, GMROI and aging per store and category for a
         period (default: the last 30 days); owned stock at cost."""
-        with self.db.transaction() as session:
-            return hq_reports.turnover_report(session, request.identity, request.params)
+        return self.reporting.turnover_report(_wire(request.params), timeout=REPORT_TIMEOUT)
 
     @route("GET", "/reports/turnover.csv", roles=OVERSIGHT, query=TurnoverQuery)
     def turnover_report_csv(self, request):
         """Turnover, GMROI and aging as CSV: per store and category, store totals, the chain."""
-        with self.db.transaction() as session:
-            report = hq_reports.turnover_report(session, request.identity, request.params)
-        return _csv(hq_reports.to_csv(hq_reports.turnover_rows(report)), "turnover")
+        body = self.reporting.turnover_report_csv(_wire(request.params), timeout=REPORT_TIMEOUT)
+        return _csv(body, "turnover")
 
     # chain currency --------------------------------------------------------------------------------
 
-    @route("POST", "/fx-rates", roles=("hq_admin",), body=FxRateCreate, response=FxRate,
+    @route("POST", "/fx-rates", roles=(HQ_ADMIN,), body=FxRateCreate, response=FxRate,
            status=201, idempotent=True)
     def record_fx_rate(self, request):
         """An exchange rate into the chain's reporting currency
         (``REPORTING_CURRENCY``), in force from ``effective_at`` (default now)."""
-        with self.db.transaction() as session:
-            rate = hq_requests.record_fx_rate(session, request.identity, request.body)
+        rate = self.reporting.record_fx_rate(_wire(request.body))
         request.audit["entity_id"] = str(rate["id"])
         return rate
 
     @route("GET", "/fx-rates", roles=ANY_STAFF)
     def list_fx_rates(self, request):
         """The rate in force for each currency."""
-        with self.db.transaction() as session:
-            return hq_requests.list_fx_rates(session)
+        return self.reporting.list_fx_rates()
 
     # chain-wide availability ---------------------------------------------------------------------------
 
@@ -245,22 +209,24 @@ class HqRoutes:
     def request_transfer(self, request):
         """Ask the store that has a piece to send it to yours; its manager
         ships it with ``POST /transfers`` (the request follows the transfer)."""
-        with self.db.transaction() as session:
-            made = hq_requests.request_transfer(session, request.identity, request.body)
+        to_store_id = request.body.get("to_store_id")
+        if to_store_id and request.identity.can_see_store(to_store_id):
+            # the gateway owns the stores: reporting's copy may not have a new one yet
+            with self.db.transaction() as session:
+                if session.get(Store, str(to_store_id)) is None:
+                    raise InvalidInput("unknown store", {"to_store_id": ["unknown store"]})
+        made = self.reporting.request_transfer(_wire(request.body))
         request.audit.update(entity_id=made["id"], store_id=made["to_store_id"])
         return made
 
     @route("GET", "/transfer-requests", roles=ANY_STAFF, query=TransferRequestQuery)
     def list_transfer_requests(self, request):
         """Requests for or from your stores (HQ: all), newest first."""
-        with self.db.transaction() as session:
-            return hq_requests.list_transfer_requests(session, request.identity, request.params)
+        return self.reporting.list_transfer_requests(_wire(request.params))
 
     @route("POST", "/transfer-requests/{id}/decline", roles=MANAGERS, body=TransferRequestDecline)
     def decline_transfer_request(self, request, id):
         """The store that has the piece declines to send it."""
-        with self.db.transaction() as session:
-            declined = hq_requests.decline_transfer_request(
-                session, request.identity, id, (request.body or {}).get("reason"))
+        declined = self.reporting.decline_transfer_request(id, (request.body or {}).get("reason"))
         request.audit["store_id"] = declined["from_store_id"]
         return declined

@@ -1,4 +1,4 @@
-"""The inventory routes (API.md, Inventory). Thin: validate at the edge, pass
+"""The inventory routes (docs/API.md#inventory). Thin: validate at the edge, pass
 the body as sent to the inventory service, which validates again, checks the
 caller's store scope and answers 404 for another store's piece.
 

@@ -1,4 +1,4 @@
-"""The Messages routes (API.md, Messages). Thin: validate at the edge, pass
+"""The Messages routes (docs/API.md#messages). Thin: validate at the edge, pass
 what was sent to the notifications service, which validates again, checks
 consent and scope, and keeps the audit of who wrote what.
 

@@ -1,4 +1,4 @@
-"""The sales and payments routes (API.md, Sales and payments). Thin: validate
+"""The sales and payments routes (docs/API.md#sales-and-payments). Thin: validate
 at the edge, pass the body as sent and the ``Idempotency-Key`` to the
 payments service, which validates again, keeps the key with the sale (a
 repeat resumes or answers the first result) and runs the checkout saga.
@@ -168,11 +168,6 @@ class PaymentRoutes:
         export = self.payments.cash_reports_csv(_query(request))
         return Reply(export["body"], content_type="text/csv",
                      headers={"Content-Disposition": f'attachment; filename="{export["filename"]}"'})
-
-    @route("GET", "/reports/sales", roles=OVERSIGHT, query=schemas.ReportQuery)
-    def sales_report(self, request):
-        """Sales figures grouped by day (store time), store or associate."""
-        return self.payments.sales_report(_query(request))
 
     @route("GET", "/reports/commissions", roles=OVERSIGHT, query=schemas.ReportQuery)
     def commissions_report(self, request):

@@ -1,12 +1,15 @@
-"""Gateway service: the routes of API.md. Handlers stay thin; the HTTP
+"""Gateway service: the routes of docs/API.md#conventions. Handlers stay thin; the HTTP
 plumbing is in ``http``, the rules in ``domain``, ``auth`` and ``audit``."""
 import eventlet
 from nameko.timer import timer
 from sqlalchemy import text, update
 
 from chassis.config import SERVICES
+from chassis.errors import Forbidden
+from chassis.identity import HQ, HQ_ADMIN, SYSTEM
 from chassis.rpc import ServiceRpc
-from chassis.service import ServiceBase
+from chassis.service import ServiceBase, rpc
+from chassis.validation import uuid_arg
 
 from . import audit, auth, domain, idempotency, openapi, schemas
 from .crm_routes import CrmRoutes
@@ -31,6 +34,7 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
     workorders = ServiceRpc("workorders")
     payments = ServiceRpc("payments")
     notifications = ServiceRpc("notifications")
+    reporting = ServiceRpc("reporting")
 
     # public ---------------------------------------------------------------------
 
@@ -115,7 +119,7 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
             store_ids = domain.user_store_ids(session, user.id)
         return {"id": user.id, "username": user.username, "role": user.role, "store_ids": store_ids}
 
-    @route("POST", "/users", roles=("hq_admin",), body=schemas.UserCreate, response=schemas.User,
+    @route("POST", "/users", roles=(HQ_ADMIN,), body=schemas.UserCreate, response=schemas.User,
            status=201, idempotent=True)
     def create_user(self, request):
         """Create a user with a role and the stores they work in."""
@@ -125,7 +129,7 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
 
     # stores -----------------------------------------------------------------------
 
-    @route("POST", "/stores", roles=("hq_admin",), body=schemas.StoreCreate, response=schemas.Store,
+    @route("POST", "/stores", roles=(HQ_ADMIN,), body=schemas.StoreCreate, response=schemas.Store,
            status=201, idempotent=True)
     def create_store(self, request):
         """Open a store; ``store.created`` goes out through the outbox."""
@@ -134,7 +138,7 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
         request.audit["store_id"] = store["id"]
         return store
 
-    @route("PATCH", "/stores/{id}", roles=("hq_admin",), body=schemas.StoreChange,
+    @route("PATCH", "/stores/{id}", roles=(HQ_ADMIN,), body=schemas.StoreChange,
            response=schemas.Store)
     def update_store(self, request, id):
         """Change a store; ``store.updated`` goes out through the outbox."""
@@ -148,9 +152,19 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
         with self.db.transaction() as session:
             return domain.list_stores(session, request.identity, request.params)
 
+    @rpc
+    def stores_snapshot(self, cursor=None, limit=500):
+        """Every store's facts, a page at a time, for the system only (the
+        reporting rebuild loads its copy of the stores from it)."""
+        if self.caller.role != SYSTEM:
+            raise Forbidden("the stores snapshot is for the services' own rebuilds")
+        cursor = uuid_arg(cursor, "cursor") if cursor else None
+        with self.db.transaction() as session:
+            return domain.stores_snapshot(session, cursor, max(1, min(int(limit), 2000)))
+
     # audit ------------------------------------------------------------------------
 
-    @route("GET", "/audit", roles=("hq_admin", "auditor"), query=schemas.AuditQuery,
+    @route("GET", "/audit", roles=HQ, query=schemas.AuditQuery,
            response=schemas.AuditPage)
     def list_audit(self, request):
         """Who did what, when, from which store; newest first."""

@@ -1,4 +1,4 @@
-"""The work orders' routes (API.md, Work orders), and the client's public
+"""The work orders' routes (docs/API.md#work-orders), and the client's public
 tracking page. Thin: validate at the edge, pass the body as sent to the
 workorders service, which validates again and checks the caller's scope.
 
@@ -11,7 +11,9 @@ import html
 import uuid
 
 from chassis.errors import InvalidInput
-from chassis.identity import ANY_STAFF, BENCH_JEWELER, BENCH_LEADS, SELLERS, STAFF, STORE_MANAGER
+from chassis.identity import (
+    ANY_STAFF, BENCH_JEWELER, BENCH_LEADS, HQ_ADMIN, SELLERS, STAFF, STORE_MANAGER,
+)
 from contracts.rpc import workorders as schemas
 
 from . import domain as gateway_domain
@@ -228,7 +230,7 @@ class WorkorderRoutes:
         """The chain's repair price list."""
         return self.workorders.list_prices(_query(request))
 
-    @route("PUT", "/repair-prices/{code}", roles=("hq_admin",), body=schemas.PriceInput,
+    @route("PUT", "/repair-prices/{code}", roles=(HQ_ADMIN,), body=schemas.PriceInput,
            response=schemas.PriceView)
     def set_repair_price(self, request, code):
         """Add or change a line of the repair price list (in one currency)."""

@@ -3,7 +3,7 @@
     python scripts/bootstrap_db.py [--test]
 
 One login role and one database per component (inventory, crm, workorders,
-payments, notifications, gateway): the role is named after the component,
+payments, notifications, reporting, gateway): the role is named after the component,
 its password is ``<COMPONENT>_DB_PASSWORD`` or, for local development only,
 the component's name; the database is owned by that role, and CONNECT is
 revoked from PUBLIC so that each role reaches only its own database.
@@ -26,7 +26,8 @@ import sys
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-COMPONENTS = ("inventory", "crm", "workorders", "payments", "notifications", "gateway")
+COMPONENTS = ("inventory", "crm", "workorders", "payments", "notifications", "reporting",
+              "gateway")
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 

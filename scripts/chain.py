@@ -29,7 +29,8 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COMPONENTS = ("inventory", "crm", "workorders", "payments", "notifications", "gateway")
+COMPONENTS = ("inventory", "crm", "workorders", "payments", "notifications", "reporting",
+              "gateway")
 LOCAL_STRIPE_KEY = "sk_test_local"
 DEFAULT_STRIPE_PORT = 8420
 STOP_GRACE = 10.0

@@ -118,11 +118,20 @@ class Gateway:
             params["cursor"] = body["next_cursor"]
 
 
-def load(gw):
+class _Skip(Exception):
+    """A route the demo needs is not there (yet): stop, with this exit code."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+def _stores(gw):
+    """The demo stores by code, created where missing."""
     stores = gw.list_all("/stores")
     if stores is None:
         print("demo: GET /stores is not there yet; nothing loaded")
-        return 0
+        raise _Skip(0)
     by_code = {s.get("code"): s for s in stores}
     for spec in STORES:
         if spec["code"] in by_code:
@@ -131,61 +140,74 @@ def load(gw):
         resp = gw.call("POST", "/stores", json=spec, headers={"Idempotency-Key": f"demo-store-{spec['code']}"})
         if resp.status_code in (404, 405):
             print(f"demo: POST /stores answered {resp.status_code}; skipped")
-            return 0
+            raise _Skip(0)
         if resp.status_code >= 400:
             print(f"demo: store {spec['code']}: {resp.status_code} {resp.text[:300]}", file=sys.stderr)
-            return 1
+            raise _Skip(1)
         by_code[spec["code"]] = resp.json()
         print(f"demo: store {spec['code']} created")
+    return by_code
 
-    vendor_id = None
+
+def _vendor(gw):
+    """The demo vendor's id, created if missing; None when vendors are not there."""
     vendors = gw.list_all("/vendors")
     if vendors is None:
         print("demo: /vendors is not there yet; pieces get no vendor")
-    else:
-        found = [v for v in vendors if v.get("name") == VENDOR["name"]]
-        if found:
-            vendor_id = found[0].get("id")
-        else:
-            resp = gw.call("POST", "/vendors", json=VENDOR, headers={"Idempotency-Key": "demo-vendor"})
-            if resp.status_code < 400:
-                vendor_id = resp.json().get("id")
-                print(f"demo: vendor {VENDOR['name']!r} created")
-            else:
-                print(f"demo: POST /vendors answered {resp.status_code}; pieces get no vendor")
+        return None
+    found = [v for v in vendors if v.get("name") == VENDOR["name"]]
+    if found:
+        return found[0].get("id")
+    resp = gw.call("POST", "/vendors", json=VENDOR, headers={"Idempotency-Key": "demo-vendor"})
+    if resp.status_code < 400:
+        print(f"demo: vendor {VENDOR['name']!r} created")
+        return resp.json().get("id")
+    print(f"demo: POST /vendors answered {resp.status_code}; pieces get no vendor")
+    return None
 
-    failed = 0
-    for spec in STORES:
-        store = by_code[spec["code"]]
-        resp = gw.call("GET", "/items", params={"store_id": store["id"], "limit": 1})
+
+def _receive(gw, spec, store, vendor_id, failed):
+    """The store's demo pieces, unless it has pieces already; the failures so far."""
+    resp = gw.call("GET", "/items", params={"store_id": store["id"], "limit": 1})
+    if resp.status_code in (404, 405):
+        print("demo: GET /items is not there yet; no pieces received")
+        raise _Skip(failed)
+    if resp.status_code >= 400:
+        print(f"demo: GET /items for {spec['code']}: {resp.status_code} {resp.text[:300]}", file=sys.stderr)
+        return failed + 1
+    if resp.json().get("items"):
+        print(f"demo: store {spec['code']} has pieces already")
+        return failed
+    received = 0
+    for piece in pieces(spec["code"], spec["currency"]):
+        body = {"store_id": store["id"], **piece, "attributes": {"demo": True}}
+        if vendor_id:
+            body["vendor_id"] = vendor_id
+        # a retry of the same piece is answered once; a changed piece is a new one
+        key = "demo-item-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
+        resp = gw.call("POST", "/items", json=body, headers={"Idempotency-Key": key})
         if resp.status_code in (404, 405):
-            print("demo: GET /items is not there yet; no pieces received")
-            return failed
+            print(f"demo: POST /items answered {resp.status_code}; no pieces received")
+            raise _Skip(failed)
         if resp.status_code >= 400:
             failed += 1
-            print(f"demo: GET /items for {spec['code']}: {resp.status_code} {resp.text[:300]}", file=sys.stderr)
+            print(f"demo: {spec['code']} {piece['description']!r}: {resp.status_code} {resp.text[:300]}",
+                  file=sys.stderr)
             continue
-        if resp.json().get("items"):
-            print(f"demo: store {spec['code']} has pieces already")
-            continue
-        received = 0
-        for piece in pieces(spec["code"], spec["currency"]):
-            body = {"store_id": store["id"], **piece, "attributes": {"demo": True}}
-            if vendor_id:
-                body["vendor_id"] = vendor_id
-            # a retry of the same piece is answered once; a changed piece is a new one
-            key = "demo-item-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
-            resp = gw.call("POST", "/items", json=body, headers={"Idempotency-Key": key})
-            if resp.status_code in (404, 405):
-                print(f"demo: POST /items answered {resp.status_code}; no pieces received")
-                return failed
-            if resp.status_code >= 400:
-                failed += 1
-                print(f"demo: {spec['code']} {piece['description']!r}: {resp.status_code} {resp.text[:300]}",
-                      file=sys.stderr)
-                continue
-            received += 1
-        print(f"demo: store {spec['code']}: {received} pieces received")
+        received += 1
+    print(f"demo: store {spec['code']}: {received} pieces received")
+    return failed
+
+
+def load(gw):
+    try:
+        by_code = _stores(gw)
+        vendor_id = _vendor(gw)
+        failed = 0
+        for spec in STORES:
+            failed = _receive(gw, spec, by_code[spec["code"]], vendor_id, failed)
+    except _Skip as stop:
+        return stop.code
     return 1 if failed else 0
 
 

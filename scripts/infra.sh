@@ -15,7 +15,7 @@ set -euo pipefail
 
 PATH="$PATH:/usr/sbin:/sbin"
 WAIT="${INFRA_WAIT:-60}"
-SERVICES="inventory crm workorders payments notifications gateway"
+SERVICES="inventory crm workorders payments notifications reporting gateway"
 
 say() { echo "infra: $*"; }
 die() { echo "infra: ERROR: $*" >&2; exit 1; }

@@ -45,6 +45,42 @@ def _shown(path):
     return path if rel.startswith("..") else rel
 
 
+def _start_and_serve(chain, timeout, username, password, log_dir):
+    """Start the chain, load the demo, say where it is; then watch it until stopped."""
+    where = f"logs in {_shown(log_dir)}/" if log_dir else "logs on the console"
+    print(f"run: starting the chain ({where})", flush=True)
+    chain.start()
+    if chain.stripe_port is not None:
+        print(f"run: localstripe on {chain.env['STRIPE_API_BASE']}", flush=True)
+    print(f"run: waiting for {chain.url}/health", flush=True)
+    chain.wait_ready(timeout)
+    print("run: every service is up", flush=True)
+
+    if _step("gateway.create_admin", chain.env) != 0:
+        raise ChainError("gateway.create_admin failed (see above)")
+    if _step("scripts.demo_data", {**chain.env, "GATEWAY_URL": chain.url}) != 0:
+        print("run: WARNING: the demo data did not load completely (see above)", flush=True)
+
+    print(
+        "\n"
+        f"  The jewelry chain is running: {chain.url}/\n"
+        f"  API reference:  {chain.url}/docs\n"
+        f"  Demo admin:     {username} / {password}\n"
+        f"                  (POST {chain.url}/auth/token with these; when users existed\n"
+        "                  already, the first administrator created is kept)\n"
+        + (f"  Logs:           {_shown(log_dir)}/<process>.log\n" if log_dir else "")
+        + "  Ctrl-C stops everything.\n",
+        flush=True,
+    )
+    reported = set()
+    while True:
+        time.sleep(1)
+        for label, returncode in chain.dead():
+            if label not in reported:
+                reported.add(label)
+                print(f"run: WARNING: {label} exited with code {returncode}", flush=True)
+
+
 def main():
     username = _env("ADMIN_USERNAME", DEMO_USERNAME)
     password = _env("ADMIN_PASSWORD", DEMO_PASSWORD)
@@ -71,38 +107,7 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     code = 0
     try:
-        where = f"logs in {_shown(log_dir)}/" if log_dir else "logs on the console"
-        print(f"run: starting the chain ({where})", flush=True)
-        chain.start()
-        if chain.stripe_port is not None:
-            print(f"run: localstripe on {chain.env['STRIPE_API_BASE']}", flush=True)
-        print(f"run: waiting for {chain.url}/health", flush=True)
-        chain.wait_ready(timeout)
-        print("run: every service is up", flush=True)
-
-        if _step("gateway.create_admin", chain.env) != 0:
-            raise ChainError("gateway.create_admin failed (see above)")
-        if _step("scripts.demo_data", {**chain.env, "GATEWAY_URL": chain.url}) != 0:
-            print("run: WARNING: the demo data did not load completely (see above)", flush=True)
-
-        print(
-            "\n"
-            f"  The jewelry chain is running: {chain.url}/\n"
-            f"  API reference:  {chain.url}/docs\n"
-            f"  Demo admin:     {username} / {password}\n"
-            f"                  (POST {chain.url}/auth/token with these; when users existed\n"
-            "                  already, the first administrator created is kept)\n"
-            + (f"  Logs:           {_shown(log_dir)}/<process>.log\n" if log_dir else "")
-            + "  Ctrl-C stops everything.\n",
-            flush=True,
-        )
-        reported = set()
-        while True:
-            time.sleep(1)
-            for label, returncode in chain.dead():
-                if label not in reported:
-                    reported.add(label)
-                    print(f"run: WARNING: {label} exited with code {returncode}", flush=True)
+        _start_and_serve(chain, timeout, username, password, log_dir)
     except _Stop:
         print("\nrun: stopping the chain", flush=True)
     except ChainError as exc:

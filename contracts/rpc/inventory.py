@@ -11,6 +11,9 @@ from ..types import CURRENCY, Money, NonNegativeMoney
 CATEGORIES = ("ring", "necklace", "bracelet", "earrings", "pendant", "watch", "loose_stone", "other")
 OWNERSHIP = ("owned", "memo_in", "consignment")
 STATUSES = ("in_stock", "reserved", "sold", "in_transit", "on_memo_out", "returned_to_vendor", "missing")
+# a store's stock, valued at cost and retail: on hand, on its way, lent out on memo,
+# or counted missing (until found or written off)
+IN_STOCK_VALUE = ("in_stock", "reserved", "in_transit", "on_memo_out", "missing")
 METALS = ("gold", "platinum", "palladium", "silver", "other")
 LABS = ("GIA", "IGI", "AGS", "HRD", "GCAL", "EGL", "other")
 SHAPES = ("round", "princess", "oval", "cushion", "emerald", "pear", "marquise", "radiant",

@@ -98,6 +98,13 @@ def test_queue_pattern_matches_exactly_the_queues_the_service_consumes(service):
         assert not pattern.fullmatch(queue), f"{service} would scale on {queue}"
 
 
+def test_the_gateway_consumes_no_event_so_cpu_is_all_its_load():
+    """Work waiting in an event queue would never scale a CPU autoscaler:
+    HQ's projections are the reporting service's, scaled on their backlog."""
+    assert {q for q in k8s.consumed_queues("gateway") if not q.startswith("rpc-")} == set()
+    assert any(q.startswith("evt-") for q in k8s.consumed_queues("reporting"))
+
+
 def test_gateway_scales_on_cpu(overlay, objects):
     autoscaler, = autoscalers(objects, "gateway")
     if autoscaler["kind"] == "HorizontalPodAutoscaler":

@@ -214,7 +214,7 @@ def test_each_component_runs_its_command_on_its_own_database(objects):
                            f"{component}-db-rw:5432/{component}")
             assert env["DB_USERNAME"]["valueFrom"]["secretKeyRef"]["name"] == f"{component}-db-app"
         database = k8s.one(objects, "Cluster", f"{component}-db")["spec"]
-        # one database and one role per component (ARCHITECTURE rule 1)
+        # one database and one role per component (docs/ARCHITECTURE.md#rule-1)
         assert database["bootstrap"]["initdb"] == {"database": component, "owner": component}
         assert database["enableSuperuserAccess"] is False
 

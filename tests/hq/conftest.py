@@ -1,19 +1,22 @@
-"""HQ's read model in the gateway: events in (nameko's standalone
-dispatcher, contract-checked envelopes), figures out (HTTP, or the read
-model's functions on the gateway's test database)."""
+"""HQ's read model in the reporting service: events in (nameko's standalone
+dispatcher, contract-checked envelopes), figures out (HTTP through the
+gateway and the reporting service, or the read model's functions on the
+reporting test database)."""
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_waiter
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 import contracts
 from chassis.db import AlreadyProcessed
-from gateway import reporting
-from gateway.models import Store
+from gateway.models import Store as GatewayStore
+from services.reporting import projections
+from services.reporting.models import Store
+from services.reporting.service import Service as Reporting
 from tests.conftest import wait_for
 from tests.support.sqldb import SqlDb
 from tests.gateway.conftest import (  # noqa: F401  (fixtures)
@@ -38,7 +41,7 @@ def gbp(amount):
 
 
 def event(event_type, payload, at=None, producer=None):
-    producer = producer or next(p for p, types in reporting.CONSUMED.items() if event_type in types)
+    producer = producer or next(p for p, t in projections.PROJECTIONS if t == event_type)
     return contracts.build_envelope(event_type, payload, producer=producer,
                                     store_id=payload.get("store_id"), occurred_at=at)
 
@@ -167,36 +170,36 @@ def scripted_day(start=T0, step=timedelta(minutes=1)):
 
 
 class Model(SqlDb):
-    """The read model on the gateway's test database, without nameko."""
+    """The read model on the reporting test database, without nameko."""
 
     def apply(self, envelopes):
         for e in envelopes:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                reporting.apply(session, e)
+                projections.apply(session, e)
 
     def session(self):
         return Session(self.engine, expire_on_commit=False)
 
     def reset(self):
-        self.execute("TRUNCATE {}".format(", ".join(reporting.PROJECTION_TABLES)))
+        self.execute("TRUNCATE {}".format(", ".join(projections.PROJECTION_TABLES)))
 
 
 @pytest.fixture
 def model(database):
-    """The gateway's test database with NYC (USD) and LON (GBP) stores."""
-    m = Model(database("gateway"))
+    """The reporting test database with NYC (USD) and LON (GBP) stores."""
+    m = Model(database("reporting"))
     with m.session() as session, session.begin():
         session.add_all([
             Store(id=NYC, code="NYC", name="Fifth Avenue", currency="USD",
-                  timezone="America/New_York", tax_rate_bps=1000, country="US"),
+                  timezone="America/New_York", country="US"),
             Store(id=LON, code="LON", name="Bond Street", currency="GBP",
-                  timezone="Europe/London", tax_rate_bps=2000, country="GB")])
+                  timezone="Europe/London", country="GB")])
     yield m
     m.engine.dispose()
 
 
 class Feed:
-    """Dispatch envelopes to a running gateway; return when each was handled."""
+    """Dispatch envelopes to a running reporting service; return when each was handled."""
 
     def __init__(self, container):
         self.container = container
@@ -204,7 +207,7 @@ class Feed:
 
     def __call__(self, envelopes):
         for e in envelopes:
-            method = "hq_" + e["event_type"].replace(".", "_")
+            method = projections.handler_name(e["event_type"])
             outcome = {}
 
             def handled(worker_ctx, result, exc_info, event_id=e["event_id"]):
@@ -221,21 +224,34 @@ class Feed:
 
 
 @pytest.fixture
-def hq(gateway, admin, db):
-    """The running gateway with stores NYC (USD) and LON (GBP) at fixed ids,
-    signed in as its first hq_admin; ``hq.feed(envelopes)``."""
-    db_url = gateway.database_url
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
+def reporting(start_service):
+    container = start_service(Reporting)
+    container.db_handle = Db(container.database_url)
+    yield container
+    container.db_handle.engine.dispose()
+
+
+def add_stores(url, model, **extra):
+    """NYC (USD) and LON (GBP) at fixed ids, straight into a database."""
+    engine = create_engine(url)
+    with Session(engine) as session, session.begin():
         for sid, code, currency, tz, country in ((NYC, "NYC", "USD", "America/New_York", "US"),
                                                  (LON, "LON", "GBP", "Europe/London", "GB")):
-            conn.execute(text(
-                "insert into stores (id, code, name, currency, timezone, tax_rate_bps, country) "
-                "values (:i, :c, :n, :cur, :tz, 1000, :co)"),
-                {"i": sid, "c": code, "n": f"{code} boutique", "cur": currency, "tz": tz, "co": country})
+            session.add(model(id=sid, code=code, name=f"{code} boutique", currency=currency,
+                              timezone=tz, country=country, **extra))
     engine.dispose()
-    admin.feed = Feed(gateway)
-    admin.db = db
+
+
+@pytest.fixture
+def hq(gateway, reporting, admin):  # noqa: F811  (fixtures)
+    """The running gateway and reporting service with stores NYC (USD) and
+    LON (GBP) at fixed ids (in the gateway, which owns them, and in
+    reporting's copy), signed in as the first hq_admin; ``hq.feed(envelopes)``
+    feeds reporting, ``hq.db`` is reporting's database."""
+    add_stores(gateway.database_url, GatewayStore, tax_rate_bps=1000)
+    add_stores(reporting.database_url, Store)
+    admin.feed = Feed(reporting)
+    admin.db = reporting.db_handle
     return admin
 
 

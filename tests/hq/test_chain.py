@@ -1,5 +1,5 @@
-"""The whole chain (real inventory, crm, workorders, payments and the
-gateway) driven over HTTP for a scripted day: HQ's figures equal the sums of
+"""The whole chain (real inventory, crm, workorders, payments, reporting
+and the gateway) driven over HTTP for a scripted day: HQ's figures equal the sums of
 the operations performed; then the read model is lost and rebuilt from the
 services' own data, to the same figures. And chain-wide availability with
 transfer requests between stores."""
@@ -14,13 +14,14 @@ from sqlalchemy import create_engine
 from chassis.db import Db as ChassisDb
 from chassis.errors import Forbidden
 from chassis.identity import Identity
-from gateway import reporting
 from gateway.create_admin import create_first_admin
-from gateway.rebuild_reporting import main as rebuild_main, rebuild
 from gateway.service import Service as Gateway
 from services.crm.service import Service as Crm
 from services.inventory.service import Service as Inventory
 from services.payments.service import Service as Payments
+from services.reporting.projections import PROJECTION_TABLES
+from services.reporting.rebuild import main as rebuild_main, rebuild
+from services.reporting.service import Service as Reporting
 from services.workorders import dues
 from services.workorders.service import Service as Workorders
 from tests.conftest import wait_for
@@ -61,11 +62,12 @@ def platform(start_service, localstripe, tmp_path):  # noqa: F811
     p.payments = _start(start_service, Payments, DB_POOL_SIZE=4, STRIPE_API_KEY="sk_test_hq",
                         STRIPE_API_BASE=localstripe.url, STRIPE_TIMEOUT=2,
                         STRIPE_WEBHOOK_SECRET="whsec_hq")
+    p.reporting = _start(start_service, Reporting, DB_POOL_SIZE=4)
     port = find_free_port()
     p.gateway = _start(start_service, Gateway, DB_POOL_SIZE=6, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
                        JWT_SECRET=SECRET, JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE)
     create_first_admin(p.gateway.database_url, *ADMIN)
-    services = (p.inventory, p.crm, p.workorders, p.payments)
+    services = (p.inventory, p.crm, p.workorders, p.payments, p.reporting)
     with requests.Session() as session:
         api = Api(f"http://127.0.0.1:{port}", session)
         p.admin = api.as_(api.login(*ADMIN))
@@ -209,11 +211,11 @@ def test_a_scripted_day_adds_up_on_the_hq_screen_and_survives_a_rebuild(platform
     turnover = admin.get("/reports/turnover").json()["stores"]
 
     # the read model is lost, and rebuilt from the services' own data -------------------------------
-    gdb = p.gateway.db_handle
-    with gdb.engine.begin() as conn:
-        conn.exec_driver_sql("TRUNCATE " + ", ".join(reporting.PROJECTION_TABLES))
+    rdb = p.reporting.db_handle
+    with rdb.engine.begin() as conn:      # the stores copy too: the rebuild loads it first
+        conn.exec_driver_sql("TRUNCATE stores, " + ", ".join(PROJECTION_TABLES))
     assert admin.get("/hq/summary").json()["chain"]["stock"]["pieces"] == 0
-    counts = rebuild(gdb.engine, rpc_client(Identity.system()), page_size=3)
+    counts = rebuild(rdb.engine, rpc_client(Identity.system()), page_size=3)
     assert counts == {"pieces": 7, "sales": 3, "work_orders": 3, "clients": 1}
     rebuilt = admin.get("/hq/summary").json()
     assert hq_figures(rebuilt) == hq_figures(summary)
@@ -222,7 +224,7 @@ def test_a_scripted_day_adds_up_on_the_hq_screen_and_survives_a_rebuild(platform
     assert admin.get("/reports/turnover").json()["stores"] == turnover
 
     # the operator's command, over a live and complete read model: nothing changes
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", p.gateway.database_url)
+    monkeypatch.setenv("REPORTING_DATABASE_URL", p.reporting.database_url)
     monkeypatch.setenv("AMQP_URI", rabbit_uri)
     rebuild_main(["--page-size", "3", "--timeout", "10"])
     assert "7 pieces, 3 sales, 3 work_orders, 1 clients" in capsys.readouterr().out
@@ -231,6 +233,7 @@ def test_a_scripted_day_adds_up_on_the_hq_screen_and_survives_a_rebuild(platform
 
 def test_any_store_finds_a_piece_elsewhere_and_asks_for_it(start_service, rpc_client):
     inventory = _start(start_service, Inventory, DB_POOL_SIZE=4)
+    reporting = _start(start_service, Reporting, DB_POOL_SIZE=4)
     port = find_free_port()
     gateway = _start(start_service, Gateway, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
                      JWT_SECRET=SECRET, JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE)
@@ -239,8 +242,9 @@ def test_any_store_finds_a_piece_elsewhere_and_asks_for_it(start_service, rpc_cl
         api = Api(f"http://127.0.0.1:{port}", session)
         admin = api.as_(api.login(*ADMIN))
         nyc, mia = admin.store("NYC")["id"], admin.store("MIA")["id"]
-        wait_for(lambda: inventory.db_handle.scalar("select count(*) from stores") == 2,
-                 message="stores reached inventory")
+        wait_for(lambda: all(s.db_handle.scalar("select count(*) from stores") == 2
+                             for s in (inventory, reporting)),
+                 message="stores reached inventory and reporting")
         theirs = admin.post("/items", dict(ring(nyc), description="Emerald cut sapphire ring")).json()
         mine = admin.post("/items", dict(ring(mia), description="Sapphire pendant",
                                          category="pendant")).json()
@@ -265,8 +269,19 @@ def test_any_store_finds_a_piece_elsewhere_and_asks_for_it(start_service, rpc_cl
         with pytest.raises(Forbidden):
             rpc_client(manager).inventory.snapshot_items(None, 10)
         assert len(rpc_client(Identity.system()).inventory.snapshot_items(None, 10)["items"]) == 2
+        with pytest.raises(Forbidden):
+            rpc_client(manager).gateway.stores_snapshot(None, 10)
+        with pytest.raises(Forbidden):                  # reporting checks roles itself too
+            rpc_client(manager).reporting.summary()
+        with pytest.raises(Forbidden):
+            rpc_client(manager).reporting.record_fx_rate({"currency": "EUR", "rate": "1.1"})
+        snapshot = rpc_client(Identity.system()).gateway.stores_snapshot(None, 1)
+        assert len(snapshot["items"]) == 1 and snapshot["next_cursor"]
+        rest = rpc_client(Identity.system()).gateway.stores_snapshot(snapshot["next_cursor"], 10)
+        assert {s["code"] for s in snapshot["items"] + rest["items"]} == {"NYC", "MIA"}
+        assert rest["next_cursor"] is None
 
-        wait_for(lambda: gateway.db_handle.scalar(
+        wait_for(lambda: reporting.db_handle.scalar(
             "select count(*) from hq_pieces where received_at is not null") == 2,
             message="pieces reached HQ's read model")
         asked = miami.post("/transfer-requests", {"item_id": theirs["id"], "note": "client visit"})
@@ -280,6 +295,9 @@ def test_any_store_finds_a_piece_elsewhere_and_asks_for_it(start_service, rpc_cl
         assert own.status_code == 422 and "item_id" in own.json()["errors"]
         assert miami.post("/transfer-requests", {"item_id": theirs["id"], "to_store_id": nyc}) \
             .status_code == 403
+        nowhere = admin.post("/transfer-requests", {"item_id": theirs["id"],
+                                                    "to_store_id": str(uuid.uuid4())})
+        assert nowhere.status_code == 422 and "to_store_id" in nowhere.json()["errors"]
 
         incoming = nyc_manager.get("/transfer-requests", params={"direction": "incoming"}).json()
         assert [r["id"] for r in incoming["items"]] == [request["id"]]
@@ -298,5 +316,5 @@ def test_any_store_finds_a_piece_elsewhere_and_asks_for_it(start_service, rpc_cl
         done = miami.get("/transfer-requests").json()["items"][0]
         assert done["transfer_id"] == ship.json()["id"]
         assert [h["change"] for h in done["history"]] == ["requested", "shipped", "received"]
-    for c in (inventory, gateway):
+    for c in (inventory, reporting, gateway):
         c.db_handle.engine.dispose()

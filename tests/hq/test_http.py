@@ -1,5 +1,5 @@
-"""HQ over HTTP through the real gateway, its read model fed with events by
-nameko's standalone dispatcher: the summary, reports, CSV, exchange rates,
+"""HQ over HTTP through the real gateway and reporting service, the read
+model fed with events by nameko's standalone dispatcher: the summary, reports, CSV, exchange rates,
 each event counted once, and clear errors for bad input and wrong scope."""
 import csv
 import io
@@ -63,7 +63,7 @@ def test_each_event_counts_once(hq):
     hq.feed(chain.events)                         # the broker delivers every event again
     assert stable(hq.get("/hq/summary").json()) == first
     assert hq.get("/reports/sales", params={"group_by": "store"}).json()["rows"] == report["rows"]
-    assert hq.db.scalar("select count(*) from inbox where consumer like 'gateway.hq_%'") \
+    assert hq.db.scalar("select count(*) from inbox where consumer like 'reporting.%'") \
         == len(chain.events)
 
 

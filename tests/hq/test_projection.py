@@ -1,4 +1,4 @@
-"""The projection rules on the gateway's test database, without nameko:
+"""The projection rules on the reporting test database, without nameko:
 exact figures, any delivery order, the same events twice, and the pure
 currency rules."""
 import random
@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from gateway import hq_reports, reporting
-from gateway.reporting_models import HqFxRate
+from services.reporting import exports, pieces, projections, rates, summary as summaries, turnover
+from services.reporting.models import HqFxRate
 
 from .conftest import LON, NYC, T0, Chain, gbp, new_id, scripted_day, usd
 
@@ -23,7 +23,7 @@ def figures(report):
 
 def summary(model, at=AT):
     with model.session() as session, session.begin():
-        return hq_reports.summary(session, at)
+        return summaries.summary(session, at)
 
 
 def add_rate(model, currency, rate, at=T0 - timedelta(days=1)):
@@ -118,7 +118,7 @@ def test_the_same_events_twice_give_the_same_totals_even_without_the_inbox(model
     # totals always equal the rows they sum
     before = model.all("select * from hq_stock_totals order by 1, 2, 3")
     with model.session() as session, session.begin():
-        reporting.recount_stock(session)
+        pieces.recount_stock(session)
     assert model.all("select * from hq_stock_totals order by 1, 2, 3") == before
 
 
@@ -190,7 +190,7 @@ def test_a_period_report_of_turnover_gmroi_and_aging(model):
     model.apply(c.events)
     identity = type("I", (), {"chain_wide": True, "store_ids": (), "can_see_store": lambda s, x: True})()
     with model.session() as session, session.begin():
-        report = hq_reports.turnover_report(session, identity, {
+        report = turnover.turnover_report(session, identity, {
             "since": T0 - timedelta(days=30), "until": T0}, at=T0)
     (nyc,) = report["stores"]
     # opening: the old ring (100k); closing: the ring and one pendant (150k); average 125k
@@ -211,13 +211,13 @@ def test_a_period_report_of_turnover_gmroi_and_aging(model):
     (5, "GBP", "USD", "1.3", 6),                  # 6.5 cents rounds half to even
 ])
 def test_conversion_between_minor_units(amount, source, target, rate, expected):
-    rates = hq_reports.Rates("USD", {c: (Decimal(r), T0) for c, r in (
+    known = rates.Rates("USD", {c: (Decimal(r), T0) for c, r in (
         (source, rate), (target, rate)) if c != "USD"})
-    assert rates.convert(amount, source, target) == expected
+    assert known.convert(amount, source, target) == expected
 
 
 def test_csv_has_money_in_major_units_and_no_formulas():
-    body = hq_reports.to_csv([{"name": "=HYPERLINK(1)", "total": usd(-123_456)},
+    body = exports.to_csv([{"name": "=HYPERLINK(1)", "total": usd(-123_456)},
                               {"name": "Bond Street", "total": {"amount": 5, "currency": "JPY"}}])
     lines = body.splitlines()
     assert lines[0] == "name,total,currency"
@@ -225,23 +225,31 @@ def test_csv_has_money_in_major_units_and_no_formulas():
     assert lines[2] == "Bond Street,5,JPY"
 
 
-def test_the_gateway_handles_every_event_the_read_model_consumes():
+def test_the_table_of_projections_is_what_reporting_handles_and_the_gateway_not():
     from chassis.events import EventHandler
-    from gateway.hq_routes import HqRoutes
+    from gateway.service import Service as Gateway
     from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+    from services.reporting.service import Service as Reporting
 
-    handled = {(e.source_service, e.event_type)
-               for name in dir(HqRoutes)
-               for e in getattr(getattr(HqRoutes, name), ENTRYPOINT_EXTENSIONS_ATTR, ())
-               if isinstance(e, EventHandler)}
-    consumed = {(p, t) for p, types in reporting.CONSUMED.items() for t in types}
-    assert handled == consumed == {(p, t) for p, t in consumed if t in reporting.PROJECTIONS}
-    assert set(reporting.PROJECTIONS) == {t for _, t in consumed}
+    def handled(cls):
+        return {(name, e.source_service, e.event_type)
+                for name in dir(cls)
+                for e in getattr(getattr(cls, name), ENTRYPOINT_EXTENSIONS_ATTR, ())
+                if isinstance(e, EventHandler)}
+
+    table = {(projections.handler_name(t), p, t) for p, t in projections.PROJECTIONS}
+    assert handled(Reporting) == table
+    assert len(table) == len(projections.PROJECTIONS) == 22      # one handler per entry
+    assert ("store_created", "gateway", "store.created") in table
+    assert handled(Gateway) == set()                              # HTTP only
+    for p, t in projections.PROJECTIONS:
+        if (p, t) not in projections.COPIES:
+            assert getattr(Reporting, projections.handler_name(t)).__doc__.startswith("Apply")
 
 
 def test_transfer_requests_page_newest_first_and_follow_their_transfer(model):
     from chassis.identity import Identity
-    from gateway import hq_requests
+    from services.reporting import transfer_requests as hq_requests
 
     c = Chain()
     pieces = [c.receive(NYC, 1_000, 2_000) for _ in range(3)]

@@ -1,61 +1,24 @@
-"""What HQ and the stores record in the gateway itself: exchange rates into
-the chain's reporting currency, and requests for a piece another store has.
+"""Requests for a piece another store has.
 
 A transfer request is advice, not a move: the owning store's manager ships
 the piece with ``POST /transfers`` (inventory's rules apply there), and the
-request follows the transfer's events (``reporting.transfer_shipped`` /
-``transfer_received``). Every change is kept in the request's ``history``
-(who, role, which store, when); the gateway's audit trail has the requests.
+request follows the transfer's events (``follow_transfer``, from
+``transfer.shipped`` / ``transfer.received``). Every change is kept in the
+request's ``history`` (who, role, which store, when); the gateway's audit
+trail has the requests.
 """
 import uuid
 
 from sqlalchemy import and_, or_, select
 
+from chassis.clock import now
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chassis.pagination import decode_time_cursor, encode_cursor
 from chassis.validation import uuid_arg
+from contracts.money import maybe_money
 
-from .hq_reports import plain_rate, reporting_currency
-from .models import Store
-from .reporting import now
-from .reporting_models import HqFxRate, HqPiece, HqTransferRequest
+from .models import NO_STORE, HqPiece, HqTransferRequest
 
-# --- exchange rates ---------------------------------------------------------------------------
-
-def fx_view(r):
-    return {"id": r.id, "currency": r.currency, "reporting_currency": r.reporting_currency,
-            "rate": plain_rate(r.rate), "effective_at": r.effective_at.isoformat(),
-            "created_by": r.created_by,
-            "created_at": r.created_at.isoformat() if r.created_at else None}
-
-
-def record_fx_rate(session, identity, data):
-    """A rate into the reporting currency from ``effective_at`` (default now)."""
-    reporting = reporting_currency()
-    if data["currency"] == reporting:
-        raise InvalidInput("the reporting currency has no rate",
-                           {"currency": [f"{reporting} is the chain's reporting currency: "
-                                         "its rate is 1"]})
-    row = HqFxRate(currency=data["currency"], reporting_currency=reporting, rate=data["rate"],
-                   effective_at=data.get("effective_at") or now(), created_by=identity.user_id)
-    session.add(row)
-    session.flush()
-    session.refresh(row)
-    return fx_view(row)
-
-
-def list_fx_rates(session, at=None):
-    """The rate in force for each currency, newest first."""
-    reporting = reporting_currency()
-    rows = session.scalars(
-        select(HqFxRate).where(HqFxRate.reporting_currency == reporting,
-                               HqFxRate.effective_at <= (at or now()))
-        .distinct(HqFxRate.currency)
-        .order_by(HqFxRate.currency, HqFxRate.effective_at.desc(), HqFxRate.id.desc())).all()
-    return {"reporting_currency": reporting, "items": [fx_view(r) for r in rows]}
-
-
-# --- transfer requests ------------------------------------------------------------------------
 
 def _entry(identity, change, **details):
     return {"at": now().isoformat(), "change": change, "actor_id": identity.user_id,
@@ -74,8 +37,7 @@ def request_view(r, piece=None):
     if piece is not None:   # what any store may see of a piece: never cost, vendor or history
         view["piece"] = {"tag": piece.tag, "description": piece.description,
                          "category": piece.category,
-                         "price": ({"amount": piece.price_amount, "currency": piece.currency}
-                                   if piece.price_amount is not None else None)}
+                         "price": maybe_money(piece.price_amount, piece.currency)}
     return view
 
 
@@ -90,11 +52,8 @@ def _requesting_store(identity, to_store_id):
     return store_id
 
 
-def request_transfer(session, identity, data):
-    to_store_id = _requesting_store(identity, data.get("to_store_id"))
-    if session.get(Store, to_store_id) is None:
-        raise InvalidInput("unknown store", {"to_store_id": ["unknown store"]})
-    piece = session.get(HqPiece, str(data["item_id"]))
+def _requestable_piece(session, item_id, to_store_id):
+    piece = session.get(HqPiece, str(item_id))
     if piece is None or piece.received_at is None or piece.store_id is None:
         raise InvalidInput("unknown piece", {"item_id": ["no such piece in the chain's stock"]})
     if piece.store_id == to_store_id:
@@ -107,6 +66,14 @@ def request_transfer(session, identity, data):
         HqTransferRequest.status == "open")).first()
     if open_ is not None:
         raise Conflict(f"piece {piece.tag} is already requested for this store ({open_.id})")
+    return piece
+
+
+def request_transfer(session, identity, data):
+    """A request for ``data["item_id"]`` to the caller's store (or
+    ``to_store_id``, which the gateway, owner of the stores, knows exists)."""
+    to_store_id = _requesting_store(identity, data.get("to_store_id"))
+    piece = _requestable_piece(session, data["item_id"], to_store_id)
     request = HqTransferRequest(
         id=str(uuid.uuid4()), item_id=piece.item_id, tag=piece.tag,
         from_store_id=piece.store_id, to_store_id=to_store_id, status="open",
@@ -135,23 +102,27 @@ def decline_transfer_request(session, identity, request_id, reason=None):
     return request_view(r, session.get(HqPiece, r.item_id))
 
 
-def list_transfer_requests(session, identity, q):
-    """Requests that touch the caller's stores (HQ and auditors: all), newest first."""
-    stmt = select(HqTransferRequest)
+def _touching(stmt, identity, q):
+    """Only requests for or from the caller's stores (HQ and auditors: all)."""
     mine = None if identity.chain_wide else list(identity.store_ids) or ["-"]
     if q.get("store_id"):
         store_id = str(q["store_id"])
         if not identity.can_see_store(store_id):
             raise Forbidden("you may see only your own store's requests")
         mine = [store_id]
-    if mine is not None:
-        if q.get("direction") == "incoming":
-            stmt = stmt.where(HqTransferRequest.from_store_id.in_(mine))
-        elif q.get("direction") == "outgoing":
-            stmt = stmt.where(HqTransferRequest.to_store_id.in_(mine))
-        else:
-            stmt = stmt.where(or_(HqTransferRequest.from_store_id.in_(mine),
-                                  HqTransferRequest.to_store_id.in_(mine)))
+    if mine is None:
+        return stmt
+    if q.get("direction") == "incoming":
+        return stmt.where(HqTransferRequest.from_store_id.in_(mine))
+    if q.get("direction") == "outgoing":
+        return stmt.where(HqTransferRequest.to_store_id.in_(mine))
+    return stmt.where(or_(HqTransferRequest.from_store_id.in_(mine),
+                          HqTransferRequest.to_store_id.in_(mine)))
+
+
+def list_transfer_requests(session, identity, q):
+    """Requests that touch the caller's stores (HQ and auditors: all), newest first."""
+    stmt = _touching(select(HqTransferRequest), identity, q)
     if q.get("status"):
         stmt = stmt.where(HqTransferRequest.status == q["status"])
     if q.get("cursor"):
@@ -164,7 +135,26 @@ def list_transfer_requests(session, identity, q):
                                          HqTransferRequest.id.desc()).limit(limit + 1)).all()
     page = rows[:limit]
     pieces = {p.item_id: p for p in session.scalars(select(HqPiece).where(
-        HqPiece.item_id.in_([r.item_id for r in page] or ["00000000-0000-0000-0000-000000000000"])))}
+        HqPiece.item_id.in_([r.item_id for r in page] or [NO_STORE])))}
     return {"items": [request_view(r, pieces.get(r.item_id)) for r in page],
             "next_cursor": (encode_cursor([page[-1].created_at.isoformat(), page[-1].id])
                             if len(rows) > limit else None)}
+
+
+def _history_entry(change, at, **details):
+    return [{"at": at.isoformat(), "change": change, "actor_id": None, "actor_role": "system",
+             **{k: str(v) for k, v in details.items()}}]
+
+
+def follow_transfer(session, f, from_statuses, to_status, at):
+    """Transfer requests for these pieces between these stores follow the transfer."""
+    item_ids = sorted(str(i) for i in f["item_ids"])
+    rows = session.scalars(select(HqTransferRequest).where(
+        HqTransferRequest.item_id.in_(item_ids),
+        HqTransferRequest.from_store_id == str(f["from_store_id"]),
+        HqTransferRequest.to_store_id == str(f["to_store_id"]),
+        HqTransferRequest.status.in_(from_statuses))
+        .order_by(HqTransferRequest.id).with_for_update()).all()
+    for r in rows:
+        r.status, r.transfer_id, r.updated_at = to_status, str(f["transfer_id"]), at
+        r.history = list(r.history or []) + _history_entry(to_status, at, transfer_id=f["transfer_id"])

@@ -1,11 +1,12 @@
-"""HQ's reporting read model: tables the gateway fills from the services'
-events (``reporting``), and the two kinds of HQ data the gateway owns itself
-(exchange rates, transfer requests). The schema is made by
-``migrations/versions/0002_reporting.py``.
+"""HQ's read model: tables reporting fills from the services' events
+(``projections``), its copy of the stores (``store.created`` /
+``store.updated`` from the gateway), and the two kinds of HQ data it owns
+itself (exchange rates, transfer requests). The schema is made by
+``migrations/``.
 
 Projection tables (``hq_*`` except ``hq_fx_rates`` and
 ``hq_transfer_requests``) are derived data: ``python -m
-gateway.rebuild_reporting`` fills them again from the services' own data.
+services.reporting.rebuild`` fills them again from the services' own data.
 
 Order-independence: events of one piece (or job, or client) may arrive in
 any order, on different queues. A row keeps *when* each of its facts was
@@ -15,13 +16,38 @@ Totals (``hq_stock_totals``, ``hq_client_tiers``) change only by the
 difference between a row's stake before and after an event, in the same
 transaction, so they always equal the sum of the rows.
 """
+import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, Numeric, String, Text, func
+from sqlalchemy import (
+    BigInteger, Boolean, Date, DateTime, Integer, MetaData, Numeric, String, Text, func,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .models import Base, new_id
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+class Store(Base):
+    """The store facts reports need (time zone, code, name, currency), kept
+    from the gateway's ``store.*`` events (``chassis.stores.record_store``)."""
+
+    __tablename__ = "stores"
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    timezone: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(2))
+    facts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
 
 NO_STORE = "00000000-0000-0000-0000-000000000000"   # clients without a home store
 
@@ -161,7 +187,7 @@ class HqFreshness(Base):
     applied: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-# --- data the gateway owns (never rebuilt) --------------------------------------------------
+# --- data HQ and the stores record here (never rebuilt) -------------------------------------
 
 class HqFxRate(Base):
     """``rate`` units of the reporting currency buy one unit of ``currency``."""

@@ -1,0 +1,3 @@
+from chassis.alembic_env import run
+
+run()
