@@ -37,8 +37,8 @@ def start_deposit(session, identity, check, work_order_id, due, data, idempotenc
     balance = due["balance"]
     if not errors and (balance["currency"] != store.currency
                        or entries[0]["amount"] > balance["amount"]):
-        errors["tender.amount"] = [f"more than the balance due ({balance['amount']} "
-                                   f"{balance['currency']})"]
+        errors["tender.amount"] = [(f"more than the balance due ({balance['amount']} "
+                                    f"{balance['currency']})")]
     if errors:
         raise InvalidInput("the deposit cannot be taken as asked", errors)
     owner = _Owner(work_order_id, store, client_id, data.get("register") or "main")

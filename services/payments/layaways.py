@@ -50,8 +50,8 @@ def deposit_errors(priced, deposit, settings, errors):
         return
     minimum = bps_of(priced["total"], settings.layaway_min_deposit_bps)
     if deposit["amount"]["amount"] < minimum:
-        errors["deposit.amount"] = [f"the deposit must be at least {minimum} "
-                                    f"({settings.layaway_min_deposit_bps / 100:g}% of the total)"]
+        errors["deposit.amount"] = [(f"the deposit must be at least {minimum} "
+                                     f"({settings.layaway_min_deposit_bps / 100:g}% of the total)")]
     elif deposit["amount"]["amount"] >= priced["total"]:
         errors["deposit.amount"] = ["that pays it all: make it a sale"]
 

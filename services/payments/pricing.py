@@ -47,10 +47,10 @@ def _item(line, store, items, errors, field, unavailable):
                 f"{item['price']['currency']}, the store sells in {store.currency}")
     if item["status"] != "in_stock":
         unavailable.append(f"piece {item['tag']} is {item['status']}")
-    return dict(kind="item", item_id=item["id"], tag=item["tag"],
-                description=item.get("description") or "", list_amount=item["price"]["amount"],
-                cost_amount=(item.get("cost") or {}).get("amount"), category=item.get("category"),
-                metal_type=(item.get("metal") or {}).get("type"))
+    return {"kind": "item", "item_id": item["id"], "tag": item["tag"],
+            "description": item.get("description") or "", "list_amount": item["price"]["amount"],
+            "cost_amount": (item.get("cost") or {}).get("amount"),
+            "category": item.get("category"), "metal_type": (item.get("metal") or {}).get("type")}
 
 
 def _work_order(ctx, line, store, client_id, errors, field):
@@ -68,8 +68,8 @@ def _work_order(ctx, line, store, client_id, errors, field):
         _refuse(errors, f"{field}.work_order_id", "the work order is another client's")
     client_id = client_id or (str(due["client_id"]) if due.get("client_id") else None)
     description = line.get("description") or f"Work order {due.get('number') or ''}".strip()
-    return dict(kind="work_order", work_order_id=str(line["work_order_id"]),
-                description=description, list_amount=balance["amount"]), client_id
+    return {"kind": "work_order", "work_order_id": str(line["work_order_id"]),
+            "description": description, "list_amount": balance["amount"]}, client_id
 
 
 def _amount(line, key, currency, errors, field):
@@ -78,9 +78,9 @@ def _amount(line, key, currency, errors, field):
         prefix = f"{field}.gift_card" if key == "gift_card" else field
         _refuse(errors, f"{prefix}.amount.currency", f"the store sells in {currency}")
     if key == "gift_card":
-        return dict(kind="gift_card", description="Gift card", list_amount=amount["amount"],
-                    taxable=False)
-    return dict(kind="free", description=line["description"], list_amount=amount["amount"])
+        return {"kind": "gift_card", "description": "Gift card", "list_amount": amount["amount"],
+                "taxable": False}
+    return {"kind": "free", "description": line["description"], "list_amount": amount["amount"]}
 
 
 def price_request_lines(ctx, store, data, errors):

@@ -17,12 +17,13 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from chassis.clock import now
+from chassis.display import format_money, locale_for
 from chassis.errors import Conflict, Forbidden, InvalidInput
 from chassis.outbox import emit
 from contracts.money import money
 
 from .common import audit, iso
-from .models import Return, SaleLine, Tender, TenderRefund
+from .models import Return, SaleLine, Store, Tender, TenderRefund
 from .sale_views import visible_sale
 
 REFUND_ORDER = {"card": 0, "gift_card": 1, "store_credit": 2, "cash": 3, "cashiers_check": 3,
@@ -116,7 +117,9 @@ def open_return(session, identity, settings, sale_id, data, idempotency_key, req
     amount = sum(l.amount + l.tax for l in lines)
     limit = settings.max_associate_refund
     if identity.role == "sales_associate" and amount > limit:
-        raise Forbidden(f"a refund above {limit / 100:.2f} {sale.currency} needs a store manager")
+        store = session.get(Store, sale.store_id)
+        shown = format_money(money(limit, sale.currency), locale_for(store.country if store else None))
+        raise Forbidden(f"a refund above {shown} needs a store manager")
     plan = refund_plan(session, sale_tenders(session, sale), amount, data["refund_method"],
                        sale.client_id)
     r = Return(sale_id=sale.id, store_id=sale.store_id, client_id=sale.client_id,

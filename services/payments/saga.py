@@ -28,7 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from chassis.clock import now
 from chassis.errors import Conflict, InvalidInput, Unavailable
 
-from . import pricing, sale_records as records, sale_views, tender_checks, tender_steps
+from . import pricing, sale_views, tender_checks, tender_steps
+from . import sale_records as records
 from .common import require_writer, store_for
 from .sale_records import UNFINISHED
 from .tenders import CASH_LIKE, TAKEN, Declined, Unsettled
@@ -222,7 +223,7 @@ def compensate(ctx, sale_id):
     be done now stays for the sweeper; the sale is ``failed`` once all is done."""
     sale, lines, tenders = ctx.step(records.load, sale_id)
     if sale.status != "compensating":
-        return None
+        return
     unsettled = []
     for t in reversed(tenders):
         try:
@@ -238,9 +239,9 @@ def compensate(ctx, sale_id):
         log.warning("sale %s: compensation incomplete (%s); the sweeper will retry",
                     sale_id, "; ".join(unsettled))
         _step(ctx, sale_id, "compensating")
-        return None
+        return
     ctx.step(records.failed, ctx.identity, sale_id)
-    return None
+    return
 
 
 # --- after completion -------------------------------------------------------------------

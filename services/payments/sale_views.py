@@ -10,7 +10,14 @@ from contracts.money import money
 from . import tenders
 from .common import iso
 from .models import (
-    GiftCard, GiftCardMovement, Return, Sale, SaleLine, StoreCredit, Tender, TenderRefund,
+    GiftCard,
+    GiftCardMovement,
+    Return,
+    Sale,
+    SaleLine,
+    StoreCredit,
+    Tender,
+    TenderRefund,
 )
 from .tender_checks import normalize_code
 

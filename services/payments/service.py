@@ -24,7 +24,15 @@ from chassis.validation import load, uuid_arg
 from contracts.rpc import payments as schemas
 
 from . import (
-    cash_reports, commissions, drawers, flows, layaways, receipts, saga, sale_views, sweeper,
+    cash_reports,
+    commissions,
+    drawers,
+    flows,
+    layaways,
+    receipts,
+    saga,
+    sale_views,
+    sweeper,
     webhooks,
 )
 from .common import Context, load_settings, request_hash

@@ -26,7 +26,7 @@ def sweep(ctx, at=None, limit=50):
     def attempt(bucket, key, fn, *args, **kwargs):
         try:
             result = fn(*args, **kwargs)
-        except Exception as exc:   # one stuck object must not stop the others
+        except Exception as exc:  # noqa: BLE001  (one stuck object must not stop the others)
             log.warning("sweeper: %s %s not settled: %s", bucket, key, exc)
             result = f"error: {exc}"
         if isinstance(report[bucket], dict):

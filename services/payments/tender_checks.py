@@ -3,8 +3,8 @@
 the ``Terms`` it is taken on, testable without a database; ``check_tenders``
 runs them and checks that together they pay the total (and Form 8300's
 identified buyer, docs/API.md#sales-and-payments)."""
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from . import compliance
 from .cash_reports import REPORT_CURRENCY
 from .models import GiftCard, StoreCredit
 from .money import convert, parse_rate
+
 
 def normalize_code(code):
     return "".join(ch for ch in str(code or "").upper() if ch.isalnum())

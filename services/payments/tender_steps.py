@@ -12,8 +12,8 @@ on the tender is only ever advanced from what Stripe says the intent is
 taken, captured and booked once by the ``Booking`` its caller passes.
 """
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import and_, or_, select, update
 

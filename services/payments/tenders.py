@@ -20,8 +20,14 @@ from contracts.money import money
 
 from .common import audit
 from .models import (
-    Drawer, DrawerMovement, GiftCard, GiftCardMovement, StoreCredit, StoreCreditMovement,
-    Tender, TenderRefund,
+    Drawer,
+    DrawerMovement,
+    GiftCard,
+    GiftCardMovement,
+    StoreCredit,
+    StoreCreditMovement,
+    Tender,
+    TenderRefund,
 )
 
 CASH_LIKE = ("cash", "cashiers_check", "money_order")

@@ -4,12 +4,22 @@ import base64
 
 import pytest
 
-from chassis.errors import Conflict, Forbidden
 from chassis.clock import local_day, now
+from chassis.errors import Conflict, Forbidden
 
 from .conftest import (
-    ASSOCIATE_A, ASSOCIATE_B, AUDITOR, CLIENT, HQ, MANAGER_A, OTHER_CLIENT, STORE_A, STORE_B,
-    STORE_GB, cash, usd,
+    ASSOCIATE_A,
+    ASSOCIATE_B,
+    AUDITOR,
+    CLIENT,
+    HQ,
+    MANAGER_A,
+    OTHER_CLIENT,
+    STORE_A,
+    STORE_B,
+    STORE_GB,
+    cash,
+    usd,
 )
 
 

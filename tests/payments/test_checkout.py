@@ -13,7 +13,16 @@ from contracts.rpc.payments import SaleRequest, sale_http_status
 from services.payments import saga, sweeper
 
 from .conftest import (
-    ASSOCIATE_A, CLIENT, DECLINED, STORE_A, STORE_B, card, cash, new_key, payment_intents, usd,
+    ASSOCIATE_A,
+    CLIENT,
+    DECLINED,
+    STORE_A,
+    STORE_B,
+    card,
+    cash,
+    new_key,
+    payment_intents,
+    usd,
 )
 
 

@@ -9,7 +9,16 @@ from chassis.errors import Conflict, Forbidden, InvalidInput, Unavailable
 from services.payments import layaways, sweeper
 
 from .conftest import (
-    ASSOCIATE_A, CLIENT, DECLINED, MANAGER_A, STORE_A, card, cash, new_key, payment_intents, usd,
+    ASSOCIATE_A,
+    CLIENT,
+    DECLINED,
+    MANAGER_A,
+    STORE_A,
+    card,
+    cash,
+    new_key,
+    payment_intents,
+    usd,
 )
 
 
