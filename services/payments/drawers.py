@@ -1,7 +1,8 @@
 """Cash drawers: opened with a float, cash sales and refunds flow in and out
 by themselves (a cash tender lands in the open drawer of its register),
 cash in and out by hand with a reason, closed with the counted amount. Over
-or short = counted - expected, per drawer per business day."""
+or short = counted - expected, per drawer per business day
+(docs/API.md#sales-and-payments)."""
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 

@@ -1,4 +1,5 @@
-"""Payments tables. Money is integer minor units with its currency; times UTC.
+"""Payments tables. Money is integer minor units with its currency; times UTC
+(docs/ARCHITECTURE.md#rule-6).
 
 A *tender* is one way a client pays (one card, the cash, a gift card...).
 It belongs to a sale, a layaway or a work-order deposit, and carries its own

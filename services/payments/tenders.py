@@ -32,7 +32,6 @@ from .models import (
 
 CASH_LIKE = ("cash", "cashiers_check", "money_order")
 TAKEN = ("authorized", "captured")
-SETTLED = ("captured", "refunded", "failed", "voided")
 
 
 class Declined(Exception):
