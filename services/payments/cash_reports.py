@@ -1,15 +1,19 @@
 """Form 8300 cases in the database: record cash received from identified
-clients, let the pure rules in ``compliance`` decide, open cases, list them."""
+clients, let the pure rules in ``compliance`` decide, open cases, list them
+(docs/API.md#sales-and-payments)."""
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, or_, select, text, update
 
+from chassis.clock import local_day, now
 from chassis.errors import Forbidden
+from chassis.identity import OVERSIGHT, with_system
 from chassis.outbox import emit
+from chassis.pagination import decode_time_cursor, encode_cursor
+from contracts.money import money
 
 from . import compliance
-from .common import audit, decode_time_cursor, encode_cursor, iso, local_date, now
+from .common import audit, iso
 from .models import CashPayment, CashReportCase, Store
-from .money import money
 
 REPORT_CURRENCY = "USD"
 
@@ -54,7 +58,7 @@ def _evaluate(session, identity, store, client_id):
             currency=REPORT_CURRENCY, sale_ids=sale_ids,
             tender_ids=[p.ref for p in case.payments],
             first_payment_at=case.payments[0].received_at, triggered_at=case.triggered_at,
-            due_date=compliance.due_date(local_date(store, case.triggered_at)),
+            due_date=compliance.due_date(local_day(case.triggered_at, store.timezone)),
             structuring_suspected=case.structuring_suspected, status="open", created_at=now(),
         )
         session.add(row)
@@ -87,7 +91,7 @@ def case_view(case, store=None):
 
 def list_cases(session, identity, q):
     """Form 8300 candidates: HQ and auditors see the chain, managers their stores."""
-    if identity.role not in ("hq_admin", "auditor", "store_manager", "system"):
+    if identity.role not in with_system(OVERSIGHT):
         raise Forbidden("compliance reports are for managers, HQ and auditors")
     query = select(CashReportCase)
     if q.get("store_id"):

@@ -1,25 +1,24 @@
 """What every payments module shares: settings, the worker's context (its
-database, caller, Stripe and neighbours), stores, audit and small helpers."""
+database, caller, Stripe and neighbours), stores, audit and small helpers.
+
+Rule modules take a ``session``; the orchestrating modules (``saga``,
+``tender_steps``, ``flows``, ``sweeper``) commit between durable steps with
+``Context.step``, one transaction per step (docs/ARCHITECTURE.md#checkout-saga-payments-orchestrates).
+"""
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-
-from chassis.pagination import decode_cursor, decode_time_cursor, encode_cursor  # noqa: F401
-from chassis.errors import Forbidden, InvalidInput, NotFound
+from chassis.clock import now
+from chassis.errors import Forbidden, InvalidInput
+from chassis.identity import MANAGERS as MANAGER_ROLES
+from chassis.identity import STAFF, with_system
 
 from .models import History, Store
 
-WRITERS = ("hq_admin", "store_manager", "sales_associate", "bench_jeweler", "system")
-MANAGERS = ("hq_admin", "store_manager", "system")
-
-
-def now():
-    return datetime.now(timezone.utc)
+WRITERS = with_system(STAFF)
+MANAGERS = with_system(MANAGER_ROLES)
 
 
 def _rates(text):
@@ -48,30 +47,30 @@ class Settings:
     max_associate_discount_bps: int = 1500
     max_associate_refund: int = 100000              # minor units; more needs a store manager
 
-    @classmethod
-    def load(cls, get):
-        """``get(name, default)`` reads nameko config, then the environment."""
-        d = cls()
-        policy = str(get("LAYAWAY_CANCEL_POLICY", d.layaway_cancel_policy))
-        return cls(
-            return_window_days=int(get("RETURN_WINDOW_DAYS", d.return_window_days)),
-            commission_rates_bps=_rates(get("COMMISSION_RATES_BPS", None)) or d.commission_rates_bps,
-            layaway_cancel_policy=policy if policy in ("store_credit", "refund") else "store_credit",
-            layaway_cancel_fee_bps=int(get("LAYAWAY_CANCEL_FEE_BPS", d.layaway_cancel_fee_bps)),
-            layaway_min_deposit_bps=int(get("LAYAWAY_MIN_DEPOSIT_BPS", d.layaway_min_deposit_bps)),
-            layaway_reminder_days=int(get("LAYAWAY_REMINDER_DAYS", d.layaway_reminder_days)),
-            loyalty_point_value=int(get("LOYALTY_POINT_VALUE", d.loyalty_point_value)),
-            saga_lease_seconds=int(get("SAGA_LEASE_SECONDS", d.saga_lease_seconds)),
-            sweep_after_seconds=int(get("SWEEP_AFTER_SECONDS", d.sweep_after_seconds)),
-            max_associate_discount_bps=int(get("MAX_ASSOCIATE_DISCOUNT_BPS",
-                                               d.max_associate_discount_bps)),
-            max_associate_refund=int(get("MAX_ASSOCIATE_REFUND", d.max_associate_refund)),
-        )
+
+def load_settings(get):
+    """``get(name, default)``: ``chassis.settings.setting`` (config, then environment)."""
+    d = Settings()
+    policy = str(get("LAYAWAY_CANCEL_POLICY", d.layaway_cancel_policy))
+    return Settings(
+        return_window_days=int(get("RETURN_WINDOW_DAYS", d.return_window_days)),
+        commission_rates_bps=_rates(get("COMMISSION_RATES_BPS", None)) or d.commission_rates_bps,
+        layaway_cancel_policy=policy if policy in ("store_credit", "refund") else "store_credit",
+        layaway_cancel_fee_bps=int(get("LAYAWAY_CANCEL_FEE_BPS", d.layaway_cancel_fee_bps)),
+        layaway_min_deposit_bps=int(get("LAYAWAY_MIN_DEPOSIT_BPS", d.layaway_min_deposit_bps)),
+        layaway_reminder_days=int(get("LAYAWAY_REMINDER_DAYS", d.layaway_reminder_days)),
+        loyalty_point_value=int(get("LOYALTY_POINT_VALUE", d.loyalty_point_value)),
+        saga_lease_seconds=int(get("SAGA_LEASE_SECONDS", d.saga_lease_seconds)),
+        sweep_after_seconds=int(get("SWEEP_AFTER_SECONDS", d.sweep_after_seconds)),
+        max_associate_discount_bps=int(get("MAX_ASSOCIATE_DISCOUNT_BPS",
+                                           d.max_associate_discount_bps)),
+        max_associate_refund=int(get("MAX_ASSOCIATE_REFUND", d.max_associate_refund)),
+    )
 
 
 @dataclass
 class Context:
-    """Everything a payments rule may touch, passed in (no globals).
+    """Everything a payments flow may touch, passed in (no globals).
 
     ``db`` opens transactions (chassis ``Db``); ``inventory``, ``crm`` and
     ``workorders`` are RPC proxies with deadlines; ``stripe`` a ``StripePort``.
@@ -86,6 +85,17 @@ class Context:
     workorders: object
     settings: Settings = field(default_factory=Settings)
     hooks: dict = field(default_factory=dict)
+
+    def step(self, rule, *args, **kwargs):
+        """One durable step: ``rule(session, *args, **kwargs)`` in its own
+        transaction, committed when it returns (rolled back if it raises)."""
+        with self.db.transaction() as session:
+            return rule(session, *args, **kwargs)
+
+    def read(self, rule, *args, **kwargs):
+        """``rule(session, ...)`` for a read of ONE statement (no transaction)."""
+        with self.db.read() as session:
+            return rule(session, *args, **kwargs)
 
     def hook(self, name, **kwargs):
         fn = self.hooks.get(name)
@@ -107,18 +117,6 @@ def require_writer(identity, roles=WRITERS):
         raise Forbidden("your role may not do this")
 
 
-def record_store(session, facts):
-    values = {k: facts.get(k) for k in ("id", "code", "name", "currency", "timezone",
-                                        "tax_rate_bps", "country", "address", "phone")}
-    values["id"] = str(values["id"])
-    stmt = insert(Store).values(**values, last_receipt=0, updated_at=now())
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Store.id],
-        set_={k: stmt.excluded[k] for k in values if k != "id"} | {"updated_at": now()},
-    )
-    session.execute(stmt)
-
-
 def store_for(session, identity, store_id, write=True, field="store_id"):
     """The store a request acts for; unknown is bad input, another's is 403."""
     store = session.get(Store, str(store_id))
@@ -131,16 +129,6 @@ def store_for(session, identity, store_id, write=True, field="store_id"):
     return store
 
 
-def visible(identity, store_id, what="object"):
-    """An object of a store the caller may not see does not exist for them."""
-    if not identity.can_see_store(store_id):
-        raise NotFound(f"no such {what}")
-
-
-def local_date(store, at=None):
-    return (at or now()).astimezone(ZoneInfo(store.timezone)).date()
-
-
 def audit(session, identity, entity_type, entity_id, change, store_id=None, **details):
     session.add(History(
         entity_type=entity_type, entity_id=str(entity_id), change=change,
@@ -150,25 +138,5 @@ def audit(session, identity, entity_type, entity_id, change, store_id=None, **de
     ))
 
 
-def history_view(session, entity_id):
-    rows = session.scalars(select(History).where(History.entity_id == str(entity_id))
-                           .order_by(History.id)).all()
-    return [{"at": h.at.isoformat(), "change": h.change, "actor_id": h.actor_id,
-             "actor_role": h.actor_role, "store_id": h.store_id, "details": h.details or {}}
-            for h in rows]
-
-
 def iso(value):
     return value.isoformat() if value is not None else None
-
-
-def parse_time(value, field):
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput("bad time", {field: ["not an ISO 8601 date or time"]}) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

@@ -18,6 +18,8 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from contracts.money import major_text
+
 THRESHOLD = 1_000_000              # USD cents; reportable when the total is above this
 INSTRUMENT_LIMIT = 1_000_000       # instruments of this face amount or less are cash
 CASH_METHODS = ("cash", "cashiers_check", "money_order")
@@ -109,10 +111,9 @@ def to_csv(cases):
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for c in cases:
-        amount = c["total_cash"]["amount"]
         writer.writerow([
             c["id"], c["client_id"], c["store_id"], c.get("store_code") or "",
-            f"{amount // 100}.{amount % 100:02d}", c["total_cash"]["currency"],
+            major_text(c["total_cash"]), c["total_cash"]["currency"],
             c["first_payment_at"], c["triggered_at"], c["due_date"],
             "yes" if c["structuring_suspected"] else "no",
             " ".join(c["sale_ids"]), c["status"],

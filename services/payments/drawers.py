@@ -1,15 +1,17 @@
 """Cash drawers: opened with a float, cash sales and refunds flow in and out
 by themselves (a cash tender lands in the open drawer of its register),
 cash in and out by hand with a reason, closed with the counted amount. Over
-or short = counted - expected, per drawer per business day."""
+or short = counted - expected, per drawer per business day
+(docs/API.md#sales-and-payments)."""
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from chassis.clock import local_day, now
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from contracts.money import money
 
-from .common import audit, iso, local_date, now, store_for
+from .common import audit, iso, store_for
 from .models import Drawer, DrawerMovement
-from .money import money
 
 
 def _expected(session, drawer):
@@ -46,7 +48,8 @@ def open_drawer(session, identity, data):
         raise InvalidInput("the float is in the store's currency",
                            {"float.currency": [f"the store's cash is {store.currency}"]})
     at = now()
-    drawer = Drawer(store_id=store.id, register=data["register"], business_date=local_date(store, at),
+    drawer = Drawer(store_id=store.id, register=data["register"],
+                    business_date=local_day(at, store.timezone),
                     currency=store.currency, float_amount=data["float"]["amount"], status="open",
                     opened_by=identity.user_id, opened_at=at)
     try:

@@ -1,4 +1,5 @@
-"""Payments tables. Money is integer minor units with its currency; times UTC.
+"""Payments tables. Money is integer minor units with its currency; times UTC
+(docs/ARCHITECTURE.md#rule-6).
 
 A *tender* is one way a client pays (one card, the cash, a gift card...).
 It belongs to a sale, a layaway or a work-order deposit, and carries its own
@@ -10,7 +11,15 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
-    BigInteger, Boolean, Date, DateTime, Integer, MetaData, String, Text, func,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column

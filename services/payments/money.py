@@ -1,22 +1,9 @@
-"""Money arithmetic without floats (rule 6): integer minor units, exact
+"""Money arithmetic without floats (docs/ARCHITECTURE.md#rule-6): integer minor units, exact
 rounding, allocations that always add up. Pure functions, tested directly."""
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-# ISO 4217 minor-unit exponents that are not 2.
-_EXPONENTS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
-    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
-    "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}
-
-
-def exponent(currency):
-    return _EXPONENTS.get(currency, 2)
-
-
-def money(amount, currency):
-    return None if amount is None else {"amount": int(amount), "currency": currency}
+# a currency's exponent is known once, in contracts.money (docs/ARCHITECTURE.md#rule-6)
+from contracts.money import exponent
 
 
 def round_half_up(numerator, denominator):
@@ -91,14 +78,3 @@ def price_lines(lines, tax_rate_bps, tax_exempt=False):
         "discount": sum(line.get("discount_amount", 0) for line in lines),
         "subtotal": subtotal, "tax": tax, "total": subtotal + tax,
     }
-
-
-def format_money(value):
-    """``{"amount": 450000, "currency": "USD"}`` -> ``"4,500.00 USD"``."""
-    exp = exponent(value["currency"])
-    sign = "-" if value["amount"] < 0 else ""
-    whole, fraction = divmod(abs(int(value["amount"])), 10 ** exp)
-    text = f"{whole:,}"
-    if exp:
-        text += "." + str(fraction).rjust(exp, "0")
-    return f"{sign}{text} {value['currency']}"

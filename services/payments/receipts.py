@@ -1,55 +1,81 @@
 """The client's receipt, as HTML (e-mail, screen) and PDF (print), from the
-sale's view and its store. Times are shown in the store's time zone."""
+sale's view and its store. Amounts are written the way the store's country
+reads them (``chassis.display.format_money`` in ``locale_for(country)``,
+ISO 4217 decimals: docs/ARCHITECTURE.md#rule-6); times in the store's time
+zone. ReportLab's standard fonts take cp1252: a symbol they cannot draw
+(``￥``, ``د.ك.``) is written the en_US way instead."""
 import io
-from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
 from reportlab.lib.pagesizes import A6
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from .money import format_money
+from chassis.clock import instant, zone
+from chassis.display import format_money, locale_for
 
 METHOD_NAMES = {"card": "Card", "cash": "Cash", "store_credit": "Store credit",
                 "gift_card": "Gift card", "loyalty_points": "Loyalty points",
                 "cashiers_check": "Cashier's check", "money_order": "Money order"}
 
 
+def store_facts(store):
+    """What a receipt shows of a store (a ``Store`` row)."""
+    return {"name": store.name, "code": store.code, "timezone": store.timezone,
+            "address": store.address, "country": store.country}
+
+
 def _when(view, store):
-    at = view.get("completed_at") or view.get("created_at")
-    return datetime.fromisoformat(at).astimezone(ZoneInfo(store["timezone"])).strftime("%Y-%m-%d %H:%M")
+    at = instant(view.get("completed_at") or view.get("created_at"))
+    return at.astimezone(zone(store["timezone"])).strftime("%Y-%m-%d %H:%M")
 
 
-def receipt_lines(view, store):
-    """The receipt as (label, amount) rows, shared by HTML and PDF."""
+def _negative(value):
+    return {**value, "amount": -value["amount"]}
+
+
+def _line_rows(view, fmt):
     rows = []
     for line in view["lines"]:
         label = line["description"] or line["kind"]
         if line.get("tag"):
             label = f"{label} [{line['tag']}]"
-        rows.append(("line", label, format_money(line["list_price"])))
+        rows.append(("line", label, fmt(line["list_price"])))
         if line.get("discount"):
             rows.append(("discount", f"  Discount: {line['discount']['reason']}",
-                         format_money({**line["discount"]["amount"],
-                                       "amount": -line["discount"]["amount"]["amount"]})))
-    rows.append(("total", "Subtotal", format_money(view["subtotal"])))
+                         fmt(_negative(line["discount"]["amount"]))))
+    rows.append(("total", "Subtotal", fmt(view["subtotal"])))
     tax_label = "Tax (exempt)" if view.get("tax_exempt") else f"Tax {view['tax_rate_bps'] / 100:g}%"
-    rows.append(("total", tax_label, format_money(view["tax"])))
-    rows.append(("grand", "Total", format_money(view["total"])))
+    rows.append(("total", tax_label, fmt(view["tax"])))
+    rows.append(("grand", "Total", fmt(view["total"])))
+    return rows
+
+
+def _tender_rows(view, fmt):
+    rows = []
     for t in view["tenders"]:
         label = METHOD_NAMES.get(t["method"], t["method"])
         if t.get("card", {}).get("last4"):
             label += f" ****{t['card']['last4']}"
         if t.get("charge"):
-            label += f" (charged {format_money(t['charge']['amount'])} at {t['charge']['fx_rate']})"
-        rows.append(("tender", label, format_money(t["amount"])))
+            label += f" (charged {fmt(t['charge']['amount'])} at {t['charge']['fx_rate']})"
+        rows.append(("tender", label, fmt(t["amount"])))
         if t.get("received"):
-            rows.append(("tender", "  Cash received", format_money(t["received"])))
-            rows.append(("tender", "  Change", format_money(t["change"])))
+            rows.append(("tender", "  Cash received", fmt(t["received"])))
+            rows.append(("tender", "  Change", fmt(t["change"])))
     for card in view.get("gift_cards") or []:
-        rows.append(("note", f"Gift card {card['code']}", format_money(card["balance"])))
+        rows.append(("note", f"Gift card {card['code']}", fmt(card["balance"])))
     return rows
+
+
+def receipt_lines(view, store, encoding=None):
+    """The receipt as (kind, label, amount) rows, shared by HTML and PDF;
+    ``encoding``: what the text must fit (``"cp1252"`` for the PDF)."""
+    locale = locale_for(store.get("country"))
+
+    def fmt(value):
+        return format_money(value, locale, encoding=encoding)
+    return _line_rows(view, fmt) + _tender_rows(view, fmt)
 
 
 def html(view, store):
@@ -94,7 +120,7 @@ def pdf(view, store):
     line(f"Receipt {view['receipt_number'] or ''}")
     line(_when(view, store))
     y -= 2 * mm
-    for kind, label, amount in receipt_lines(view, store):
+    for kind, label, amount in receipt_lines(view, store, encoding="cp1252"):
         line(label, amount, bold=kind == "grand")
     c.showPage()
     c.save()

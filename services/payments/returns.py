@@ -1,4 +1,5 @@
-"""Returns and exchanges: pieces back to stock, money back.
+"""Returns and exchanges: pieces back to stock, money back. The records,
+each rule in the caller's ``session`` (``flows`` commits between them).
 
 A return names pieces of one completed sale, within the chain's return
 window. The refund (line amounts after discount, plus their tax) goes back
@@ -8,20 +9,22 @@ credit. Every refund is tied to the tender it gives money back on. An
 exchange is a return as store credit followed by a new sale paying with it.
 
 The return is recorded ``pending`` with its refund plan first; each refund
-has its own idempotency key, so a retry or the sweeper finishes it.
+has its own idempotency key, so a retry or the sweeper finishes it
+(docs/API.md#sales-and-payments).
 """
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from chassis.errors import Conflict, Forbidden, InvalidInput, Unavailable
+from chassis.clock import now
+from chassis.display import format_money, locale_for
+from chassis.errors import Conflict, Forbidden, InvalidInput
 from chassis.outbox import emit
+from contracts.money import money
 
-from . import tenders as tender_ops
-from .common import audit, iso, now, require_writer
-from .models import Return, SaleLine, Tender, TenderRefund
-from .money import money
-from .sales import visible_sale
+from .common import audit, iso
+from .models import Return, SaleLine, Store, Tender, TenderRefund
+from .sale_views import visible_sale
 
 REFUND_ORDER = {"card": 0, "gift_card": 1, "store_credit": 2, "cash": 3, "cashiers_check": 3,
                 "money_order": 3, "loyalty_points": 4}
@@ -68,92 +71,86 @@ def refund_plan(session, tenders, amount, method, client_id):
     return plan
 
 
-def create_return(ctx, sale_id, data, idempotency_key=None, req_hash=None):
-    require_writer(ctx.identity)
-    if idempotency_key:
-        with ctx.db.transaction() as session:
-            existing = session.scalars(select(Return).where(
-                Return.idempotency_key == idempotency_key)).first()
-        if existing is not None:
-            if existing.request_hash != req_hash or existing.sale_id != str(sale_id):
-                raise Conflict("this Idempotency-Key was used for another request")
-            return resume_return(ctx, existing.id)
-    with ctx.db.transaction() as session:
-        sale = visible_sale(session, ctx.identity, sale_id, lock=True)
-        if sale.status != "completed":
-            raise Conflict(f"the sale is {sale.status}; only a completed sale takes returns")
-        window = ctx.settings.return_window_days
-        closes = sale.completed_at + timedelta(days=window)
-        if now() > closes:
-            raise Conflict(f"the return window of {window} days closed on {closes.date().isoformat()}")
-        lines = {l.item_id: l for l in session.scalars(select(SaleLine).where(
-            SaleLine.sale_id == sale.id, SaleLine.kind == "item")).all()}
-        wanted = [str(i) for i in data["item_ids"]]
-        errors = [f"piece {i} is not in this sale" for i in wanted if i not in lines]
-        if len(set(wanted)) != len(wanted):
-            errors.append("the same piece appears twice")
-        if errors:
-            raise InvalidInput("these pieces cannot be returned on this sale", {"item_ids": errors})
-        if data["refund_method"] == "store_credit" and not sale.client_id:
-            raise InvalidInput("store credit needs a client",
-                               {"refund_method": ["the sale has no client to hold store credit"]})
-        done = [lines[i].tag or i for i in wanted if lines[i].return_id]
-        if done:
-            raise Conflict(f"already returned: {', '.join(done)}")
-        amount = sum(lines[i].amount + lines[i].tax for i in wanted)
-        limit = ctx.settings.max_associate_refund
-        if ctx.identity.role == "sales_associate" and amount > limit:
-            raise Forbidden(f"a refund above {limit / 100:.2f} {sale.currency} needs a store manager")
-        plan = refund_plan(session, sale_tenders(session, sale), amount, data["refund_method"],
-                           sale.client_id)
-        r = Return(sale_id=sale.id, store_id=sale.store_id, client_id=sale.client_id,
-                   item_ids=wanted, refund_method=data["refund_method"], amount=amount,
-                   currency=sale.currency, state="pending", plan=plan,
-                   idempotency_key=idempotency_key, request_hash=req_hash,
-                   created_by=ctx.identity.user_id, created_at=now())
-        session.add(r)
-        session.flush()
-        for i in wanted:
-            lines[i].return_id = r.id
-        audit(session, ctx.identity, "return", r.id, "created", sale.store_id, sale_id=sale.id,
-              item_ids=wanted, amount=amount, reason=data.get("reason"))
-        return_id = r.id
-    return resume_return(ctx, return_id)
+def by_key(session, key):
+    return session.scalars(select(Return).where(Return.idempotency_key == key)).first()
 
 
-def resume_return(ctx, return_id):
-    with ctx.db.transaction() as session:
-        r = session.get(Return, return_id)
+def get(session, return_id):
+    return session.get(Return, return_id)
+
+
+def _returnable_sale(session, identity, settings, sale_id):
+    sale = visible_sale(session, identity, sale_id, lock=True)
+    if sale.status != "completed":
+        raise Conflict(f"the sale is {sale.status}; only a completed sale takes returns")
+    window = settings.return_window_days
+    closes = sale.completed_at + timedelta(days=window)
+    if now() > closes:
+        raise Conflict(f"the return window of {window} days closed on {closes.date().isoformat()}")
+    return sale
+
+
+def _returned_lines(session, sale, data):
+    """The sale's lines of the pieces asked for, checked."""
+    lines = {l.item_id: l for l in session.scalars(select(SaleLine).where(
+        SaleLine.sale_id == sale.id, SaleLine.kind == "item")).all()}
+    wanted = [str(i) for i in data["item_ids"]]
+    errors = [f"piece {i} is not in this sale" for i in wanted if i not in lines]
+    if len(set(wanted)) != len(wanted):
+        errors.append("the same piece appears twice")
+    if errors:
+        raise InvalidInput("these pieces cannot be returned on this sale", {"item_ids": errors})
+    if data["refund_method"] == "store_credit" and not sale.client_id:
+        raise InvalidInput("store credit needs a client",
+                           {"refund_method": ["the sale has no client to hold store credit"]})
+    done = [lines[i].tag or i for i in wanted if lines[i].return_id]
+    if done:
+        raise Conflict(f"already returned: {', '.join(done)}")
+    return [lines[i] for i in wanted]
+
+
+def open_return(session, identity, settings, sale_id, data, idempotency_key, req_hash):
+    """The return ``pending`` with its refund plan, its pieces marked; its id."""
+    sale = _returnable_sale(session, identity, settings, sale_id)
+    lines = _returned_lines(session, sale, data)
+    wanted = [l.item_id for l in lines]
+    amount = sum(l.amount + l.tax for l in lines)
+    limit = settings.max_associate_refund
+    if identity.role == "sales_associate" and amount > limit:
+        store = session.get(Store, sale.store_id)
+        shown = format_money(money(limit, sale.currency), locale_for(store.country if store else None))
+        raise Forbidden(f"a refund above {shown} needs a store manager")
+    plan = refund_plan(session, sale_tenders(session, sale), amount, data["refund_method"],
+                       sale.client_id)
+    r = Return(sale_id=sale.id, store_id=sale.store_id, client_id=sale.client_id,
+               item_ids=wanted, refund_method=data["refund_method"], amount=amount,
+               currency=sale.currency, state="pending", plan=plan,
+               idempotency_key=idempotency_key, request_hash=req_hash,
+               created_by=identity.user_id, created_at=now())
+    session.add(r)
+    session.flush()
+    for line in lines:
+        line.return_id = r.id
+    audit(session, identity, "return", r.id, "created", sale.store_id, sale_id=sale.id,
+          item_ids=wanted, amount=amount, reason=data.get("reason"))
+    return r.id
+
+
+def completed(session, identity, return_id):
+    """Every refund made and the pieces back in stock: ``sale.returned``."""
+    r = session.scalars(select(Return).where(Return.id == return_id).with_for_update()).one()
     if r.state == "completed":
-        return get_return(ctx, return_id)
-    try:
-        for n, entry in enumerate(r.plan):
-            key = f"return:{r.id}:{n}"
-            if entry["kind"] == "tender":
-                tender_ops.refund(ctx, entry["tender_id"], entry["amount"], "return", key,
-                                  return_id=r.id)
-            else:
-                with ctx.db.transaction() as session:
-                    tender_ops.credit(session, ctx.identity, r.client_id, r.currency,
-                                      entry["amount"], key, r.store_id)
-    except tender_ops.Unsettled as exc:
-        raise Unavailable(f"the refund is pending ({exc}); it will be completed") from None
-    if r.stock_returned_at is None:
-        ctx.inventory.return_to_stock(r.item_ids, r.sale_id)
-    with ctx.db.transaction() as session:
-        r = session.scalars(select(Return).where(Return.id == return_id).with_for_update()).one()
-        if r.state != "completed":
-            r.state, r.completed_at, r.stock_returned_at = "completed", now(), r.stock_returned_at or now()
-            emit(session, "sale.returned", {
-                "sale_id": r.sale_id, "return_id": r.id, "store_id": r.store_id,
-                "client_id": r.client_id, "item_ids": r.item_ids,
-                "refund": money(r.amount, r.currency), "returned_at": iso(r.completed_at),
-                "refund_method": r.refund_method,
-                "refunds": [{"payment_id": e.get("tender_id"), "method": e.get("method") or e["kind"],
-                             "amount": money(e["amount"], r.currency)} for e in r.plan],
-            }, store_id=r.store_id)
-            audit(session, ctx.identity, "return", r.id, "completed", r.store_id)
-    return get_return(ctx, return_id)
+        return
+    r.state, r.completed_at, r.stock_returned_at = "completed", now(), r.stock_returned_at or now()
+    emit(session, "sale.returned", {
+        "sale_id": r.sale_id, "return_id": r.id, "store_id": r.store_id,
+        "client_id": r.client_id, "item_ids": r.item_ids,
+        "refund": money(r.amount, r.currency), "returned_at": iso(r.completed_at),
+        "refund_method": r.refund_method,
+        "refunds": [{"payment_id": e.get("tender_id"), "method": e.get("method") or e["kind"],
+                     "amount": money(e["amount"], r.currency)} for e in r.plan],
+    }, store_id=r.store_id)
+    audit(session, identity, "return", r.id, "completed", r.store_id)
 
 
 def return_view(session, r):
@@ -167,12 +164,10 @@ def return_view(session, r):
             "created_at": iso(r.created_at), "completed_at": iso(r.completed_at)}
 
 
-def get_return(ctx, return_id):
-    with ctx.db.transaction() as session:
-        return return_view(session, session.get(Return, return_id))
+def get_return(session, return_id):
+    return return_view(session, session.get(Return, return_id))
 
 
-def unfinished_returns(ctx, older_than, limit=50):
-    with ctx.db.transaction() as session:
-        return session.scalars(select(Return.id).where(
-            Return.state == "pending", Return.created_at < older_than).limit(limit)).all()
+def unfinished_returns(session, older_than, limit=50):
+    return session.scalars(select(Return.id).where(
+        Return.state == "pending", Return.created_at < older_than).limit(limit)).all()

@@ -1,28 +1,41 @@
-"""Payments service: entrypoints only; the rules live in plain modules beside it.
+"""Payments service: entrypoints only; the rules live in plain modules beside
+it (docs/API.md#sales-and-payments).
 
-``sales`` (checkout saga), ``tenders`` (one tender: take, capture, refund),
-``returns``, ``layaways``, ``deposits``, ``drawers``, ``reports``,
-``cash_reports`` + ``compliance`` (Form 8300), ``webhooks`` (Stripe),
-``receipts``, ``sweeper`` (crash recovery).
+Flows that commit between durable steps (around inventory, crm and Stripe)
+take the worker's ``Context``: ``saga`` (the checkout saga,
+docs/ARCHITECTURE.md#checkout-saga-payments-orchestrates), ``flows``
+(layaways, deposits, returns), ``sweeper`` (crash recovery). Everything else
+is a rule that takes a session, opened here: ``sale_views``, ``drawers``,
+``commissions``, ``cash_reports`` + ``compliance`` (Form 8300), ``webhooks``
+(Stripe), ``layaways`` (reminders, views), ``receipts``.
 """
 import base64
 
-from nameko import config
-from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
-from chassis.config import env
 from chassis.errors import Forbidden, InvalidInput
 from chassis.events import event_handler
+from chassis.identity import HQ_ADMIN, with_system
 from chassis.rpc import ServiceRpc
 from chassis.service import ServiceBase, rpc
+from chassis.settings import SettingsProvider
+from chassis.stores import record_store
 from chassis.validation import load, uuid_arg
 from contracts.rpc import payments as schemas
 
 from . import (
-    cash_reports, deposits, drawers, layaways, receipts, reports, returns, sales, sweeper, webhooks,
+    cash_reports,
+    commissions,
+    drawers,
+    flows,
+    layaways,
+    receipts,
+    saga,
+    sale_views,
+    sweeper,
+    webhooks,
 )
-from .common import Context, Settings, record_store, request_hash
+from .common import Context, load_settings, request_hash
 from .models import Store
 from .stripe_port import Stripe
 
@@ -39,18 +52,7 @@ _sales_query = schemas.SalesQuery()
 _report_query = schemas.ReportQuery()
 _cash_query = schemas.CashReportQuery()
 
-
-class PaymentsSettings(DependencyProvider):
-    """Chain policy from nameko config, else the environment, else defaults."""
-
-    def setup(self):
-        def get(name, default):
-            value = config.get(name)
-            return env(name, default) if value in (None, "") else value
-        self.settings = Settings.load(get)
-
-    def get_dependency(self, worker_ctx):
-        return self.settings
+OPERATORS = with_system((HQ_ADMIN,))
 
 
 def _key(idempotency_key):
@@ -66,7 +68,7 @@ class Service(ServiceBase):
     name = "payments"
 
     stripe = Stripe()
-    settings = PaymentsSettings()
+    settings = SettingsProvider(load_settings)
     inventory = ServiceRpc("inventory")
     crm = ServiceRpc("crm")
     workorders = ServiceRpc("workorders")
@@ -82,27 +84,28 @@ class Service(ServiceBase):
         """The checkout saga; see ``contracts.rpc.payments.sale_http_status``."""
         digest = request_hash(data)
         data = load(_sale, data)
-        return sales.create_sale(self._ctx(), data, _key(idempotency_key), digest)
+        return saga.create_sale(self._ctx(), data, _key(idempotency_key), digest)
 
     @rpc
     def get_sale(self, sale_id):
-        return sales.get_sale(self._ctx(), uuid_arg(sale_id, "sale_id"))
+        with self.db.transaction() as session:
+            return sale_views.get_sale(session, self.caller, uuid_arg(sale_id, "sale_id"))
 
     @rpc
     def list_sales(self, filters=None):
         filters = load(_sales_query, filters or {})
         with self.db.transaction() as session:
-            return sales.list_sales(session, self.caller, filters)
+            return sale_views.list_sales(session, self.caller, filters)
 
     @rpc
     def receipt(self, sale_id, fmt="html"):
         """``{content_type, body}``; a PDF body is base64."""
-        view = sales.get_sale(self._ctx(), uuid_arg(sale_id, "sale_id"))
-        if view["status"] != "completed":
-            raise InvalidInput("no receipt", {"sale_id": ["only a completed sale has a receipt"]})
         with self.db.transaction() as session:
-            s = session.get(Store, view["store_id"])
-            store = {"name": s.name, "code": s.code, "timezone": s.timezone, "address": s.address}
+            view = sale_views.get_sale(session, self.caller, uuid_arg(sale_id, "sale_id"))
+            if view["status"] != "completed":
+                raise InvalidInput("no receipt",
+                                   {"sale_id": ["only a completed sale has a receipt"]})
+            store = receipts.store_facts(session.get(Store, view["store_id"]))
         if fmt == "pdf":
             return {"content_type": "application/pdf", "encoding": "base64",
                     "filename": f"receipt-{view['receipt_number']}.pdf",
@@ -114,54 +117,57 @@ class Service(ServiceBase):
     def create_return(self, sale_id, data, idempotency_key=None):
         digest = request_hash(data)
         data = load(_return, data)
-        return returns.create_return(self._ctx(), uuid_arg(sale_id, "sale_id"), data,
-                                     _key(idempotency_key), digest)
+        return flows.create_return(self._ctx(), uuid_arg(sale_id, "sale_id"), data,
+                                   _key(idempotency_key), digest)
 
     # gift cards and store credit
     @rpc
     def get_gift_card(self, code):
         with self.db.transaction() as session:
-            return sales.gift_card_view(session, self.caller, str(code))
+            return sale_views.gift_card_view(session, self.caller, str(code))
 
     @rpc
     def get_store_credit(self, client_id):
         with self.db.transaction() as session:
-            return sales.store_credit_view(session, self.caller, uuid_arg(client_id, "client_id"))
+            return sale_views.store_credit_view(session, self.caller,
+                                                uuid_arg(client_id, "client_id"))
 
     # layaways
     @rpc
     def open_layaway(self, data, idempotency_key=None):
         digest = request_hash(data)
         data = load(_layaway, data)
-        return layaways.open_layaway(self._ctx(), data, _key(idempotency_key), digest)
+        return flows.open_layaway(self._ctx(), data, _key(idempotency_key), digest)
 
     @rpc
     def pay_layaway(self, layaway_id, data, idempotency_key=None):
         digest = request_hash(data)
         data = load(_payment, data)
-        return layaways.pay(self._ctx(), uuid_arg(layaway_id, "layaway_id"), data,
-                            _key(idempotency_key), digest)
+        return flows.pay_layaway(self._ctx(), uuid_arg(layaway_id, "layaway_id"), data,
+                                 _key(idempotency_key), digest)
 
     @rpc
     def cancel_layaway(self, layaway_id, data=None):
         data = load(_cancel, data or {})
-        return layaways.cancel(self._ctx(), uuid_arg(layaway_id, "layaway_id"), data)
+        return flows.cancel_layaway(self._ctx(), uuid_arg(layaway_id, "layaway_id"), data)
 
     @rpc
     def get_layaway(self, layaway_id):
-        return layaways.get_layaway(self._ctx(), uuid_arg(layaway_id, "layaway_id"))
+        with self.db.transaction() as session:
+            return layaways.get_layaway(session, self.caller, uuid_arg(layaway_id, "layaway_id"))
 
     @timer(interval=3600)
     def layaway_reminders(self):
-        layaways.remind_due(self._ctx())
+        with self.db.transaction() as session:
+            layaways.remind_due(session, self.settings)
 
     # work-order deposits
     @rpc
     def take_deposit(self, work_order_id, data, idempotency_key=None):
         digest = request_hash(data)
         data = load(_payment, data)
-        return deposits.take_deposit(self._ctx(), uuid_arg(work_order_id, "work_order_id"), data,
-                                     _key(idempotency_key), digest)
+        return flows.take_deposit(self._ctx(), uuid_arg(work_order_id, "work_order_id"), data,
+                                  _key(idempotency_key), digest)
 
     # cash drawers
     @rpc
@@ -193,19 +199,13 @@ class Service(ServiceBase):
         with self.db.transaction() as session:
             return drawers.list_drawers(session, self.caller, filters)
 
-    # reports and compliance
-    @rpc
-    def sales_report(self, filters=None):
-        filters = load(_report_query, filters or {})
-        with self.db.transaction() as session:
-            return reports.sales_report(session, self.caller, filters)
-
+    # commissions and compliance
     @rpc
     def commissions_report(self, filters=None):
         filters = load(_report_query, filters or {})
         with self.db.transaction() as session:
-            return reports.commissions(session, self.caller, filters,
-                                       self.settings.commission_rates_bps)
+            return commissions.commissions(session, self.caller, filters,
+                                           self.settings.commission_rates_bps)
 
     @rpc
     def cash_reports(self, filters=None):
@@ -224,7 +224,9 @@ class Service(ServiceBase):
     @rpc
     def stripe_webhook(self, payload, signature):
         """The raw body and the ``Stripe-Signature`` header, as received."""
-        return webhooks.handle(self._ctx(), payload, signature)
+        event = webhooks.verify(self.stripe, payload, signature)
+        with self.db.transaction() as session:
+            return webhooks.handle(session, self.caller, event)
 
     # crash recovery
     @timer(interval=30)
@@ -233,7 +235,7 @@ class Service(ServiceBase):
 
     @rpc
     def sweep(self):
-        if self.caller.role not in ("hq_admin", "system"):
+        if self.caller.role not in OPERATORS:
             raise Forbidden("operators only")
         return sweeper.sweep(self._ctx())
 
@@ -241,9 +243,9 @@ class Service(ServiceBase):
     @event_handler("gateway", "store.created")
     def on_store_created(self, event):
         with self.db.inbox(event) as session:
-            record_store(session, event["payload"])
+            record_store(session, Store, event["payload"], last_receipt=0)
 
     @event_handler("gateway", "store.updated")
     def on_store_updated(self, event):
         with self.db.inbox(event) as session:
-            record_store(session, event["payload"])
+            record_store(session, Store, event["payload"], last_receipt=0)

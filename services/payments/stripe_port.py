@@ -13,10 +13,9 @@ money carries an idempotency key derived from the tender's key. Outcomes:
   Idempotency-Key, or the sweeper); it is never guessed.
 """
 import stripe
-from nameko import config
 from nameko.extensions import DependencyProvider
 
-from chassis.config import env
+from chassis.settings import setting
 
 LOCAL_API_BASE = "http://127.0.0.1:8420"   # localstripe, the local sandbox
 
@@ -126,23 +125,18 @@ class StripePort:
                                               api_key=self.api_key)
 
 
-def settings_value(name, default=None):
-    value = config.get(name)
-    return env(name, default) if value in (None, "") else value
-
-
 class Stripe(DependencyProvider):
     """One configured Stripe client per container."""
 
     def setup(self):
-        api_key = settings_value("STRIPE_API_KEY")
+        api_key = setting("STRIPE_API_KEY")
         # no key: the local sandbox (localstripe); a key: Stripe itself unless a base is set
-        api_base = settings_value("STRIPE_API_BASE", None if api_key else LOCAL_API_BASE)
+        api_base = setting("STRIPE_API_BASE", None if api_key else LOCAL_API_BASE)
         self.port = StripePort(
             api_key=api_key or "sk_test_local",
             api_base=api_base,
-            timeout=float(settings_value("STRIPE_TIMEOUT", 10)),
-            webhook_secret=settings_value("STRIPE_WEBHOOK_SECRET", "whsec_local"),
+            timeout=float(setting("STRIPE_TIMEOUT", 10)),
+            webhook_secret=setting("STRIPE_WEBHOOK_SECRET", "whsec_local"),
         )
 
     def get_dependency(self, worker_ctx):

@@ -1,16 +1,20 @@
 """The sweeper: whatever a crash or a lost answer left half done, finished or
-given back. Run by a timer; tests call ``sweep`` directly (with ``at`` in
-the future to act as if the bound had passed)."""
+given back (docs/ARCHITECTURE.md#checkout-saga-payments-orchestrates). Run by
+a timer; tests call ``sweep`` directly (with ``at`` in the future to act as
+if the bound had passed)."""
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from chassis.clock import now
 
-from . import layaways, returns, sales, single, tenders as tender_ops
-from .common import now
-from .models import TenderRefund
+from . import flows, layaways, returns, saga, sale_records, tender_steps, tenders
 
 log = logging.getLogger(__name__)
+
+
+def _settle_payment(ctx, tender_id, purpose, at):
+    booking = flows.BOOKINGS[purpose]
+    return tender_steps.settle(ctx, tender_id, booking, recovering=True, at=at)["payment"]["state"]
 
 
 def sweep(ctx, at=None, limit=50):
@@ -22,7 +26,7 @@ def sweep(ctx, at=None, limit=50):
     def attempt(bucket, key, fn, *args, **kwargs):
         try:
             result = fn(*args, **kwargs)
-        except Exception as exc:   # one stuck object must not stop the others
+        except Exception as exc:  # noqa: BLE001  (one stuck object must not stop the others)
             log.warning("sweeper: %s %s not settled: %s", bucket, key, exc)
             result = f"error: {exc}"
         if isinstance(report[bucket], dict):
@@ -30,21 +34,16 @@ def sweep(ctx, at=None, limit=50):
         else:
             report[bucket].append(key)
 
-    for sale_id in sales.unfinished(ctx, bound, at, limit):
-        attempt("sales", sale_id, sales.recover, ctx, sale_id, at)
-    for sale_id in sales.unfollowed(ctx, bound, limit):
-        attempt("followups", sale_id, sales.followups, ctx, sale_id)
-    for layaway_id in layaways.unfinished(ctx, bound, at, limit):
-        attempt("layaways", layaway_id, layaways.recover, ctx, layaway_id, at)
-    for tender_id in single.unsettled(ctx, bound, at, limit):
-        attempt("payments", tender_id,
-                lambda t: single.settle(ctx, t, recovering=True, at=at)["payment"]["state"],
-                tender_id)
-    with ctx.db.transaction() as session:
-        pending = session.scalars(select(TenderRefund.id).where(
-            TenderRefund.state == "pending", TenderRefund.created_at < bound).limit(limit)).all()
-    for refund_id in pending:
-        attempt("refunds", refund_id, tender_ops.execute_refund, ctx, refund_id)
-    for return_id in returns.unfinished_returns(ctx, bound, limit):
-        attempt("returns", return_id, returns.resume_return, ctx, return_id)
+    for sale_id in ctx.step(sale_records.unfinished, bound, at, limit):
+        attempt("sales", sale_id, saga.recover, ctx, sale_id, at)
+    for sale_id in ctx.step(sale_records.unfollowed, bound, limit):
+        attempt("followups", sale_id, saga.followups, ctx, sale_id)
+    for layaway_id in ctx.step(layaways.unfinished, bound, at, limit):
+        attempt("layaways", layaway_id, flows.recover_layaway, ctx, layaway_id, at)
+    for tender_id, purpose in ctx.step(tender_steps.unsettled, bound, at, limit):
+        attempt("payments", tender_id, _settle_payment, ctx, tender_id, purpose, at)
+    for refund_id in ctx.step(tenders.pending_refunds, bound, limit):
+        attempt("refunds", refund_id, tender_steps.execute_refund, ctx, refund_id)
+    for return_id in ctx.step(returns.unfinished_returns, bound, limit):
+        attempt("returns", return_id, flows.resume_return, ctx, return_id)
     return report

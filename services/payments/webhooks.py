@@ -3,18 +3,19 @@ or stale one is 400 and nothing is processed), each event id is applied
 once (``stripe_events``, in the same transaction as its effect), and events
 arriving out of order never move a payment backwards: a tender only moves
 pending -> authorized -> captured -> refunded, and the provider status only
-up its rank."""
+up its rank (docs/API.md#sales-and-payments)."""
 import logging
 
 import stripe
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from chassis.clock import now
 from chassis.errors import InvalidInput
 from chassis.outbox import emit
 
-from . import tenders as tender_ops
-from .common import audit, now
+from . import tenders
+from .common import audit
 from .models import StripeEvent, Tender, TenderRefund
 from .money import round_half_up
 
@@ -39,11 +40,12 @@ def _id(value):
     return value if isinstance(value, str) or value is None else _get(value, "id")
 
 
-def verify(ctx, payload, signature):
+def verify(stripe_port, payload, signature):
+    """The event, once its signature verifies (no database needed)."""
     if isinstance(payload, bytes):
         payload = payload.decode("utf-8", "replace")
     try:
-        return ctx.stripe.construct_event(payload, signature or "")
+        return stripe_port.construct_event(payload, signature or "")
     except stripe.SignatureVerificationError as exc:
         raise InvalidInput("the Stripe signature does not verify",
                            {"Stripe-Signature": [str(exc.user_message or exc)]}) from None
@@ -51,17 +53,16 @@ def verify(ctx, payload, signature):
         raise InvalidInput("not a Stripe event", {"body": [str(exc)]}) from None
 
 
-def handle(ctx, payload, signature):
-    event = verify(ctx, payload, signature)
+def handle(session, identity, event):
+    """A verified event applied once, in the caller's transaction."""
     event_id, kind = event["id"], event["type"]
-    with ctx.db.transaction() as session:
-        fresh = session.execute(insert(StripeEvent).values(
-            id=event_id, type=kind, outcome="received", received_at=now())
-            .on_conflict_do_nothing().returning(StripeEvent.id)).first()
-        if fresh is None:
-            return {"event_id": event_id, "type": kind, "outcome": "duplicate"}
-        outcome = apply(session, ctx, kind, _get(_get(event, "data"), "object"))
-        session.get(StripeEvent, event_id).outcome = outcome
+    fresh = session.execute(insert(StripeEvent).values(
+        id=event_id, type=kind, outcome="received", received_at=now())
+        .on_conflict_do_nothing().returning(StripeEvent.id)).first()
+    if fresh is None:
+        return {"event_id": event_id, "type": kind, "outcome": "duplicate"}
+    outcome = apply(session, identity, kind, _get(_get(event, "data"), "object"))
+    session.get(StripeEvent, event_id).outcome = outcome
     return {"event_id": event_id, "type": kind, "outcome": outcome}
 
 
@@ -88,7 +89,7 @@ def _forward(t, status):
     return False
 
 
-def apply(session, ctx, kind, obj):
+def apply(session, identity, kind, obj):
     if kind not in HANDLED:
         return "ignored"
     t = _tender(session, obj, kind)
@@ -97,11 +98,11 @@ def apply(session, ctx, kind, obj):
     if kind == "payment_intent.succeeded":
         _forward(t, "succeeded")
         if t.state in ("pending", "authorized"):
-            tender_ops._captured(session, ctx, t, provider_charge_id=_id(_get(obj, "latest_charge"))
+            tenders.captured(session, identity, t, provider_charge_id=_id(_get(obj, "latest_charge"))
                                  or t.provider_charge_id)
             return "captured"
         if t.state in ("failed", "voided"):
-            audit(session, ctx.identity, "tender", t.id, "provider_captured_a_void_payment",
+            audit(session, identity, "tender", t.id, "provider_captured_a_void_payment",
                   t.store_id, intent=t.provider_intent_id)
             log.error("tender %s is %s but Stripe captured it: needs attention", t.id, t.state)
             return "needs_attention"
@@ -112,26 +113,26 @@ def apply(session, ctx, kind, obj):
             error = _get(obj, "last_payment_error") or {}
             t.state, t.updated_at = "failed", now()
             t.failure_reason = f"card declined: {_get(error, 'message', 'declined')}"
-            audit(session, ctx.identity, "tender", t.id, "failed", t.store_id, source="webhook")
+            audit(session, identity, "tender", t.id, "failed", t.store_id, source="webhook")
             return "failed"
         return "recorded" if moved else "stale"
     if kind == "charge.refunded":
-        return _refunded(session, ctx, t, obj)
+        return _refunded(session, identity, t, obj)
     if kind == "charge.dispute.created":
         if t.disputed_at is not None:
             return "already_known"
         t.disputed_at = now()
         _forward(t, "disputed")
-        facts = tender_ops.payment_facts(t)
+        facts = tenders.payment_facts(t)
         facts.update(dispute_id=_get(obj, "id", ""), reason=_get(obj, "reason"))
         emit(session, "payment.disputed", facts, store_id=t.store_id)
-        audit(session, ctx.identity, "tender", t.id, "disputed", t.store_id,
+        audit(session, identity, "tender", t.id, "disputed", t.store_id,
               dispute=_get(obj, "id"), reason=_get(obj, "reason"))
         return "disputed"
     return "ignored"
 
 
-def _refunded(session, ctx, t, obj):
+def _refunded(session, identity, t, obj):
     """A refund Stripe knows of (ours, or made in Stripe's dashboard)."""
     if t.state not in ("captured", "refunded"):
         _forward(t, "refunded" if _get(obj, "refunded") else "partially_refunded")
@@ -154,9 +155,9 @@ def _refunded(session, ctx, t, obj):
     if t.refunded_amount >= t.amount:
         t.state = "refunded"
     t.updated_at = now()
-    facts = tender_ops.payment_facts(t, r.amount)
+    facts = tenders.payment_facts(t, r.amount)
     facts.update(refund_id=r.id, reason="provider")
     emit(session, "payment.refunded", facts, store_id=t.store_id)
-    audit(session, ctx.identity, "tender", t.id, "refunded", t.store_id, amount=r.amount,
+    audit(session, identity, "tender", t.id, "refunded", t.store_id, amount=r.amount,
           source="stripe")
     return "refunded"

@@ -10,7 +10,8 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcClient
 
 import contracts
-from chassis.db import Database, Db as ChassisDb, make_engine
+from chassis.db import Database, make_engine
+from chassis.db import Db as ChassisDb
 from chassis.identity import Identity
 from services.inventory.service import Service as Inventory
 from services.payments.common import Context, Settings
@@ -19,9 +20,9 @@ from services.payments.stripe_port import StripePort
 from tests.conftest import wait_for
 from tests.support.http_proxy import HttpProxy
 from tests.support.localstripe import LocalStripe
+from tests.support.sqldb import SqlDb
 
 from .fakes import FakeCrm, FakeWorkorders
-from tests.support.sqldb import SqlDb
 
 STORE_A = "0a000000-0000-4000-8000-00000000000a"
 STORE_B = "0b000000-0000-4000-8000-00000000000b"

@@ -4,12 +4,22 @@ import base64
 
 import pytest
 
+from chassis.clock import local_day, now
 from chassis.errors import Conflict, Forbidden
-from services.payments.common import local_date, now
 
 from .conftest import (
-    ASSOCIATE_A, ASSOCIATE_B, AUDITOR, CLIENT, HQ, MANAGER_A, OTHER_CLIENT, STORE_A, STORE_B,
-    STORE_GB, cash, usd,
+    ASSOCIATE_A,
+    ASSOCIATE_B,
+    AUDITOR,
+    CLIENT,
+    HQ,
+    MANAGER_A,
+    OTHER_CLIENT,
+    STORE_A,
+    STORE_B,
+    STORE_GB,
+    cash,
+    usd,
 )
 
 
@@ -70,7 +80,7 @@ def test_a_drawer_counts_its_cash_and_shows_over_or_short(platform, db, as_):
     closed = as_(MANAGER_A).payments.close_drawer(drawer["id"], {"counted": usd(16000)})
     assert closed["cash_sales"] == usd(1089) and closed["expected"] == usd(16389)
     assert closed["over_short"] == usd(-389)
-    today = local_date(type("S", (), {"timezone": "America/New_York"})(), now()).isoformat()
+    today = local_day(now(), "America/New_York").isoformat()
     report = as_(MANAGER_A).payments.list_drawers({"store_id": STORE_A, "date": today})
     assert report["days"] == [{"store_id": STORE_A, "business_date": today,
                                "over_short": usd(-389), "drawers": 1}]
@@ -78,7 +88,7 @@ def test_a_drawer_counts_its_cash_and_shows_over_or_short(platform, db, as_):
         terminal.drawer_movement(drawer["id"], {"kind": "cash_in", "amount": usd(1), "reason": "x"})
 
 
-def test_sales_reports_by_store_and_associate_and_commissions(platform, db, as_, receive):
+def test_commissions_per_associate_less_returns(platform, db, as_, receive):
     a, b = receive(2, price=100000)
     as_(ASSOCIATE_A).payments.create_sale({"store_id": STORE_A, "client_id": CLIENT,
                                            "lines": [{"item_id": a}], "tenders": [cash(108870)]})
@@ -91,14 +101,6 @@ def test_sales_reports_by_store_and_associate_and_commissions(platform, db, as_,
     as_(MANAGER_A).payments.create_return(returned["id"], {"item_ids": [a],
                                                            "refund_method": "store_credit"})
 
-    by_store = {r["store"]: r for r in as_(HQ).payments.sales_report({"group_by": "store"})["rows"]}
-    assert by_store[STORE_A]["sales"] == 2 and by_store[STORE_A]["total"] == usd(217740)
-    assert by_store[STORE_A]["returned"] == usd(108870) and by_store[STORE_A]["net"] == usd(108870)
-    assert by_store[STORE_B]["net_sales"] == usd(2000)
-    mine = as_(MANAGER_A).payments.sales_report({"group_by": "associate"})["rows"]
-    assert {r["associate"] for r in mine} == {ASSOCIATE_A.user_id, MANAGER_A.user_id}
-    days = as_(MANAGER_A).payments.sales_report({"group_by": "day"})["rows"]
-    assert len(days) == 1 and days[0]["sales"] == 2
     commissions = {r["associate_id"]: r for r in
                    as_(MANAGER_A).payments.commissions_report({"store_id": STORE_A})["rows"]}
     assert commissions[MANAGER_A.user_id]["commission"] == usd(2500)     # 2.5 % of 100,000
@@ -116,7 +118,7 @@ def test_the_receipt_is_html_and_pdf(platform, as_, receive):
     html = as_(ASSOCIATE_A).payments.receipt(sale["id"], "html")
     assert html["content_type"].startswith("text/html")
     body = html["body"]
-    assert sale["receipt_number"] in body and "1,034.27 USD" in body and "Change" in body
+    assert sale["receipt_number"] in body and "$1,034.27" in body and "Change" in body
     assert "&lt;b&gt;bonus&lt;/b&gt;" in body                # the reason is escaped
     pdf = as_(ASSOCIATE_A).payments.receipt(sale["id"], "pdf")
     assert base64.b64decode(pdf["body"]).startswith(b"%PDF")

@@ -6,14 +6,23 @@ from datetime import timedelta
 import eventlet
 import pytest
 
+from chassis.clock import now
 from chassis.errors import Conflict, InvalidInput, Unavailable
 from chassis.validation import load
 from contracts.rpc.payments import SaleRequest, sale_http_status
-from services.payments import sales, sweeper
-from services.payments.common import now
+from services.payments import saga, sweeper
 
 from .conftest import (
-    ASSOCIATE_A, CLIENT, DECLINED, STORE_A, STORE_B, card, cash, new_key, payment_intents, usd,
+    ASSOCIATE_A,
+    CLIENT,
+    DECLINED,
+    STORE_A,
+    STORE_B,
+    card,
+    cash,
+    new_key,
+    payment_intents,
+    usd,
 )
 
 
@@ -106,7 +115,7 @@ def test_a_crash_between_capture_and_completion_is_finished_by_the_sweeper(
     ctx = domain(ASSOCIATE_A, hooks={"after_capture": crash})
     data = load(SaleRequest(), sale([item], [card(108870)]))
     with pytest.raises(SystemExit):          # the service's own saga, stopped after capture
-        sales.create_sale(ctx, data, new_key(), "h")
+        saga.create_sale(ctx, data, new_key(), "h")
     sale_id = db.scalar("select id::text from sales")
     assert db.scalar("select status from sales") == "pending"
     assert db.scalar("select state from tenders") == "authorized"    # the capture is not recorded
@@ -139,7 +148,7 @@ def test_a_crash_before_every_tender_was_taken_is_given_back_by_the_sweeper(
 
     ctx = domain(ASSOCIATE_A, hooks={"after_tender": crash})
     with pytest.raises(SystemExit):
-        sales.create_sale(ctx, load(SaleRequest(), sale([item], [cash(8870), card(100000)])),
+        saga.create_sale(ctx, load(SaleRequest(), sale([item], [cash(8870), card(100000)])),
                           new_key(), "h")
     assert db.all("select method, state from tenders order by position") == \
         [("cash", "captured"), ("card", "pending")]
@@ -261,7 +270,7 @@ def test_a_crash_between_reserving_and_completing_a_cash_sale_is_given_back(
 
     ctx = domain(ASSOCIATE_A, hooks={"after_reserve": crash})
     with pytest.raises(SystemExit):
-        sales.create_sale(ctx, load(SaleRequest(), sale([item], [cash(108870)])), new_key(), "h")
+        saga.create_sale(ctx, load(SaleRequest(), sale([item], [cash(108870)])), new_key(), "h")
     assert db.all("select status, reserved_at is null from sales") == [("pending", True)]
     assert db.all("select method, state from tenders") == [("cash", "pending")]
     assert idb.scalar("select status from items") == "reserved"

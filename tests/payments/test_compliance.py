@@ -1,18 +1,25 @@
 """Form 8300 aggregation, pure: the threshold edge (10,000.00 is not above,
 10,000.01 is), the 12-month window edge, what counts as cash, the fresh
 count after a case, structuring. No infrastructure."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.payments.compliance import (
-    INSTRUMENT_LIMIT, THRESHOLD, CashPayment, due_date, evaluate, related, to_csv,
+    INSTRUMENT_LIMIT,
+    THRESHOLD,
+    CashPayment,
+    due_date,
+    evaluate,
+    related,
+    to_csv,
 )
 
 CLIENT = "client-1"
 moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31),
-                       timezones=st.just(timezone.utc))
+                       timezones=st.just(UTC))
 cents = st.integers(min_value=1, max_value=2 * THRESHOLD)
 
 
@@ -28,7 +35,7 @@ def test_one_payment_is_reportable_exactly_when_above_ten_thousand(amount, at):
 
 
 def test_the_threshold_edge_in_cents():
-    at = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    at = datetime(2024, 5, 1, tzinfo=UTC)
     assert evaluate([pay(1_000_000, at)])[0] == []
     assert len(evaluate([pay(1_000_001, at)])[0]) == 1
     assert evaluate([pay(600_000, at), pay(400_000, at + timedelta(days=3))])[0] == []
@@ -84,7 +91,7 @@ def test_cases_are_above_the_threshold_within_twelve_months_and_opened_at_the_cr
 
 
 def test_the_count_starts_again_after_a_case():
-    at = datetime(2024, 1, 10, tzinfo=timezone.utc)
+    at = datetime(2024, 1, 10, tzinfo=UTC)
     cases, group = evaluate([pay(1_000_001, at), pay(900_000, at + timedelta(days=30))])
     assert len(cases) == 1 and [p.amount for p in group] == [900_000]
     cases, _ = evaluate([pay(1_000_001, at), pay(900_000, at + timedelta(days=30)),
@@ -93,7 +100,7 @@ def test_the_count_starts_again_after_a_case():
 
 
 def test_several_payments_just_under_the_threshold_flag_structuring():
-    at = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    at = datetime(2024, 3, 1, tzinfo=UTC)
     split, _ = evaluate([pay(950_000, at), pay(980_000, at + timedelta(days=2))])
     plain, _ = evaluate([pay(600_000, at), pay(500_000, at + timedelta(days=2))])
     assert split[0].structuring_suspected and not plain[0].structuring_suspected

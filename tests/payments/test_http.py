@@ -15,7 +15,6 @@ from tests.gateway.conftest import ADMIN, AUDIENCE, ISSUER, SECRET, Api, piece
 
 from .conftest import DECLINED, card, cash, usd
 
-
 # the gateway with the payment routes (until ``gateway/service.py`` registers the mixin)
 Gateway = (GatewayService if issubclass(GatewayService, PaymentRoutes)
            else type("Service", (PaymentRoutes, GatewayService), {}))

@@ -4,12 +4,21 @@ from datetime import timedelta
 
 import pytest
 
+from chassis.clock import now
 from chassis.errors import Conflict, Forbidden, InvalidInput, Unavailable
 from services.payments import layaways, sweeper
-from services.payments.common import now
 
 from .conftest import (
-    ASSOCIATE_A, CLIENT, DECLINED, MANAGER_A, STORE_A, card, cash, new_key, payment_intents, usd,
+    ASSOCIATE_A,
+    CLIENT,
+    DECLINED,
+    MANAGER_A,
+    STORE_A,
+    card,
+    cash,
+    new_key,
+    payment_intents,
+    usd,
 )
 
 
@@ -94,10 +103,14 @@ def test_payment_due_is_published_once_per_installment(platform, db, as_, receiv
     items = receive(1, price=100000)
     lw = as_(ASSOCIATE_A).payments.open_layaway(open_request(items, cash(28870), 2, 7))
     ctx = domain()
-    assert layaways.remind_due(ctx) == []            # first due in 7 days, reminders 3 days ahead
-    first = layaways.remind_due(ctx, at=now() + timedelta(days=5))
-    again = layaways.remind_due(ctx, at=now() + timedelta(days=6))
-    later = layaways.remind_due(ctx, at=now() + timedelta(days=12))
+
+    def remind(at=None):
+        return ctx.step(layaways.remind_due, ctx.settings, at)
+
+    assert remind() == []            # first due in 7 days, reminders 3 days ahead
+    first = remind(now() + timedelta(days=5))
+    again = remind(now() + timedelta(days=6))
+    later = remind(now() + timedelta(days=12))
     assert (len(first), again, len(later)) == (1, [], 1)
     due = db.events("layaway.payment_due")
     assert [(d["installment_number"], d["amount_due"]) for d in due] == \

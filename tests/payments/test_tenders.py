@@ -7,8 +7,18 @@ from chassis.errors import Forbidden, InvalidInput, NotFound
 from contracts.rpc.payments import payment_http_status
 
 from .conftest import (
-    ASSOCIATE_A, ASSOCIATE_B, CLIENT, DECLINED, MANAGER_A, STORE_A, STORE_B, card, cash, new_key,
-    payment_intents, usd,
+    ASSOCIATE_A,
+    ASSOCIATE_B,
+    CLIENT,
+    DECLINED,
+    MANAGER_A,
+    STORE_A,
+    STORE_B,
+    card,
+    cash,
+    new_key,
+    payment_intents,
+    usd,
 )
 from .fakes import FakeCrm, FakeWorkorders
 

@@ -4,8 +4,8 @@ cash drawers, Form 8300 cases, Stripe webhook events and the history.
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 revision = "0002"

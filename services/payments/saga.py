@@ -1,0 +1,328 @@
+"""The checkout saga (docs/ARCHITECTURE.md#checkout-saga-payments-orchestrates):
+every commit between its durable steps is here (``Context.step``); the rules
+it calls take a session (``sale_records``, ``tenders``, ``tender_checks``).
+
+1. Validate and price everything, asking inventory and workorders; bad input
+   is refused here and nothing exists yet (``pricing``, ``tender_checks``).
+2. Create the sale ``pending`` with its lines and tenders (each tender with
+   its key ``"{sale_id}:{index}"``) and the request's Idempotency-Key, unique.
+3. Reserve every piece (all or none) BEFORE any tender is taken.
+4. Take the tenders in the order given; cards are only authorized here.
+5. Capture the cards: the point of no return. From here the sale only moves
+   forward: completed (receipt number, events), then pieces sold and work
+   orders marked paid (retried by the sweeper until done).
+6. Any failure before 5: compensate in reverse (refund what was captured,
+   void what was authorized, give points back), release the pieces, and the
+   sale is ``failed`` with a reason.
+
+One worker at a time drives a sale (a lease on the row); a crash leaves the
+sale ``pending`` and the sweeper finishes it (every tender taken) or
+compensates it (otherwise). A card whose outcome is unknown leaves the sale
+pending and the caller gets 503; the same request again (same
+Idempotency-Key) resumes from what Stripe says the PaymentIntent is.
+"""
+import logging
+
+from sqlalchemy.exc import IntegrityError
+
+from chassis.clock import now
+from chassis.errors import Conflict, InvalidInput, Unavailable
+
+from . import pricing, sale_views, tender_checks, tender_steps
+from . import sale_records as records
+from .common import require_writer, store_for
+from .sale_records import UNFINISHED
+from .tenders import CASH_LIKE, TAKEN, Declined, Unsettled
+
+log = logging.getLogger(__name__)
+
+
+# --- steps 1 and 2: price, create ------------------------------------------------------
+
+def prepare(ctx, data):
+    """Everything checked, nothing changed. Raises InvalidInput or Conflict."""
+    store = ctx.read(store_for, ctx.identity, data["store_id"])
+    errors = {}
+    lines, unavailable, client_id = pricing.price_request_lines(ctx, store, data, errors)
+    exempt = bool(data.get("tax_exempt"))
+    priced = pricing.priced(lines, store, exempt, errors)
+    tenders = ctx.step(tender_checks.check, ctx.settings, store, data.get("tenders") or [],
+                       priced["total"] if priced else -1, client_id, errors)
+    if errors:
+        raise InvalidInput("the sale cannot be made as asked", errors)
+    if unavailable:
+        raise Conflict("; ".join(unavailable))
+    return {"store": store, "lines": pricing.with_amounts(lines, priced), "tenders": tenders,
+            "priced": priced, "client_id": client_id, "exempt": exempt}
+
+
+def create_sale(ctx, data, idempotency_key=None, req_hash=None):
+    require_writer(ctx.identity)
+    if idempotency_key:
+        existing = ctx.read(records.by_key, idempotency_key)
+        if existing is not None:
+            return _replay(ctx, existing, req_hash)
+    plan = prepare(ctx, data)
+    at = now()
+    sale = records.new_sale(ctx.identity, data, plan, idempotency_key, req_hash, at,
+                            ctx.lease_until(at))
+    try:
+        lines, tenders = ctx.step(records.add_sale, ctx.identity, sale, plan, at)
+        for row in lines + tenders:
+            records.inserted_null(row)
+    except IntegrityError:
+        existing = ctx.read(records.by_key, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return _replay(ctx, existing, req_hash)
+    return run(ctx, sale.id, claimed=(sale, lines, tenders), store=plan["store"])
+
+
+def _replay(ctx, sale, req_hash):
+    """The same Idempotency-Key: the first result, or resume a sale left pending."""
+    if req_hash is not None and sale.request_hash != req_hash:
+        raise Conflict("this Idempotency-Key was used for another request")
+    if not ctx.identity.can_see_store(sale.store_id):
+        raise Conflict("this Idempotency-Key was used for another request")
+    if sale.status in UNFINISHED:
+        return run(ctx, sale.id)
+    return ctx.step(sale_views.get_sale, ctx.identity, sale.id)
+
+
+# --- steps 3-6: run ---------------------------------------------------------------------
+
+def claim(ctx, sale_id, at=None):
+    at = at or now()
+    return ctx.step(records.claim, sale_id, at, ctx.lease_until(at))
+
+
+def _step(ctx, sale_id, step, **values):
+    ctx.step(records.set_step, sale_id, step, ctx.lease_until(), **values)
+
+
+def _leased_view(session, identity, sale_id):
+    """The lease goes with the answer."""
+    records.release(session, sale_id)
+    return sale_views.get_sale(session, identity, sale_id)
+
+
+def run(ctx, sale_id, at=None, claimed=None, store=None):
+    """Drive a pending sale to completed or failed (or leave it pending when a
+    card's outcome is unknown: Unavailable). Returns the sale's view.
+    ``claimed``: the (sale, lines, tenders) this worker just created, leased,
+    and ``store`` its store, as read when the sale was priced."""
+    sale_id = str(sale_id)
+    if claimed is None and not claim(ctx, sale_id, at):
+        if ctx.step(records.status, sale_id) in UNFINISHED:
+            raise Conflict("this sale is being processed right now; ask again in a moment")
+        return ctx.step(sale_views.get_sale, ctx.identity, sale_id)
+    try:
+        done = _drive(ctx, sale_id, claimed, store)
+    except Unsettled as exc:
+        _step(ctx, sale_id, "unsettled")
+        ctx.step(records.release, sale_id)
+        raise Unavailable(f"the card payment's outcome is not known yet ({exc}); the sale is "
+                          "pending: send the same request again with the same Idempotency-Key") from None
+    if done is not None:                        # completed here, lease already given back
+        return sale_views.completed_view(*done)
+    return ctx.step(_leased_view, ctx.identity, sale_id)
+
+
+def _reserve(ctx, sale, lines, cash):
+    """Step 3: every piece held (all or none); False when the sale failed."""
+    item_ids = [l.item_id for l in lines if l.kind == "item"]
+    if not item_ids or sale.reserved_at is not None:
+        return None
+    try:
+        ctx.inventory.reserve_for_sale(sale.id, item_ids, sale.store_id, reason="sale")
+    except Conflict as exc:
+        return fail(ctx, sale.id, "piece_unavailable", exc.detail or str(exc)) or False
+    except InvalidInput as exc:
+        return fail(ctx, sale.id, "invalid", exc.detail or str(exc)) or False
+    except Unavailable as exc:
+        return fail(ctx, sale.id, "inventory_unavailable", exc.detail or str(exc)) or False
+    if not cash:            # a cash sale notes it with its completion, one transaction
+        _step(ctx, sale.id, "reserved", reserved_at=now())
+    ctx.hook("after_reserve", sale_id=sale.id)
+    return True
+
+
+def _drive(ctx, sale_id, loaded=None, store=None):
+    """Returns (sale, lines, tenders, gift cards) when a cash-only sale was
+    completed and its lease given back here; None otherwise."""
+    sale, lines, tenders = loaded or ctx.step(records.load, sale_id)
+    if sale.status == "compensating":
+        return compensate(ctx, sale_id)
+    if sale.status != "pending":
+        return None
+    cash = cash_only(tenders)
+    reserved = _reserve(ctx, sale, lines, cash)
+    if reserved is False:
+        return None
+    if cash:
+        return _complete_cash(ctx, sale_id, reserved=bool(reserved), known=loaded, store=store)
+    if _take_all(ctx, sale_id, tenders) and _capture_cards(ctx, sale_id, tenders):
+        followups(ctx, sale_id, ctx.step(records.complete, ctx.identity, sale_id))
+    return None
+
+
+def _take_all(ctx, sale_id, tenders):
+    """Step 4, in the order given; False when one was refused (the sale failed)."""
+    for t in tenders:
+        try:
+            tender_steps.take(ctx, t.id)
+        except Declined as exc:
+            code = "payment_declined" if t.method == "card" else "tender_unavailable"
+            fail(ctx, sale_id, code, f"{t.method} (tender {t.position + 1}): {exc.reason}")
+            return False
+        if t.method not in CASH_LIKE:
+            # a card or a balance took a while: note it and extend the lease (a
+            # cash tender is done at once; its own row says it was taken)
+            _step(ctx, sale_id, f"tender {t.position} taken")
+        ctx.hook("after_tender", sale_id=sale_id, tender_id=t.id)
+    return True
+
+
+def _capture_cards(ctx, sale_id, tenders):
+    """Step 5; False when a card could not be captured (the sale failed)."""
+    for t in tenders:
+        if t.method == "card":
+            try:
+                tender_steps.capture(ctx, t.id)
+            except Declined as exc:
+                fail(ctx, sale_id, "payment_declined", f"card (tender {t.position + 1}): {exc.reason}")
+                return False
+    return True
+
+
+def cash_only(tenders):
+    return bool(tenders) and all(t.method in CASH_LIKE for t in tenders)
+
+
+def _complete_cash(ctx, sale_id, reserved=False, known=None, store=None):
+    """Cash is in hand the moment it is counted: the tenders are taken and the
+    sale completed in one transaction, then the pieces are confirmed sold and
+    the lease given back with the follow-ups."""
+    done = ctx.step(records.complete_cash, ctx.identity, sale_id, known, store, reserved)
+    if done is None:
+        return None
+    sale, lines, tenders, _ = done
+    for t in tenders:
+        ctx.hook("after_tender", sale_id=sale_id, tender_id=t.id)
+    followups(ctx, sale_id, (sale, lines), release=True)
+    return done
+
+
+def fail(ctx, sale_id, code, reason):
+    ctx.step(records.failing, ctx.identity, sale_id, code, reason)
+    return compensate(ctx, sale_id)
+
+
+def compensate(ctx, sale_id):
+    """Give back every tender (last first) and release the pieces. What cannot
+    be done now stays for the sweeper; the sale is ``failed`` once all is done."""
+    sale, lines, tenders = ctx.step(records.load, sale_id)
+    if sale.status != "compensating":
+        return
+    unsettled = []
+    for t in reversed(tenders):
+        try:
+            tender_steps.compensate(ctx, t.id)
+        except Unsettled as exc:
+            unsettled.append(f"{t.method}: {exc}")
+    if any(l.kind == "item" for l in lines):
+        try:
+            ctx.inventory.release(sale_id)
+        except Unavailable as exc:
+            unsettled.append(f"inventory: {exc.detail or exc}")
+    if unsettled:
+        log.warning("sale %s: compensation incomplete (%s); the sweeper will retry",
+                    sale_id, "; ".join(unsettled))
+        _step(ctx, sale_id, "compensating")
+        return
+    ctx.step(records.failed, ctx.identity, sale_id)
+    return
+
+
+# --- after completion -------------------------------------------------------------------
+
+def _followup_steps(ctx, sale, lines):
+    steps = []
+    if any(l.kind == "item" for l in lines) and sale.pieces_confirmed_at is None:
+        steps.append(("inventory", lambda: ctx.inventory.confirm_sale(sale.id)))
+    for line in lines:
+        if line.kind == "work_order":
+            steps.append(("workorders",
+                          lambda wo=line.work_order_id: ctx.workorders.mark_paid(wo, sale.id)))
+    return steps
+
+
+def followups(ctx, sale_id, loaded=None, release=False):
+    """After completion: pieces sold, work orders paid. Retried until done.
+    ``loaded``: the (sale, lines) ``complete`` just wrote, to save reading them;
+    ``release``: give the sale's lease back with what is written at the end."""
+    sale, lines = loaded or ctx.step(records.load, sale_id)[:2]
+    end = {"lease_until": None} if release else {}
+    if sale.status != "completed" or sale.followups_done_at is not None:
+        if end:
+            ctx.step(records.release, sale_id)
+        return True
+    done = {}   # what went through, written with the end (or before giving up)
+    for neighbour, step in _followup_steps(ctx, sale, lines):
+        try:
+            step()
+        except Unavailable as exc:
+            log.warning("sale %s completed; follow-up postponed: %s", sale.id, exc)
+            if done or end:
+                ctx.step(records.note, sale.id, **done, **end)
+            return False
+        except Conflict as exc:
+            # e.g. the pieces were released although the sale completed: a person must look;
+            # retrying would not change the answer
+            log.error("sale %s completed but %s refuses its follow-up: %s", sale.id, neighbour, exc)
+            ctx.step(records.needs_attention, ctx.identity, sale, neighbour, str(exc))
+            continue
+        if neighbour == "inventory":
+            done["pieces_confirmed_at"] = now()
+    done["followups_done_at"] = now()
+    ctx.step(records.note, sale.id, **done, **end)
+    for k, v in done.items():       # the caller's copy says what was written
+        setattr(sale, k, v)
+    return True
+
+
+# --- the sweeper's part -----------------------------------------------------------------------
+
+def _finish_or_give_back(ctx, sale_id):
+    for t in ctx.step(records.load, sale_id)[2]:
+        tender_steps.reconcile(ctx, t.id)
+    sale, lines, tenders = ctx.step(records.load, sale_id)
+    reserved = sale.reserved_at is not None or not any(l.kind == "item" for l in lines)
+    if reserved and all(t.state in TAKEN for t in tenders):
+        for t in tenders:
+            if t.state == "authorized":
+                tender_steps.capture(ctx, t.id)
+        ctx.step(records.complete, ctx.identity, sale_id)
+        followups(ctx, sale_id)
+    else:
+        fail(ctx, sale_id, "abandoned",
+             "the checkout stopped before every payment was taken; all was given back")
+
+
+def recover(ctx, sale_id, at=None):
+    """A sale left unfinished (a crash, a lost answer): finish it when every
+    tender was taken, otherwise give everything back."""
+    if not claim(ctx, sale_id, at):
+        return None
+    try:
+        if ctx.step(records.status, sale_id) == "compensating":
+            compensate(ctx, sale_id)
+        else:
+            _finish_or_give_back(ctx, sale_id)
+    except (Unsettled, Declined) as exc:
+        log.warning("sale %s not recovered yet: %s", sale_id, exc)
+        if isinstance(exc, Declined):
+            fail(ctx, sale_id, "payment_declined", exc.reason)
+    finally:
+        ctx.step(records.release, sale_id)
+    return ctx.step(records.status, sale_id)
