@@ -1,4 +1,4 @@
-"""Tokens and passwords.
+"""Tokens and passwords (who calls: docs/ARCHITECTURE.md#rule-7).
 
 Tokens are JWTs signed with one fixed algorithm, HS256: the algorithm named
 in a token's header is never trusted (``alg: none`` or any other algorithm is

@@ -1,15 +1,14 @@
-"""The client book's routes (API.md, Clients). Thin: validate at the edge,
+"""The client book's routes (docs/API.md#clients-crm). Thin: validate at the edge,
 pass the body as sent to the crm service, which validates again and shapes
 each reply by the caller's role (a bench jeweler sees name and phone only).
 
 A mixin of the gateway ``Service`` (``class Service(CrmRoutes, ServiceBase)``):
 it uses the service's ``crm`` RPC proxy.
 """
+from chassis.identity import ANY_STAFF, HQ, MANAGERS, OVERSIGHT, READERS, SELLERS
 from contracts.rpc import crm as schemas
-from chassis.identity import ANY_STAFF, MANAGERS, READERS, SELLERS
 
 from .http import route
-
 
 
 def _query(request):
@@ -109,13 +108,13 @@ class CrmRoutes:
         request.audit["entity_id"] = id
         return self.crm.adjust_points(id, request.json_body)
 
-    @route("GET", "/clients/{id}/history", roles=("hq_admin", "store_manager", "auditor"),
+    @route("GET", "/clients/{id}/history", roles=OVERSIGHT,
            query=schemas.Page)
     def client_history(self, request, id):
         """Every change of a client: who, when, from which store, what."""
         return self.crm.client_history(id, _query(request))
 
-    @route("GET", "/profile-reads", roles=("hq_admin", "auditor"), query=schemas.ProfileReadQuery)
+    @route("GET", "/profile-reads", roles=HQ, query=schemas.ProfileReadQuery)
     def profile_reads(self, request):
         """Who read which client's profile, when, from which store."""
         return self.crm.profile_reads(_query(request))

@@ -1,4 +1,4 @@
-"""The inventory routes (API.md, Inventory). Thin: validate at the edge, pass
+"""The inventory routes (docs/API.md#inventory). Thin: validate at the edge, pass
 the body as sent to the inventory service, which validates again, checks the
 caller's store scope and answers 404 for another store's piece.
 
@@ -8,11 +8,10 @@ import base64
 
 from marshmallow import Schema, fields, validate
 
-from contracts.rpc import inventory as schemas
 from chassis.identity import ANY_STAFF, MANAGERS, READERS, SELLERS
+from contracts.rpc import inventory as schemas
 
 from .http import Reply, route
-
 
 
 class ItemPage(Schema):

@@ -1,4 +1,4 @@
-"""The Messages routes (API.md, Messages). Thin: validate at the edge, pass
+"""The Messages routes (docs/API.md#messages). Thin: validate at the edge, pass
 what was sent to the notifications service, which validates again, checks
 consent and scope, and keeps the audit of who wrote what.
 
@@ -13,8 +13,8 @@ carriers require, or an empty ``<Response/>``.
 A mixin of the gateway ``Service`` (``class Service(NotificationRoutes, ...)``):
 it uses the service's ``notifications`` RPC proxy.
 """
-from contracts.rpc import notifications as schemas
 from chassis.identity import ANY_STAFF, MANAGERS
+from contracts.rpc import notifications as schemas
 
 from .http import Reply, Route
 

@@ -1,11 +1,11 @@
-"""Gateway settings: nameko config first (tests patch it), then the
-environment, then a local default (12-factor)."""
+"""Gateway settings, read the one way every service reads them
+(``chassis.settings.setting``: nameko config first, tests patch it, then the
+environment, then a local default; 12-factor): a frozen dataclass built by
+one ``load(get)``."""
 import logging
 from dataclasses import dataclass
 
-from nameko import config as nameko_config
-
-from chassis.config import env
+from chassis.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -23,25 +23,25 @@ class Settings:
     idempotency_ttl_h: float
 
 
-def _get(key, default):
-    value = nameko_config.get(key)
-    return env(key, default) if value in (None, "") else value
-
-
-def load():
+def load(get=setting):
     """Read once per container, at setup (the config is global in a process)."""
     settings = Settings(
-        jwt_secret=str(_get("JWT_SECRET", DEV_JWT_SECRET)),
-        jwt_issuer=str(_get("JWT_ISSUER", "jewelry-chain-gateway")),
-        jwt_audience=str(_get("JWT_AUDIENCE", "jewelry-chain")),
-        token_ttl_s=int(_get("JWT_TTL_SECONDS", 8 * 3600)),
-        max_body_bytes=int(_get("MAX_BODY_BYTES", 1024 * 1024)),
-        health_timeout_s=float(_get("HEALTH_TIMEOUT", 1.5)),
-        idempotency_ttl_h=float(_get("IDEMPOTENCY_TTL_HOURS", 24)),
+        jwt_secret=str(get("JWT_SECRET", DEV_JWT_SECRET)),
+        jwt_issuer=str(get("JWT_ISSUER", "jewelry-chain-gateway")),
+        jwt_audience=str(get("JWT_AUDIENCE", "jewelry-chain")),
+        token_ttl_s=int(get("JWT_TTL_SECONDS", 8 * 3600)),
+        max_body_bytes=int(get("MAX_BODY_BYTES", 1024 * 1024)),
+        health_timeout_s=float(get("HEALTH_TIMEOUT", 1.5)),
+        idempotency_ttl_h=float(get("IDEMPOTENCY_TTL_HOURS", 24)),
     )
-    if settings.jwt_secret == DEV_JWT_SECRET:
+    warn_about_the_secret(settings.jwt_secret)
+    return settings
+
+
+def warn_about_the_secret(secret):
+    """A token signed with a known or short secret can be forged."""
+    if secret == DEV_JWT_SECRET:
         log.warning("JWT_SECRET is not set: using the built-in development secret; "
                     "set JWT_SECRET (32+ random bytes) anywhere but a laptop")
-    elif len(settings.jwt_secret.encode()) < 32:
+    elif len(secret.encode()) < 32:
         log.warning("JWT_SECRET is shorter than 32 bytes; HS256 wants a longer secret")
-    return settings

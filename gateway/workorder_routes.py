@@ -1,4 +1,4 @@
-"""The work orders' routes (API.md, Work orders), and the client's public
+"""The work orders' routes (docs/API.md#work-orders), and the client's public
 tracking page. Thin: validate at the edge, pass the body as sent to the
 workorders service, which validates again and checks the caller's scope.
 
@@ -11,7 +11,15 @@ import html
 import uuid
 
 from chassis.errors import InvalidInput
-from chassis.identity import ANY_STAFF, BENCH_JEWELER, BENCH_LEADS, SELLERS, STAFF, STORE_MANAGER
+from chassis.identity import (
+    ANY_STAFF,
+    BENCH_JEWELER,
+    BENCH_LEADS,
+    HQ_ADMIN,
+    SELLERS,
+    STAFF,
+    STORE_MANAGER,
+)
 from contracts.rpc import workorders as schemas
 
 from . import domain as gateway_domain
@@ -150,7 +158,7 @@ class WorkorderRoutes:
         A bench jeweler may take a job for themselves."""
         data = dict(request.json_body)
         identity = request.identity
-        for_someone_else = identity.role == "bench_jeweler" and data.get("user_id") != identity.user_id
+        for_someone_else = identity.role == BENCH_JEWELER and data.get("user_id") != identity.user_id
         if data.get("user_id") and not for_someone_else:   # that one the service refuses
             job = self.workorders.get_work_order(id)
             data["name"] = self._bench_user(data["user_id"], job["store_id"])
@@ -228,7 +236,7 @@ class WorkorderRoutes:
         """The chain's repair price list."""
         return self.workorders.list_prices(_query(request))
 
-    @route("PUT", "/repair-prices/{code}", roles=("hq_admin",), body=schemas.PriceInput,
+    @route("PUT", "/repair-prices/{code}", roles=(HQ_ADMIN,), body=schemas.PriceInput,
            response=schemas.PriceView)
     def set_repair_price(self, request, code):
         """Add or change a line of the repair price list (in one currency)."""
