@@ -10,6 +10,7 @@ import base64
 import html
 import uuid
 
+from chassis.display import format_money, locale_for
 from chassis.errors import InvalidInput
 from chassis.identity import (
     ANY_STAFF,
@@ -52,8 +53,10 @@ def _wants_json(request):
     return best == "application/json"
 
 
-def _money(value):
-    return f"{value['currency']} {value['amount'] / 100:,.2f}"
+def _money(value, store):
+    """An amount as the client reads it: Babel, ISO 4217 decimals, in the locale
+    of the store's country (en_US while the tracking view does not name it)."""
+    return format_money(value, locale_for(store.get("country")))
 
 
 def tracking_page(view, token):
@@ -67,7 +70,7 @@ def tracking_page(view, token):
         note = view["estimate"].get("note")
         estimate = (
             f'<section class="estimate"><h2>Estimate</h2>'
-            f'<p class="amount">{e(_money(view["estimate"]["amount"]))}</p>'
+            f'<p class="amount">{e(_money(view["estimate"]["amount"], store))}</p>'
             + (f"<p>{e(note)}</p>" if note else "")
             + f'<form method="post" action="/track/{e(token)}/approve">'
               f'<button type="submit">Approve this estimate</button></form></section>')
