@@ -17,8 +17,9 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from chassis.clock import now
@@ -50,8 +51,8 @@ class Claim:
         return self.replay_status is not None
 
 
-_CLAIM = Precompiled(lambda: insert(IdempotencyKey.__table__).on_conflict_do_nothing()
-                     .returning(IdempotencyKey.__table__.c.key))
+_KEYS = cast(Table, IdempotencyKey.__table__)
+_CLAIM = Precompiled(lambda: insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.key))
 
 
 def check_key(key):
