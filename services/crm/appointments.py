@@ -1,6 +1,7 @@
 """Private viewings per store and associate. An associate is never booked
 twice at once: the database refuses the overlap (exclusion constraint), so
-two terminals booking the same slot at the same moment get one booking."""
+two terminals booking the same slot at the same moment get one booking.
+A ``date`` is a day of the store's time zone (docs/ARCHITECTURE.md#rule-6)."""
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import and_, or_, select

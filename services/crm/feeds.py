@@ -1,5 +1,6 @@
 """What the client book learns from other services' events: it keeps its own
-copy (timeline lines) and never calls into their databases."""
+copy (timeline lines) and never calls into their databases
+(docs/ARCHITECTURE.md#rule-1); each event applies once (docs/ARCHITECTURE.md#rule-3)."""
 import logging
 
 from sqlalchemy import select, tuple_
