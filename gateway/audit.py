@@ -1,5 +1,6 @@
-"""The audit trail: one row per mutating request, written by the gateway in
-its own database, for successes and failures alike.
+"""The audit trail (docs/API.md#identity-stores-audit): one row per mutating
+request, written by the gateway in its own database, for successes and
+failures alike.
 
 A request that reaches its handler gets its row *before* it runs (so a crash
 leaves a row with no status, and no mutation runs unaudited: if the row cannot
@@ -10,7 +11,6 @@ from sqlalchemy import insert, select, update
 
 from .models import AuditEntry
 from .pagination import page
-
 
 # each takes a connection in a transaction the caller shares with its own
 # writes (the request's Idempotency-Key): one commit, not two

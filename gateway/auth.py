@@ -1,4 +1,4 @@
-"""Tokens and passwords.
+"""Tokens and passwords (who calls: docs/ARCHITECTURE.md#rule-7).
 
 Tokens are JWTs signed with one fixed algorithm, HS256: the algorithm named
 in a token's header is never trusted (``alg: none`` or any other algorithm is
@@ -41,7 +41,8 @@ def issue_token(settings, user_id, username, role, store_ids):
     return {"access_token": token, "token_type": "bearer", "expires_in": settings.token_ttl_s}
 
 
-_VERIFIED = {}          # token -> (identity, exp, settings): a terminal sends one token all day
+# token -> (identity, exp, settings): a terminal sends one token all day
+_VERIFIED: dict[str, tuple[Identity, int, object]] = {}
 _VERIFIED_MAX = 10_000
 LEEWAY_S = 5
 

@@ -6,13 +6,14 @@ nothing. Safe to run on every deploy; prints what it did.
 """
 import sys
 
-import chassis  # noqa: F401
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+import chassis  # noqa: F401
 from chassis.config import database_url, env
 from chassis.db import make_engine
 from chassis.errors import InvalidInput
+from chassis.identity import HQ_ADMIN
 from chassis.validation import load
 
 from . import domain
@@ -22,7 +23,7 @@ from .schemas import UserCreate
 
 def create_first_admin(url, username, password):
     """Returns what was done, as a sentence."""
-    data = load(UserCreate(), {"username": username, "password": password, "role": "hq_admin"})
+    data = load(UserCreate(), {"username": username, "password": password, "role": HQ_ADMIN})
     engine = make_engine(url, pool_size=1)
     try:
         with Session(engine) as session, session.begin():

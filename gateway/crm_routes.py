@@ -5,11 +5,10 @@ each reply by the caller's role (a bench jeweler sees name and phone only).
 A mixin of the gateway ``Service`` (``class Service(CrmRoutes, ServiceBase)``):
 it uses the service's ``crm`` RPC proxy.
 """
-from contracts.rpc import crm as schemas
 from chassis.identity import ANY_STAFF, HQ, MANAGERS, OVERSIGHT, READERS, SELLERS
+from contracts.rpc import crm as schemas
 
 from .http import route
-
 
 
 def _query(request):

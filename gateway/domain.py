@@ -1,16 +1,17 @@
-"""Users and stores: the rules, on a SQLAlchemy session (no nameko here)."""
+"""Users and stores: the rules, on a SQLAlchemy session (no nameko here).
+
+The gateway owns the stores (docs/API.md#identity-stores-audit) and tells the
+services their facts by ``store.created`` / ``store.updated``; each keeps its
+copy with ``chassis.stores.record_store`` (docs/ARCHITECTURE.md#rule-2)."""
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from chassis.errors import Conflict, InvalidInput, NotFound
 from chassis.outbox import emit
+from chassis.stores import STORE_FACTS
 
 from .models import Store, User, UserStore
 from .pagination import page
-
-STORE_FACTS = ("id", "code", "name", "currency", "timezone", "tax_rate_bps", "country", "phone",
-               "address")
-
 
 # users ------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""HTTP plumbing, in one place: the ``route`` entrypoint.
+"""HTTP plumbing, in one place: the ``route`` entrypoint (the conventions of
+docs/API.md#conventions; identity and scope: docs/ARCHITECTURE.md#rule-7).
 
 ``@route("POST", "/stores", roles=("hq_admin",), body=StoreCreate, status=201)``
 declares a route; the entrypoint, before the handler runs:
@@ -19,8 +20,8 @@ The handler gets the werkzeug request with ``body`` (validated),
 ``json_body`` (as sent), ``params`` (validated query), ``identity`` and
 ``audit`` (a dict it may fill: ``entity_id``, ``store_id``) and returns a
 JSON-able value (sent with the route's ``status``) or a ``Reply``. Every
-error becomes RFC 9457 ``application/problem+json``; unexpected ones are
-logged and answered 500 without internals.
+error becomes RFC 9457 ``application/problem+json`` (docs/ARCHITECTURE.md#rule-8);
+unexpected ones are logged and answered 500 without internals.
 """
 import json
 import logging
@@ -36,7 +37,8 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from sqlalchemy.exc import OperationalError, TimeoutError as SqlTimeout
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SqlTimeout
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
@@ -142,7 +144,6 @@ class Gateway(SharedExtension):
 
     def setup(self):
         self.settings = settings_module.load()
-        self.spec_cache = {}
 
     @property
     def engine(self):
@@ -218,7 +219,7 @@ class Call:
         store_id = (self.audit.get("store_id") or raw.get("store_id") or path_values.get("store_id")
                     or (identity.store_id if identity else None))
         entity_id = self.audit.get("entity_id") or path_values.get("id")
-        values = {
+        return {
             "request_id": self.request_id,
             "actor_id": self.audit.get("actor_id") or (identity.user_id if identity else None),
             "actor_username": self.audit.get("actor_username") or (identity.username if identity else None),
@@ -230,7 +231,6 @@ class Call:
             "entity_id": str(entity_id)[:64] if entity_id else None,
             "idempotency_key": self.audit.get("idempotency_key"),
         }
-        return values
 
 
 def read_chunked(request, limit):
@@ -293,10 +293,21 @@ class Route(HttpRequestHandler):
         return response
 
     def process(self, call):
+        """Admit the caller, read the request, claim its Idempotency-Key and
+        open its audit row, then run the handler (or replay the first answer)."""
+        self.admit(call)
+        self.read_request(call)
+        claim = self.claim_and_audit(call)
+        if claim is not None and claim.replay:
+            return self.replay(call, claim)
+        return self.answer(call, claim)
+
+    def admit(self, call):
+        """Who calls (401), whether they may (403), and whether the body may
+        be read at all (413): headers only, nothing of the body is read yet."""
         request, gateway = call.request, self.gateway
-        if not self.public:  # headers only: nothing of the body is read yet
-            call.identity = gateway.authenticate(request)
-            call.identity = self.acting_store(call.identity, request)
+        if not self.public:
+            call.identity = self.acting_store(gateway.authenticate(request), request)
             self.authorize(call.identity)
         limit = gateway.settings.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
@@ -305,6 +316,10 @@ class Route(HttpRequestHandler):
         if request.content_length is None and \
                 "chunked" in request.headers.get("Transfer-Encoding", "").lower():
             read_chunked(request, limit)
+
+    def read_request(self, call):
+        """The body as sent and validated, the validated query (400, 422)."""
+        request = call.request
         call.raw_body = self.read_json(request)
         request.json_body = call.raw_body
         request.body = (load(self._schema(self.body_schema), call.raw_body)
@@ -314,34 +329,43 @@ class Route(HttpRequestHandler):
         request.identity = call.identity
         request.audit = call.audit
 
-        claim = None
+    def claim_and_audit(self, call):
+        """One transaction claims the Idempotency-Key and opens the audit row:
+        no mutation runs unaudited (a crash leaves the row without a status)."""
+        request = call.request
         key = request.headers.get(idempotency.HEADER) if self.idempotent else None
         keyed = key is not None and call.identity.user_id
         if keyed:
             call.audit["idempotency_key"] = idempotency.check_key(key)
-        if (self.mutating and not self.public) or keyed:
-            # one transaction claims the key and opens the audit row: no
-            # mutation runs unaudited (a crash leaves the row without a status)
-            with gateway.engine.begin() as conn:
-                if keyed:
-                    claim = idempotency.claim(conn, call.identity.user_id, key, self.method,
-                                              self.path, request.path, call.raw_body)
-                if self.mutating and not self.public and not (claim and claim.replay):
-                    call.audit_id = audit.begin(conn, **call.audit_values())
-            if claim is not None and claim.replay:
-                call.audit["detail"] = "replayed the first answer to this Idempotency-Key"
-                self.audit_from_body(call, claim.replay_body)
-                response = json_response(claim.replay_body, claim.replay_status)
-                response.headers["Idempotent-Replayed"] = "true"
-                return response
+        audited = self.mutating and not self.public
+        if not (audited or keyed):
+            return None
+        claim = None
+        with self.gateway.engine.begin() as conn:
+            if keyed:
+                claim = idempotency.claim(conn, call.identity.user_id, key, self.method,
+                                          self.path, request.path, call.raw_body)
+            if audited and not (claim and claim.replay):
+                call.audit_id = audit.begin(conn, **call.audit_values())
+        return claim
+
+    def replay(self, call, claim):
+        call.audit["detail"] = "replayed the first answer to this Idempotency-Key"
+        self.audit_from_body(call, claim.replay_body)
+        response = json_response(claim.replay_body, claim.replay_status)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+
+    def answer(self, call, claim):
+        """The handler's answer; with a claimed key, a failure is answered (and
+        stored with the audit row's outcome, in one commit: ``audit_outcome``)."""
         try:
             response = self.response_from_result(self.run_worker(call), call)
         except Exception as exc:
             if claim is None:
                 raise
-            response = problem_from(exc, request.path, call.request_id)
+            response = problem_from(exc, call.request.path, call.request_id)
         if claim is not None:
-            # stored with the audit row's outcome, in one commit (audit_outcome)
             call.completes = (claim, response.status_code, json.loads(response.get_data()))
         return response
 
@@ -350,7 +374,6 @@ class Route(HttpRequestHandler):
             raise Forbidden("the auditor role is read-only")
         if self.roles is not None and identity.role not in self.roles:
             raise Forbidden("this needs the role {}".format(" or ".join(self.roles)))
-        return identity
 
     def acting_store(self, identity, request):
         """The store the caller acts from: ``X-Store-Id``, or their only store."""

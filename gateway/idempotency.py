@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` for POSTs that create or pay.
+"""``Idempotency-Key`` for POSTs that create or pay (docs/API.md#conventions).
 
 A route declared with ``idempotent=True`` accepts the header. The key is
 kept per caller with the route and a hash of the request body:
@@ -16,11 +16,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from chassis.clock import now
 from chassis.errors import Conflict, InvalidInput
 from chassis.sql import Precompiled
 
@@ -49,8 +51,8 @@ class Claim:
         return self.replay_status is not None
 
 
-_CLAIM = Precompiled(lambda: insert(IdempotencyKey.__table__).on_conflict_do_nothing()
-                     .returning(IdempotencyKey.__table__.c.key))
+_KEYS = cast(Table, IdempotencyKey.__table__)
+_CLAIM = Precompiled(lambda: insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.key))
 
 
 def check_key(key):
@@ -102,5 +104,5 @@ def complete(conn, claim_, status, body):
 
 
 def purge(session, ttl_hours):
-    cutoff = datetime.now(timezone.utc) - timedelta(hours=ttl_hours)
+    cutoff = now() - timedelta(hours=ttl_hours)
     return session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount

@@ -8,11 +8,10 @@ import base64
 
 from marshmallow import Schema, fields, validate
 
-from contracts.rpc import inventory as schemas
 from chassis.identity import ANY_STAFF, MANAGERS, READERS, SELLERS
+from contracts.rpc import inventory as schemas
 
 from .http import Reply, route
-
 
 
 class ItemPage(Schema):

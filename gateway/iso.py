@@ -1,19 +1,20 @@
-"""ISO code lists the gateway validates against (no extra dependency).
+"""ISO code lists the gateway validates against.
 
-ISO 4217 active currency codes (funds codes included; precious metals and
-test codes excluded) and ISO 3166-1 alpha-2 country codes.
+Currencies: the ISO 4217 list of the ``iso4217`` package (the one that gives
+``contracts.money`` its exponents, kept current with ISO's amendments): the
+codes with a minor unit (funds codes included; precious metals, bond units,
+SDR and test codes have none) but the Arab Monetary Fund's unit of account,
+and the codes withdrawn since this list was last kept by hand, which a store
+may still be created in: the same codes as the hand-kept list of 2026-12.
+Countries: ISO 3166-1 alpha-2.
 """
-CURRENCIES = frozenset("""
-AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV
-BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE
-CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD
-HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD
-KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV
-MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB
-RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT
-TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF
-XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
-""".split())
+from iso4217 import Currency
+
+UNITS_OF_ACCOUNT = frozenset({"XAD"})
+WITHDRAWN_CURRENCIES = frozenset({"ANG", "BGN", "CUC", "SLL", "ZWL"})
+
+CURRENCIES = (frozenset(c.code for c in Currency if c.exponent is not None)
+              - UNITS_OF_ACCOUNT) | WITHDRAWN_CURRENCIES
 
 COUNTRIES = frozenset("""
 AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM

@@ -13,8 +13,8 @@ carriers require, or an empty ``<Response/>``.
 A mixin of the gateway ``Service`` (``class Service(NotificationRoutes, ...)``):
 it uses the service's ``notifications`` RPC proxy.
 """
-from contracts.rpc import notifications as schemas
 from chassis.identity import ANY_STAFF, MANAGERS
+from contracts.rpc import notifications as schemas
 
 from .http import Reply, Route
 

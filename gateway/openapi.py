@@ -1,5 +1,6 @@
 """The OpenAPI 3 document, generated from the route table and its
-marshmallow schemas, and the self-contained ``/docs`` page that reads it."""
+marshmallow schemas, and the self-contained ``/docs`` page that reads it
+(docs/API.md: the agreed surface; this document is the full one)."""
 import inspect
 from decimal import Decimal
 
@@ -51,26 +52,8 @@ def _errors_for(route):
     return sorted(codes)
 
 
-def _operation(name, fn, route):
-    doc = inspect.getdoc(fn) or ""
-    summary = route.summary or (doc.splitlines()[0] if doc else name.replace("_", " "))
-    description = doc
-    roles = list(route.roles) if route.roles else None
-    if not route.public:
-        who = ", ".join(roles) if roles else "any signed-in role"
-        if route.mutating:
-            who += " (never auditor)"
-        description = f"{doc}\n\nRoles: {who}.".strip()
-    operation = {
-        "operationId": name,
-        "summary": summary,
-        "description": description,
-        "tags": [route.path.strip("/").split("/")[0] or "root"],
-        "responses": {},
-        "x-roles": roles or ([] if route.public else ["any"]),
-    }
-    if route.public:
-        operation["security"] = []
+def _parameters(route):
+    """Path parameters, the query schema and the headers a route reads."""
     parameters = []
     for param in Route.path_params(route.path):
         schema = {"type": "string"}
@@ -92,6 +75,30 @@ def _operation(name, fn, route):
             "description": "a repeat with the same key and body returns the first answer; "
                            "the same key with another body is 409",
         })
+    return parameters
+
+
+def _operation(name, fn, route):
+    doc = inspect.getdoc(fn) or ""
+    summary = route.summary or (doc.splitlines()[0] if doc else name.replace("_", " "))
+    description = doc
+    roles = list(route.roles) if route.roles else None
+    if not route.public:
+        who = ", ".join(roles) if roles else "any signed-in role"
+        if route.mutating:
+            who += " (never auditor)"
+        description = f"{doc}\n\nRoles: {who}.".strip()
+    operation = {
+        "operationId": name,
+        "summary": summary,
+        "description": description,
+        "tags": [route.path.strip("/").split("/")[0] or "root"],
+        "responses": {},
+        "x-roles": roles or ([] if route.public else ["any"]),
+    }
+    if route.public:
+        operation["security"] = []
+    parameters = _parameters(route)
     if parameters:
         operation["parameters"] = parameters
     if route.body_schema:

@@ -1,4 +1,5 @@
-"""Keyset pagination: ``?limit=`` (default 50, max 200) and ``?cursor=``.
+"""Keyset pagination: ``?limit=`` (default 50, max 200) and ``?cursor=``
+(docs/API.md#conventions).
 
 The cursor is the opaque base64 of the last row's sort key; a page answers
 ``{"items": [...], "next_cursor": "..." | null}``. Sort keys must end in a
@@ -6,7 +7,7 @@ unique column so no row is skipped or repeated between pages.
 """
 from sqlalchemy import tuple_
 
-from chassis.pagination import decode_cursor, encode_cursor  # noqa: F401  (re-exported)
+from chassis.pagination import decode_cursor, encode_cursor
 
 
 def page(session, stmt, keys, params, view, descending=False):

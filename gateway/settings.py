@@ -1,6 +1,7 @@
-"""Gateway settings: nameko config first (tests patch it), then the
-environment, then a local default (12-factor), read the one way
-(``chassis.settings.setting``)."""
+"""Gateway settings, read the one way every service reads them
+(``chassis.settings.setting``: nameko config first, tests patch it, then the
+environment, then a local default; 12-factor): a frozen dataclass built by
+one ``load(get)``."""
 import logging
 from dataclasses import dataclass
 
@@ -33,9 +34,14 @@ def load(get=setting):
         health_timeout_s=float(get("HEALTH_TIMEOUT", 1.5)),
         idempotency_ttl_h=float(get("IDEMPOTENCY_TTL_HOURS", 24)),
     )
-    if settings.jwt_secret == DEV_JWT_SECRET:
+    warn_about_the_secret(settings.jwt_secret)
+    return settings
+
+
+def warn_about_the_secret(secret):
+    """A token signed with a known or short secret can be forged."""
+    if secret == DEV_JWT_SECRET:
         log.warning("JWT_SECRET is not set: using the built-in development secret; "
                     "set JWT_SECRET (32+ random bytes) anywhere but a laptop")
-    elif len(settings.jwt_secret.encode()) < 32:
+    elif len(secret.encode()) < 32:
         log.warning("JWT_SECRET is shorter than 32 bytes; HS256 wants a longer secret")
-    return settings

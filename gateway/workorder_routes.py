@@ -10,9 +10,16 @@ import base64
 import html
 import uuid
 
+from chassis.display import format_money, locale_for
 from chassis.errors import InvalidInput
 from chassis.identity import (
-    ANY_STAFF, BENCH_JEWELER, BENCH_LEADS, HQ_ADMIN, SELLERS, STAFF, STORE_MANAGER,
+    ANY_STAFF,
+    BENCH_JEWELER,
+    BENCH_LEADS,
+    HQ_ADMIN,
+    SELLERS,
+    STAFF,
+    STORE_MANAGER,
 )
 from contracts.rpc import workorders as schemas
 
@@ -46,8 +53,10 @@ def _wants_json(request):
     return best == "application/json"
 
 
-def _money(value):
-    return f"{value['currency']} {value['amount'] / 100:,.2f}"
+def _money(value, store):
+    """An amount as the client reads it: Babel, ISO 4217 decimals, in the locale
+    of the store's country (en_US while the tracking view does not name it)."""
+    return format_money(value, locale_for(store.get("country")))
 
 
 def tracking_page(view, token):
@@ -61,7 +70,7 @@ def tracking_page(view, token):
         note = view["estimate"].get("note")
         estimate = (
             f'<section class="estimate"><h2>Estimate</h2>'
-            f'<p class="amount">{e(_money(view["estimate"]["amount"]))}</p>'
+            f'<p class="amount">{e(_money(view["estimate"]["amount"], store))}</p>'
             + (f"<p>{e(note)}</p>" if note else "")
             + f'<form method="post" action="/track/{e(token)}/approve">'
               f'<button type="submit">Approve this estimate</button></form></section>')
@@ -152,7 +161,7 @@ class WorkorderRoutes:
         A bench jeweler may take a job for themselves."""
         data = dict(request.json_body)
         identity = request.identity
-        for_someone_else = identity.role == "bench_jeweler" and data.get("user_id") != identity.user_id
+        for_someone_else = identity.role == BENCH_JEWELER and data.get("user_id") != identity.user_id
         if data.get("user_id") and not for_someone_else:   # that one the service refuses
             job = self.workorders.get_work_order(id)
             data["name"] = self._bench_user(data["user_id"], job["store_id"])

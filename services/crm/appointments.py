@@ -1,18 +1,26 @@
 """Private viewings per store and associate. An associate is never booked
 twice at once: the database refuses the overlap (exclusion constraint), so
-two terminals booking the same slot at the same moment get one booking."""
-from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+two terminals booking the same slot at the same moment get one booking.
+A ``date`` is a day of the store's time zone (docs/ARCHITECTURE.md#rule-6)."""
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from chassis.clock import instant, now, zone
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chassis.outbox import emit
 
 from .common import (
-    add_timeline, decode_cursor, history, iso, known_store, now, page, require_full_view,
-    require_writer, resolve,
+    add_timeline,
+    decode_cursor,
+    history,
+    iso,
+    known_store,
+    page,
+    require_full_view,
+    require_writer,
+    resolve,
 )
 from .models import Appointment, Store, TimelineEntry
 
@@ -32,7 +40,7 @@ def book(session, identity, data):
     store = known_store(session, data["store_id"])
     if not identity.can_see_store(store.id):
         raise Forbidden("you may not book for this store")
-    starts = data["starts_at"].astimezone(timezone.utc)
+    starts = instant(data["starts_at"])
     if starts < now() - timedelta(minutes=5):
         raise InvalidInput("a viewing is booked ahead", {"starts_at": ["is in the past"]})
     client = resolve(session, data["client_id"])
@@ -95,13 +103,10 @@ def select_line(appointment_id):
 
 def day_bounds(day, tz_name):
     """The UTC instants a calendar day of the store's time zone spans."""
-    try:
-        tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = timezone.utc
+    tz = zone(tz_name)
     start = datetime.combine(day, time.min, tzinfo=tz)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return instant(start), instant(end)
 
 
 def list_appointments(session, identity, f):
@@ -126,7 +131,7 @@ def list_appointments(session, identity, f):
     if f.get("cursor"):
         starts, appointment_id = decode_cursor(f["cursor"], 2)
         try:
-            starts = datetime.fromisoformat(starts)
+            starts = instant(starts)
         except (TypeError, ValueError):
             raise InvalidInput("bad cursor", {"cursor": ["not a cursor this API gave out"]}) from None
         query = query.where(or_(Appointment.starts_at > starts,

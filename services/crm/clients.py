@@ -1,23 +1,33 @@
 """Client profiles: create, read (audited, shaped by role), search, change,
-consent, likely duplicates and merging."""
-from sqlalchemy import and_, or_, select, text, update
+consent, and the history of changes (docs/API.md#clients-crm). Who sees a
+full profile: docs/ARCHITECTURE.md#rule-7. Duplicates and merging are in
+``merging``."""
+from sqlalchemy import and_, or_, select
 
+from chassis.clock import now
 from chassis.errors import Forbidden, InvalidInput, NotFound
+from chassis.identity import HQ, SALES_ASSOCIATE, STORE_MANAGER, with_system
 from chassis.outbox import emit
 
 from . import loyalty, rules, wishes
 from .common import (
-    MERGERS, acting_store, decode_cursor, full_view_allowed, history, iso, known_store, now,
-    page, phone_region, require_full_view, require_writer, resolve,
+    acting_store,
+    decode_cursor,
+    full_view_allowed,
+    history,
+    iso,
+    known_store,
+    page,
+    phone_region,
+    require_full_view,
+    require_writer,
+    resolve,
 )
-from .models import (
-    Appointment, Client, LedgerEntry, Milestone, MilestoneNotice, ProfileRead, Purchase,
-    TimelineEntry, Wish,
-)
+from .models import Client, History, Milestone, ProfileRead
 
 CHANNELS = ("sms", "email")
-CONTACT_FIELDS = ("first_name", "last_name", "phone", "email", "home_store_id", "language",
-                  "associate_id")
+PROFILE_READ_AUDITORS = with_system(HQ)     # who sees who read profiles
+OWN_CLIENT_ROLES = (SALES_ASSOCIATE, STORE_MANAGER)   # a new client is theirs by default
 PLAIN_FIELDS = ("first_name", "last_name", "associate_id", "language", "ring_size", "notes")
 
 
@@ -35,14 +45,15 @@ def consent_details(client):
             for channel in CHANNELS}
 
 
-def milestone_date(m):
-    return {"year": m.year, "month": m.month, "day": m.day}
+def date_text(d):
+    """``{"year": 1960, "month": 12, "day": 9}`` -> ``"1960-12-09"``; no year: ``"--12-09"``."""
+    return (f"{d['year']:04d}-{d['month']:02d}-{d['day']:02d}" if d.get("year")
+            else f"--{d['month']:02d}-{d['day']:02d}")
 
 
 def milestone_view(m):
-    date = (f"{m.year:04d}-{m.month:02d}-{m.day:02d}" if m.year
-            else f"--{m.month:02d}-{m.day:02d}")
-    return {"id": m.id, "kind": m.kind, "label": m.label, "date": date}
+    return {"id": m.id, "kind": m.kind, "label": m.label,
+            "date": date_text({"year": m.year, "month": m.month, "day": m.day})}
 
 
 def summary_view(client):
@@ -124,7 +135,7 @@ def _milestone_rows(client_id, milestones):
             for m in milestones]
 
 
-def _set_consent(client, channel, granted, source, at):
+def set_consent(client, channel, granted, source, at):
     setattr(client, f"{channel}_consent", bool(granted))
     setattr(client, f"{channel}_consent_at", at)
     setattr(client, f"{channel}_consent_source", source)
@@ -141,7 +152,7 @@ def create_client(session, identity, data, settings):
         phone=clean.get("phone"), email=clean.get("email"),
         home_store_id=clean.get("home_store_id"),
         associate_id=data.get("associate_id") or (
-            identity.user_id if identity.role in ("sales_associate", "store_manager") else None),
+            identity.user_id if identity.role in OWN_CLIENT_ROLES else None),
         language=data.get("language"), ring_size=data.get("ring_size"),
         preferences=dict(data.get("preferences") or {}), notes=data.get("notes") or "",
         tags=sorted(set(data.get("tags") or [])), tier="new", created_by=identity.user_id,
@@ -150,7 +161,7 @@ def create_client(session, identity, data, settings):
     consent = data.get("consent") or {}
     for channel in CHANNELS:
         if channel in consent:
-            _set_consent(client, channel, consent[channel], consent.get("source") or "counter", at)
+            set_consent(client, channel, consent[channel], consent.get("source") or "counter", at)
     session.add(client)
     session.flush()
     session.add_all(_milestone_rows(client.id, data.get("milestones") or []))
@@ -181,7 +192,7 @@ def get_client(session, identity, client_id, settings):
 
 
 def list_profile_reads(session, identity, f):
-    if identity.role not in ("hq_admin", "auditor", "system"):
+    if identity.role not in PROFILE_READ_AUDITORS:
         raise Forbidden("only HQ and auditors see who read profiles")
     query = select(ProfileRead)
     if f.get("client_id"):
@@ -279,7 +290,7 @@ def update_client(session, identity, client_id, data, settings):
         before = sorted(str(milestone_view(m)["date"]) + m.kind + (m.label or "") for m in
                         session.scalars(select(Milestone).where(Milestone.client_id == client.id)))
         _replace_milestones(session, client, data["milestones"])
-        after = sorted(_date_text(m["date"]) + m["kind"] + (m.get("label") or "")
+        after = sorted(date_text(m["date"]) + m["kind"] + (m.get("label") or "")
                        for m in data["milestones"])
         if before != after:
             changes["milestones"] = {"old": before, "new": after}
@@ -289,7 +300,7 @@ def update_client(session, identity, client_id, data, settings):
     for channel in CHANNELS:
         if channel in consent and bool(consent[channel]) != getattr(client, f"{channel}_consent"):
             source = consent.get("source") or "counter"
-            _set_consent(client, channel, consent[channel], source, at)
+            set_consent(client, channel, consent[channel], source, at)
             changes[f"{channel}_consent"] = {"new": bool(consent[channel]), "source": source}
             consent_events.append({"client_id": client.id, "phone": client.phone,
                                    "channel": channel, "granted": bool(consent[channel]),
@@ -303,11 +314,6 @@ def update_client(session, identity, client_id, data, settings):
     emit(session, "client.updated", facts(client), store_id=client.home_store_id)
     session.flush()
     return full_view(session, client, settings)
-
-
-def _date_text(d):
-    return (f"{d['year']:04d}-{d['month']:02d}-{d['day']:02d}" if d.get("year")
-            else f"--{d['month']:02d}-{d['day']:02d}")
 
 
 def apply_reported_consent(session, identity, payload, at):
@@ -336,7 +342,7 @@ def apply_reported_consent(session, identity, payload, at):
             continue
         if getattr(client, f"{channel}_consent") == granted and last is not None:
             continue
-        _set_consent(client, channel, granted, payload["source"], at)
+        set_consent(client, channel, granted, payload["source"], at)
         history(session, identity, "client", client.id, "consent_changed", client.id,
                 channel=channel, granted=granted, source=payload["source"],
                 changed_at=at.isoformat(), reported_by="notifications")
@@ -344,142 +350,30 @@ def apply_reported_consent(session, identity, payload, at):
     return changed
 
 
-# --- duplicates and merge -----------------------------------------------------------
+# --- the history of changes ----------------------------------------------------------
 
-_PAIRS = """
-WITH pairs AS (
-    SELECT a.id AS a_id, b.id AS b_id FROM clients a
-      JOIN clients b ON b.phone = a.phone AND b.id <> a.id AND b.merged_into IS NULL
-     WHERE a.merged_into IS NULL AND a.phone IS NOT NULL {a_filter}
-    UNION
-    SELECT a.id, b.id FROM clients a
-      JOIN clients b ON b.email = a.email AND b.id <> a.id AND b.merged_into IS NULL
-     WHERE a.merged_into IS NULL AND a.email IS NOT NULL {a_filter}
-    UNION
-    SELECT a.id, b.id FROM clients a
-      JOIN clients b ON b.full_name % a.full_name AND b.id <> a.id AND b.merged_into IS NULL
-     WHERE a.merged_into IS NULL {a_filter}
-)
-SELECT p.a_id::text AS a_id, p.b_id::text AS b_id,
-       coalesce(a.phone = b.phone, false) AS same_phone,
-       coalesce(a.email = b.email, false) AS same_email,
-       similarity(a.full_name, b.full_name) AS name_similarity
-  FROM pairs p JOIN clients a ON a.id = p.a_id JOIN clients b ON b.id = p.b_id
- WHERE {order_filter}
-   AND (a.phone = b.phone OR a.email = b.email
-        OR similarity(a.full_name, b.full_name) >= :threshold)
-   AND (p.a_id::text, p.b_id::text) > (:after_a, :after_b)
- ORDER BY p.a_id::text, p.b_id::text
- LIMIT :n
-"""
-
-
-def find_duplicates(session, identity, f, settings):
-    """Likely duplicates: the same phone, the same e-mail, or a similar name."""
+def require_history_reader(identity):
+    """Managers, HQ and auditors read a client's change history."""
     require_full_view(identity)
-    params = {"threshold": settings.name_similarity, "n": f["limit"] + 1,
-              "after_a": "", "after_b": ""}
-    if f.get("client_id"):
-        params["cid"] = resolve(session, f["client_id"]).id
-        sql = _PAIRS.format(a_filter="AND a.id = :cid", order_filter="true")
-    else:
-        sql = _PAIRS.format(a_filter="", order_filter="p.a_id < p.b_id")
-    if f.get("cursor"):
-        params["after_a"], params["after_b"] = decode_cursor(f["cursor"], 2)
-    # the % operator (index-assisted) uses this threshold for the session
-    session.execute(text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
-                    {"t": str(settings.name_similarity)})
-    rows = session.execute(text(sql), params).all()
-    ids = {r.a_id for r in rows} | {r.b_id for r in rows}
-    clients = {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(ids)))}
-
-    def view(r):
-        reasons = [name for name, hit in (("phone", r.same_phone), ("email", r.same_email),
-                                          ("name", r.name_similarity >= settings.name_similarity))
-                   if hit]
-        return {"client": summary_view(clients[r.a_id]), "duplicate": summary_view(clients[r.b_id]),
-                "reasons": reasons, "name_similarity": round(float(r.name_similarity), 3)}
-
-    return page(rows, f["limit"], lambda r: [r.a_id, r.b_id], view)
+    if identity.role == SALES_ASSOCIATE:
+        raise Forbidden("managers, HQ and auditors see a client's change history")
 
 
-def merge_clients(session, identity, survivor_id, duplicate_id, settings):
-    """Fold ``duplicate_id`` into ``survivor_id``: every purchase, point,
-    milestone, message, wish and appointment moves; the old id resolves to
-    the survivor from now on."""
-    require_writer(identity, MERGERS)
-    if str(survivor_id) == str(duplicate_id):
-        raise InvalidInput("a client cannot be merged into itself",
-                           {"duplicate_id": ["is the same client"]})
-    # lock both in id order (no deadlock with another merge of the same two)
-    session.scalars(select(Client.id).where(Client.id.in_([str(survivor_id), str(duplicate_id)]))
-                    .order_by(Client.id).with_for_update()).all()
-    survivor = resolve(session, survivor_id, lock=True)
-    duplicate = resolve(session, duplicate_id, lock=True)
-    if survivor.id == duplicate.id:   # merged before: the same answer again
-        return full_view(session, survivor, settings)
-    before = full_view(session, duplicate, settings)
-    moved = {}
-    for model in (Purchase, LedgerEntry, TimelineEntry, Wish, Appointment, Milestone):
-        moved[model.__tablename__] = session.execute(
-            update(model).where(model.client_id == duplicate.id)
-            .values(client_id=survivor.id)).rowcount
-    _move_notices(session, duplicate.id, survivor.id)
-    session.execute(update(Client).where(Client.merged_into == duplicate.id)
-                    .values(merged_into=survivor.id))
-    _fold_profile(survivor, duplicate)
-    duplicate.merged_into = survivor.id
-    duplicate.updated_at = survivor.updated_at = now()
-    session.flush()
-    history(session, identity, "client", survivor.id, "merged", survivor.id,
-            merged_id=duplicate.id, moved=moved, merged_profile=before)
-    history(session, identity, "client", duplicate.id, "merged_into", duplicate.id,
-            survivor_id=survivor.id)
-    loyalty.refresh_standing(session, identity, survivor, settings)
-    emit(session, "client.merged", {"survivor_id": survivor.id, "merged_id": duplicate.id},
-         store_id=survivor.home_store_id)
-    emit(session, "client.updated", facts(survivor), store_id=survivor.home_store_id)
-    session.flush()
-    return full_view(session, survivor, settings)
+def history_view(entry):
+    return {"id": entry.id, "client_id": entry.client_id, "entity": entry.entity,
+            "entity_id": entry.entity_id, "change": entry.change, "details": entry.details,
+            "actor_id": entry.actor_id, "actor_role": entry.actor_role,
+            "store_id": entry.store_id, "at": entry.at.isoformat()}
 
 
-def _move_notices(session, old, new):
-    taken = select(MilestoneNotice.id).where(
-        MilestoneNotice.client_id == new)
-    clash = session.scalars(
-        select(MilestoneNotice).where(MilestoneNotice.client_id == old)).all()
-    for notice in clash:
-        exists = session.scalars(taken.where(MilestoneNotice.kind == notice.kind,
-                                             MilestoneNotice.label_key == notice.label_key,
-                                             MilestoneNotice.occurs_on == notice.occurs_on)).first()
-        if exists:
-            session.delete(notice)
-        else:
-            notice.client_id = new
-
-
-def _fold_profile(survivor, duplicate):
-    """The survivor keeps its own facts and gains what only the duplicate had."""
-    for field in ("phone", "email", "home_store_id", "associate_id", "language", "ring_size"):
-        if getattr(survivor, field) in (None, "") and getattr(duplicate, field):
-            setattr(survivor, field, getattr(duplicate, field))
-    prefs = dict(survivor.preferences or {})
-    for key, values in (duplicate.preferences or {}).items():
-        prefs[key] = list(dict.fromkeys(list(prefs.get(key) or []) + list(values or [])))
-    survivor.preferences = prefs
-    survivor.tags = sorted(set(survivor.tags or []) | set(duplicate.tags or []))
-    extra = []
-    if duplicate.phone and duplicate.phone != survivor.phone:
-        extra.append(f"phone {duplicate.phone}")
-    if duplicate.email and duplicate.email != survivor.email:
-        extra.append(f"e-mail {duplicate.email}")
-    if duplicate.notes or extra:
-        header = f"[merged from {duplicate.first_name} {duplicate.last_name}"
-        header += (": " + ", ".join(extra) + "]") if extra else "]"
-        survivor.notes = "\n\n".join(p for p in (survivor.notes, header, duplicate.notes) if p)
-    for channel in CHANNELS:
-        theirs = getattr(duplicate, f"{channel}_consent_at")
-        ours = getattr(survivor, f"{channel}_consent_at")
-        if theirs is not None and (ours is None or theirs > ours):
-            _set_consent(survivor, channel, getattr(duplicate, f"{channel}_consent"),
-                         getattr(duplicate, f"{channel}_consent_source"), theirs)
+def client_history(session, client_id, query):
+    """Every change of the client and of those merged into it, newest first."""
+    client = resolve(session, client_id)
+    ids = [client.id] + list(session.scalars(
+        select(Client.id).where(Client.merged_into == client.id)))
+    q = select(History).where(History.client_id.in_(ids))
+    if query.get("cursor"):
+        (last,) = decode_cursor(query["cursor"], 1)
+        q = q.where(History.id < int(last))
+    rows = session.scalars(q.order_by(History.id.desc()).limit(query["limit"] + 1)).all()
+    return page(rows, query["limit"], lambda h: [h.id], history_view)

@@ -1,22 +1,23 @@
 """What every part of the client book shares: who may do what, finding a
-client (through merges), the history of changes, and list cursors."""
+client (through merges), the history of changes, and list cursors.
+
+Roles are the named sets of ``chassis.identity`` (docs/API.md#conventions),
+time is ``chassis.clock`` (docs/ARCHITECTURE.md#rule-6), and who may see a
+client's full profile follows docs/ARCHITECTURE.md#rule-7."""
 import json
-from datetime import datetime, timezone
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 
+from chassis.clock import instant, now
+from chassis.display import locale_for
 from chassis.errors import Forbidden, InvalidInput, NotFound
-from chassis.pagination import decode_cursor, encode_cursor, page  # noqa: F401  (re-exported)
+from chassis.identity import BENCH_JEWELER, MANAGERS, SELLERS, with_system
+from chassis.pagination import decode_cursor, page  # noqa: F401  (re-exported)
 
 from .models import Client, History, Store, TimelineEntry
 
-WRITERS = ("hq_admin", "store_manager", "sales_associate", "system")
-MERGERS = ("hq_admin", "store_manager", "system")
-
-
-def now():
-    return datetime.now(timezone.utc)
+WRITERS = with_system(SELLERS)
+MERGERS = with_system(MANAGERS)
 
 
 def occurred_at(event, field=None):
@@ -24,10 +25,9 @@ def occurred_at(event, field=None):
     for raw in ((event.get("payload") or {}).get(field) if field else None, event.get("occurred_at")):
         if raw:
             try:
-                value = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+                return instant(raw)
             except ValueError:
                 continue
-            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     return now()
 
 
@@ -39,7 +39,7 @@ def iso(value):
 
 def full_view_allowed(identity):
     """A bench jeweler sees only what a job needs (name, phone)."""
-    return identity.role != "bench_jeweler"
+    return identity.role != BENCH_JEWELER
 
 
 def require_full_view(identity):
@@ -48,10 +48,9 @@ def require_full_view(identity):
 
 
 def require_writer(identity, roles=WRITERS):
-    if identity.read_only:
-        raise Forbidden("read-only role")
-    if identity.role not in roles:
-        raise Forbidden(f"a {identity.role} may not do this")
+    """403 "read-only role" for the auditor, "a <role> may not do this" for a
+    role outside ``roles``."""
+    identity.require(roles, "do this")
 
 
 def acting_store(identity):
@@ -64,21 +63,6 @@ def acting_store(identity):
 
 
 # --- stores ----------------------------------------------------------------------
-
-def record_store(session, facts):
-    """Keep the store facts the client book needs (``store.created/updated``)."""
-    values = {
-        "id": str(facts["id"]), "code": facts["code"], "name": facts["name"],
-        "currency": facts["currency"], "timezone": facts["timezone"],
-        "country": (facts.get("country") or None) and facts["country"].upper()[:2],
-    }
-    stmt = insert(Store).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Store.id],
-        set_={k: stmt.excluded[k] for k in values if k != "id"} | {"updated_at": now()},
-    )
-    session.execute(stmt)
-
 
 def known_store(session, store_id, field="store_id"):
     store = session.get(Store, str(store_id))
@@ -95,6 +79,14 @@ def phone_region(session, identity, settings, store_id=None):
             if store is not None and store.country:
                 return store.country
     return settings.default_country
+
+
+def store_locale(session, store_id, settings):
+    """The locale the staff of ``store_id`` read money in (its country's;
+    the chain's default country's while the store is not known here)."""
+    store = session.get(Store, str(store_id)) if store_id else None
+    country = store.country if store is not None and store.country else settings.default_country
+    return locale_for(country)
 
 
 # --- clients ---------------------------------------------------------------------

@@ -1,14 +1,22 @@
 """What the client book learns from other services' events: it keeps its own
-copy (timeline lines) and never calls into their databases."""
+copy (timeline lines) and never calls into their databases
+(docs/ARCHITECTURE.md#rule-1); each event applies once (docs/ARCHITECTURE.md#rule-3)."""
 import logging
-from datetime import datetime
 
 from sqlalchemy import select, tuple_
 
+from chassis.clock import instant
 from chassis.errors import InvalidInput, NotFound
 
 from .common import (
-    acting_store, add_timeline, decode_cursor, iso, occurred_at, page, require_full_view, resolve,
+    acting_store,
+    add_timeline,
+    decode_cursor,
+    iso,
+    occurred_at,
+    page,
+    require_full_view,
+    resolve,
 )
 from .models import ProfileRead, TimelineEntry
 
@@ -105,7 +113,7 @@ def timeline(session, identity, client_id, f):
     if f.get("cursor"):
         at, entry_id = decode_cursor(f["cursor"], 2)
         try:
-            at = datetime.fromisoformat(at)
+            at = instant(at)
             entry_id = int(entry_id)
         except (TypeError, ValueError):
             raise InvalidInput("bad cursor", {"cursor": ["not a cursor this API gave out"]}) from None

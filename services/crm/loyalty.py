@@ -4,17 +4,37 @@ The points balance is the sum of the client's ledger entries. Every change
 of a balance happens with the client's row locked (``resolve(lock=True)``),
 so concurrent redemptions queue and the balance never goes below zero; each
 sale redeems, earns or is refunded at most once (unique ``ref``).
+
+Amounts are minor units of an ISO 4217 currency (docs/ARCHITECTURE.md#rule-6);
+the timeline prints them with ``chassis.display.format_money`` in the
+store's locale.
 """
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from chassis.clock import now
+from chassis.display import format_money
 from chassis.errors import Conflict, InvalidInput
+from chassis.identity import MANAGERS, STAFF, with_system
 from chassis.outbox import emit
 
 from . import rules, wishes
-from .common import add_timeline, history, iso, now, require_writer, resolve
+from .common import (
+    add_timeline,
+    decode_cursor,
+    history,
+    iso,
+    page,
+    require_full_view,
+    require_writer,
+    resolve,
+    store_locale,
+)
 from .models import Client, LedgerEntry, Purchase, Store
+
+TENDER_ROLES = with_system(STAFF)        # payments' loyalty tender, on behalf of staff
+ADJUSTERS = with_system(MANAGERS)
 
 
 def balance(session, client_id):
@@ -98,8 +118,7 @@ def redeem_points(session, identity, client_id, sale_id, points):
     A repeat for the same sale answers the first result; a second amount for
     the same sale, or not enough points, is a conflict and changes nothing.
     """
-    require_writer(identity, ("hq_admin", "store_manager", "sales_associate", "bench_jeweler",
-                              "system"))
+    require_writer(identity, TENDER_ROLES)
     client = resolve(session, client_id, lock=True)
     if _by_ref(session, f"sale:{sale_id}:refund") is not None:
         raise Conflict(f"the points of sale {sale_id} were given back; the sale is over")
@@ -118,8 +137,7 @@ def redeem_points(session, identity, client_id, sale_id, points):
 def refund_points(session, identity, client_id, sale_id):
     """Give back what ``sale_id`` redeemed (the sale failed). Idempotent; a
     refund that comes before its redemption closes the sale to it."""
-    require_writer(identity, ("hq_admin", "store_manager", "sales_associate", "bench_jeweler",
-                              "system"))
+    require_writer(identity, TENDER_ROLES)
     client = resolve(session, client_id, lock=True)
     done = _by_ref(session, f"sale:{sale_id}:refund")
     if done is None:
@@ -132,7 +150,7 @@ def refund_points(session, identity, client_id, sale_id):
 
 def adjust_points(session, identity, client_id, data):
     """A manager's correction; never takes the balance below zero."""
-    require_writer(identity, ("hq_admin", "store_manager", "system"))
+    require_writer(identity, ADJUSTERS)
     client = resolve(session, client_id, lock=True)
     available = balance(session, client.id)
     if available + data["points"] < 0:
@@ -147,6 +165,20 @@ def adjust_points(session, identity, client_id, data):
 def ledger_view(entry):
     return {"id": entry.id, "kind": entry.kind, "points": entry.points, "sale_id": entry.sale_id,
             "reason": entry.reason, "actor_id": entry.actor_id, "at": iso(entry.at)}
+
+
+def ledger(session, identity, client_id, query):
+    """A page of the client's ledger, newest first, and the balance."""
+    require_full_view(identity)
+    client = resolve(session, client_id)
+    q = select(LedgerEntry).where(LedgerEntry.client_id == client.id)
+    if query.get("cursor"):
+        (last,) = decode_cursor(query["cursor"], 1)
+        q = q.where(LedgerEntry.id < int(last))
+    rows = session.scalars(q.order_by(LedgerEntry.id.desc()).limit(query["limit"] + 1)).all()
+    result = page(rows, query["limit"], lambda e: [e.id], ledger_view)
+    result["balance"] = balance(session, client.id)
+    return result
 
 
 def expire_points(session, identity, settings, today):
@@ -204,8 +236,9 @@ def record_sale(session, identity, payload, settings, at):
     if earned:
         _entry(session, identity, client, "earn", earned, f"sale:{payload['sale_id']}:earn",
                str(payload["sale_id"]), reason=f"receipt {payload['receipt_number']}")
+    locale = store_locale(session, payload["store_id"], settings)
     add_timeline(session, client, "purchase", at,
-                 f"Purchase {payload['receipt_number']}: {money_text(total)}",
+                 purchase_summary(payload["receipt_number"], total, locale),
                  store_id=str(payload["store_id"]), ref_id=str(payload["sale_id"]),
                  details={"receipt_number": payload["receipt_number"], "total": total,
                           "lines": lines, "points_earned": earned,
@@ -244,7 +277,8 @@ def record_return(session, identity, payload, settings, at):
             _entry(session, identity, client, "adjust", -taken_back,
                    f"return:{payload['return_id']}", str(payload["sale_id"]),
                    reason="points of returned pieces")
-    add_timeline(session, client, "return", at, f"Return: {money_text(refund)} refunded",
+    add_timeline(session, client, "return", at,
+                 return_summary(refund, store_locale(session, payload["store_id"], settings)),
                  store_id=str(payload["store_id"]), ref_id=str(payload["return_id"]),
                  details={"sale_id": str(payload["sale_id"]), "refund": refund,
                           "item_ids": [str(i) for i in payload["item_ids"]],
@@ -253,10 +287,11 @@ def record_return(session, identity, payload, settings, at):
     return client
 
 
-def money_text(money):
-    """``{"amount": 450000, "currency": "USD"}`` -> ``"4,500.00 USD"`` (no floats)."""
-    exponent = rules.minor_exponent(money["currency"])
-    sign = "-" if money["amount"] < 0 else ""
-    whole, fraction = divmod(abs(money["amount"]), 10 ** exponent)
-    decimals = f".{fraction:0{exponent}d}" if exponent else ""
-    return f"{sign}{whole:,}{decimals} {money['currency']}"
+def purchase_summary(receipt_number, total, locale):
+    """The timeline line of a sale: ``"Purchase R-000123: $4,500.00"``."""
+    return f"Purchase {receipt_number}: {format_money(total, locale)}"
+
+
+def return_summary(refund, locale):
+    """The timeline line of a return: ``"Return: $4,500.00 refunded"``."""
+    return f"Return: {format_money(refund, locale)} refunded"

@@ -4,7 +4,16 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger, Boolean, Computed, Date, DateTime, ForeignKey, Integer, MetaData, String, Text,
+    BigInteger,
+    Boolean,
+    Computed,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID

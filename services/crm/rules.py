@@ -1,5 +1,9 @@
 """The client book's pure rules: phone numbers, tiers, points, milestone
-dates, price bands and recommendation ranking. No I/O here."""
+dates, price bands and recommendation ranking. No I/O here.
+
+What the client book answers: docs/API.md#clients-crm (clienteling and
+VIPs: docs/DOMAIN.md). Money is minor units of an ISO 4217 currency
+(docs/ARCHITECTURE.md#rule-6), its exponent from ``contracts.money``."""
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -7,14 +11,9 @@ from datetime import date, timedelta
 
 import phonenumbers
 
-TIER_ORDER = ("new", "loyal", "vip")
+from contracts.money import unit
 
-# ISO 4217 minor-unit exponents that are not 2 (the common case).
-_EXPONENTS = {
-    **{c: 0 for c in ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF",
-                      "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF")},
-    **{c: 3 for c in ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")},
-}
+TIER_ORDER = ("new", "loyal", "vip")
 
 METAL_WORDS = ("platinum", "palladium", "silver", "gold")  # inventory's metal types
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{5,}$")
@@ -24,7 +23,8 @@ _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{5,}$")
 
 @dataclass(frozen=True)
 class Settings:
-    """The chain's client-book policy (environment variables, see ``from_config``)."""
+    """The chain's client-book policy (environment variables, see ``from_config``;
+    ``chassis.settings.SettingsProvider`` loads it once per container)."""
 
     default_country: str = "US"
     default_currency: str = "USD"
@@ -39,7 +39,8 @@ class Settings:
 
     @classmethod
     def from_config(cls, get):
-        """``get(name, default)`` reads nameko config, then the environment."""
+        """``get(name, default)``: ``chassis.settings.setting`` (nameko config,
+        then the environment, then the default)."""
         return cls(
             default_country=str(get("CRM_DEFAULT_COUNTRY", "US")).upper(),
             default_currency=str(get("CRM_DEFAULT_CURRENCY", "USD")).upper(),
@@ -106,15 +107,11 @@ def metal_type(word):
 
 # --- money, tiers, points --------------------------------------------------------
 
-def minor_exponent(currency):
-    return _EXPONENTS.get(currency.upper(), 2)
-
-
 def points_for(amount_minor, currency, points_per_unit):
     """Whole points earned for spending ``amount_minor`` (never negative)."""
     if amount_minor <= 0 or points_per_unit <= 0:
         return 0
-    return amount_minor * points_per_unit // 10 ** minor_exponent(currency)
+    return amount_minor * points_per_unit // unit(currency)
 
 
 def thresholds_for(currency, settings):

@@ -1,25 +1,24 @@
 """Crm service: entrypoints only; the rules live in plain modules beside it
-(``clients``, ``loyalty``, ``wishes``, ``appointments``, ``campaigns``,
-``feeds``, and the pure ``rules``)."""
-from datetime import datetime, timezone
-
-from nameko import config
-from nameko.extensions import DependencyProvider
+(``clients``, ``merging``, ``loyalty``, ``wishes``, ``appointments``,
+``campaigns``, ``feeds``, and the pure ``rules``). The routes in front of it
+are docs/API.md#clients-crm; it learns stores, sales, jobs and messages from
+events (docs/ARCHITECTURE.md#rule-2, handlers idempotent by
+docs/ARCHITECTURE.md#rule-3)."""
 from nameko.timer import timer
-from sqlalchemy import select
 
-from chassis.config import env
-from chassis.errors import Forbidden
+from chassis.clock import now
 from chassis.events import event_handler
-from chassis.identity import Identity
+from chassis.identity import SYSTEM, Identity
 from chassis.rpc import ServiceRpc
 from chassis.service import ServiceBase, rpc
+from chassis.settings import SettingsProvider
+from chassis.stores import record_store
 from chassis.validation import load, uuid_arg
 from contracts.rpc import crm as schemas
 
-from . import appointments, campaigns, clients, feeds, loyalty, wishes
-from .common import decode_cursor, occurred_at, page, record_store, require_full_view, resolve
-from .models import Client, History, LedgerEntry
+from . import appointments, campaigns, clients, feeds, loyalty, merging, wishes
+from .common import occurred_at
+from .models import Store
 from .rules import Settings
 
 _client = schemas.ClientInput()
@@ -40,29 +39,16 @@ _page = schemas.Page()
 _reads = schemas.ProfileReadQuery()
 
 
-class ClientBookSettings(DependencyProvider):
-    """The chain's policy (tiers, points, notices) from config or environment."""
-
-    def setup(self):
-        def get(name, default):
-            value = config.get(name)
-            return env(name, default) if value is None else value
-        self.settings = Settings.from_config(get)
-
-    def get_dependency(self, worker_ctx):
-        return self.settings
-
-
 def _event_identity(event):
     """Changes made by an event are the system's, on behalf of its actor."""
-    return Identity(user_id=event.get("actor_id"), role="system",
+    return Identity(user_id=event.get("actor_id"), role=SYSTEM,
                     username=f"{event.get('producer')}:{event.get('event_type')}")
 
 
 class Service(ServiceBase):
     name = "crm"
 
-    settings = ClientBookSettings()
+    settings = SettingsProvider(Settings.from_config)   # the chain's client-book policy
     inventory = ServiceRpc("inventory")
 
     # clients
@@ -100,23 +86,9 @@ class Service(ServiceBase):
     @rpc
     def client_history(self, client_id, query=None):
         client_id, query = uuid_arg(client_id, "client_id"), load(_page, query or {})
-        require_full_view(self.caller)
-        if self.caller.role == "sales_associate":
-            raise Forbidden("managers, HQ and auditors see a client's change history")
+        clients.require_history_reader(self.caller)
         with self.db.transaction() as session:
-            client = resolve(session, client_id)
-            ids = [client.id] + list(session.scalars(
-                select(Client.id).where(Client.merged_into == client.id)))
-            q = select(History).where(History.client_id.in_(ids))
-            if query.get("cursor"):
-                (last,) = decode_cursor(query["cursor"], 1)
-                q = q.where(History.id < int(last))
-            rows = session.scalars(q.order_by(History.id.desc()).limit(query["limit"] + 1)).all()
-            return page(rows, query["limit"], lambda h: [h.id], lambda h: {
-                "id": h.id, "client_id": h.client_id, "entity": h.entity,
-                "entity_id": h.entity_id, "change": h.change, "details": h.details,
-                "actor_id": h.actor_id, "actor_role": h.actor_role, "store_id": h.store_id,
-                "at": h.at.isoformat()})
+            return clients.client_history(session, client_id, query)
 
     @rpc
     def profile_reads(self, query=None):
@@ -129,13 +101,13 @@ class Service(ServiceBase):
     def find_duplicates(self, query=None):
         query = load(_duplicates, query or {})
         with self.db.transaction() as session:
-            return clients.find_duplicates(session, self.caller, query, self.settings)
+            return merging.find_duplicates(session, self.caller, query, self.settings)
 
     @rpc
     def merge_clients(self, client_id, data):
         client_id, data = uuid_arg(client_id, "client_id"), load(_merge, data)
         with self.db.transaction() as session:
-            return clients.merge_clients(session, self.caller, client_id,
+            return merging.merge_clients(session, self.caller, client_id,
                                          str(data["duplicate_id"]), self.settings)
 
     # wish lists
@@ -217,18 +189,8 @@ class Service(ServiceBase):
     @rpc
     def loyalty_ledger(self, client_id, query=None):
         client_id, query = uuid_arg(client_id, "client_id"), load(_page, query or {})
-        require_full_view(self.caller)
         with self.db.transaction() as session:
-            client = resolve(session, client_id)
-            q = select(LedgerEntry).where(LedgerEntry.client_id == client.id)
-            if query.get("cursor"):
-                (last,) = decode_cursor(query["cursor"], 1)
-                q = q.where(LedgerEntry.id < int(last))
-            rows = session.scalars(q.order_by(LedgerEntry.id.desc())
-                                   .limit(query["limit"] + 1)).all()
-            result = page(rows, query["limit"], lambda e: [e.id], loyalty.ledger_view)
-            result["balance"] = loyalty.balance(session, client.id)
-            return result
+            return loyalty.ledger(session, self.caller, client_id, query)
 
     # the daily review (hourly: each step is idempotent, so a restart or a
     # missed hour never skips or repeats a notice)
@@ -241,7 +203,7 @@ class Service(ServiceBase):
         with self.db.transaction() as session:
             campaigns.announce_milestones(session, today, self.settings)
         with self.db.transaction() as session:
-            campaigns.review_tiers(session, system, self.settings, datetime.now(timezone.utc))
+            campaigns.review_tiers(session, system, self.settings, now())
         with self.db.transaction() as session:
             loyalty.expire_points(session, system, self.settings, today)
 
@@ -249,12 +211,12 @@ class Service(ServiceBase):
     @event_handler("gateway", "store.created")
     def on_store_created(self, event):
         with self.db.inbox(event) as session:
-            record_store(session, event["payload"])
+            record_store(session, Store, event["payload"])
 
     @event_handler("gateway", "store.updated")
     def on_store_updated(self, event):
         with self.db.inbox(event) as session:
-            record_store(session, event["payload"])
+            record_store(session, Store, event["payload"])
 
     # purchases from payments
     @event_handler("payments", "sale.completed")
@@ -313,4 +275,4 @@ class Service(ServiceBase):
 
 
 def _today():
-    return datetime.now(timezone.utc).date()
+    return now().date()

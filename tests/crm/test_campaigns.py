@@ -9,8 +9,18 @@ from chassis.errors import Forbidden, InvalidInput, Unavailable
 from services.crm import campaigns
 
 from .conftest import (
-    ASSOCIATE_A, AUDITOR, HQ, JEWELER_A, MANAGER_A, SETTINGS, STORE_A, STORE_B, client_data,
-    consumed, money, sale_payload,
+    ASSOCIATE_A,
+    AUDITOR,
+    HQ,
+    JEWELER_A,
+    MANAGER_A,
+    SETTINGS,
+    STORE_A,
+    STORE_B,
+    client_data,
+    consumed,
+    money,
+    sale_payload,
 )
 
 
@@ -50,6 +60,7 @@ def test_segments_by_tier_store_milestone_last_purchase_and_consent(crm, db, as_
     assert names(milestone_within_days=45, milestone_kind="birthday") == ["Bea"]
     assert names(last_purchase_before=(today - timedelta(days=90)).isoformat()) == ["Cleo"]
     assert names(consent="email") == ["Bea"]
+    assert [c["id"] for c in hq.segment({"consent": "email"})["items"]] == [bea["id"]]
     assert names(consent="sms") == ["Ada", "Cleo"]
     ada_row = hq.segment({"milestone_within_days": 14})["items"][0]
     assert ada_row["upcoming_milestones"][0]["next_on"] == (today + timedelta(days=10)).isoformat()

@@ -5,8 +5,17 @@ import pytest
 from chassis.errors import Forbidden, InvalidInput, NotFound
 
 from .conftest import (
-    ASSOCIATE_A, ASSOCIATE_B, AUDITOR, HQ, JEWELER_A, MANAGER_B, STORE_A, STORE_B, STORE_GB,
-    client_data, new_id,
+    ASSOCIATE_A,
+    ASSOCIATE_B,
+    AUDITOR,
+    HQ,
+    JEWELER_A,
+    MANAGER_B,
+    STORE_A,
+    STORE_B,
+    STORE_GB,
+    client_data,
+    new_id,
 )
 
 

@@ -1,5 +1,6 @@
-"""The Clients part of API.md over HTTP: the real gateway in front of the
-real crm service (inventory replaced), signed-in users of each role."""
+"""The Clients part of the API (docs/API.md#clients-crm) over HTTP: the real
+gateway in front of the real crm service (inventory replaced), signed-in
+users of each role."""
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 

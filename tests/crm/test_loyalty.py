@@ -8,7 +8,15 @@ from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.crm import campaigns, loyalty
 
 from .conftest import (
-    ASSOCIATE_A, AUDITOR, HQ, MANAGER_A, SETTINGS, client_data, consumed, money, new_id,
+    ASSOCIATE_A,
+    AUDITOR,
+    HQ,
+    MANAGER_A,
+    SETTINGS,
+    client_data,
+    consumed,
+    money,
+    new_id,
     sale_payload,
 )
 

@@ -8,8 +8,18 @@ from chassis.errors import Forbidden, InvalidInput, NotFound
 from services.crm import campaigns
 
 from .conftest import (
-    ASSOCIATE_A, ASSOCIATE_B, HQ, MANAGER_A, SETTINGS, STORE_A, STORE_B, client_data, consumed,
-    money, new_id, sale_payload,
+    ASSOCIATE_A,
+    ASSOCIATE_B,
+    HQ,
+    MANAGER_A,
+    SETTINGS,
+    STORE_A,
+    STORE_B,
+    client_data,
+    consumed,
+    money,
+    new_id,
+    sale_payload,
 )
 
 
@@ -81,7 +91,7 @@ def test_merge_keeps_every_purchase_point_milestone_message_and_more(crm, db, as
                      ("birthday", "1960-12-09"), ("custom", "--05-01")]
     timeline = as_().crm.timeline(keep["id"], {"limit": 200})["items"]
     assert len(timeline) == lines_before
-    assert sorted(l["kind"] for l in timeline if l["kind"] != "appointment") == [
+    assert sorted(line["kind"] for line in timeline if line["kind"] != "appointment") == [
         "message", "message", "purchase", "purchase", "work_order", "work_order"]
     assert [w["description"] for w in merged["wishlist"]] == ["Tennis bracelet"]
     assert db.scalar("select count(*) from appointments where client_id = :c", c=keep["id"]) == 1

@@ -2,12 +2,14 @@
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from marshmallow import ValidationError
 
+from contracts.money import unit
 from contracts.rpc.crm import ClientInput, MilestoneDate
 from services.crm import rules
-from services.crm.loyalty import money_text
+from services.crm.loyalty import purchase_summary, return_summary
 from services.crm.rules import Settings
 
 SETTINGS = Settings(loyal_spend=100_000, vip_spend=1_000_000,
@@ -80,8 +82,16 @@ def test_tier_thresholds_per_currency(spend, tier):
 def test_points_are_whole_never_negative_and_proportional(amount, currency, per_unit):
     points = rules.points_for(amount, currency, per_unit)
     assert isinstance(points, int) and points >= 0
-    unit = 10 ** rules.minor_exponent(currency)
-    assert points == (max(amount, 0) * per_unit) // unit
+    assert points == (max(amount, 0) * per_unit) // unit(currency)
+
+
+@pytest.mark.parametrize("amount, currency, points", [
+    (150_000, "JPY", 150_000), (1_500_000, "KRW", 1_500_000),     # no minor unit
+    (150_050, "USD", 1_500), (150_099, "EUR", 1_500), (1_000_000, "HUF", 10_000),
+    (1_500, "KWD", 1), (1_999, "BHD", 1), (999, "KWD", 0),        # three decimals
+])
+def test_a_point_per_major_unit_whatever_the_currency_exponent(amount, currency, points):
+    assert rules.points_for(amount, currency, 1) == points
 
 
 def test_tier_overrides_parse_and_refuse_nonsense():
@@ -117,8 +127,43 @@ def test_price_band_and_taste():
     assert len(rules.search_filters(taste, "s", 5)) == 2
 
 
-def test_money_text_uses_no_floats():
-    assert money_text({"amount": 123456789, "currency": "USD"}) == "1,234,567.89 USD"
-    assert money_text({"amount": -5, "currency": "USD"}) == "-0.05 USD"
-    assert money_text({"amount": 5000, "currency": "JPY"}) == "5,000 JPY"
-    assert money_text({"amount": 1234, "currency": "KWD"}) == "1.234 KWD"
+# The exact text staff read on a client's timeline: Babel, in the locale of
+# the store's country, with the currency's ISO 4217 decimals.
+@pytest.mark.parametrize("total, locale, text", [
+    ({"amount": 15_000_000, "currency": "JPY"}, "ja_JP", "Purchase R-1: ￥15,000,000"),
+    ({"amount": 1_500_000, "currency": "KRW"}, "ko_KR", "Purchase R-1: ₩1,500,000"),
+    ({"amount": 1_500, "currency": "KWD"}, "ar_KW", "Purchase R-1: \u200f1.500\xa0د.ك.\u200f"),
+    ({"amount": 1_234, "currency": "BHD"}, "ar_BH", "Purchase R-1: \u200f1.234\xa0د.ب.\u200f"),
+    ({"amount": 1_000_000, "currency": "HUF"}, "hu_HU", "Purchase R-1: 10\xa0000,00\xa0Ft"),
+    ({"amount": 150_050, "currency": "EUR"}, "de_DE", "Purchase R-1: 1.500,50\xa0€"),
+    ({"amount": 150_050, "currency": "EUR"}, "fr_FR", "Purchase R-1: 1\u202f500,50\xa0€"),
+    ({"amount": 123_456_789, "currency": "USD"}, "en_US", "Purchase R-1: $1,234,567.89"),
+    ({"amount": 5, "currency": "USD"}, "en_US", "Purchase R-1: $0.05"),
+])
+def test_purchase_lines_print_money_in_the_stores_locale(total, locale, text):
+    assert purchase_summary("R-1", total, locale) == text
+
+
+@pytest.mark.parametrize("refund, locale, text", [
+    ({"amount": 150_000, "currency": "JPY"}, "ja_JP", "Return: ￥150,000 refunded"),
+    ({"amount": 150_000, "currency": "KRW"}, "ko_KR", "Return: ₩150,000 refunded"),
+    ({"amount": 1_005, "currency": "KWD"}, "ar_KW", "Return: \u200f1.005\xa0د.ك.\u200f refunded"),
+    ({"amount": 1_005, "currency": "BHD"}, "ar_BH", "Return: \u200f1.005\xa0د.ب.\u200f refunded"),
+    ({"amount": 1_000_050, "currency": "HUF"}, "hu_HU", "Return: 10\xa0000,50\xa0Ft refunded"),
+    ({"amount": 150_050, "currency": "EUR"}, "de_DE", "Return: 1.500,50\xa0€ refunded"),
+    ({"amount": 450_000, "currency": "USD"}, "en_US", "Return: $4,500.00 refunded"),
+])
+def test_return_lines_print_money_in_the_stores_locale(refund, locale, text):
+    assert return_summary(refund, locale) == text
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "chassis.display._pattern sets frac_prec on Babel's own NumberPattern, shared by a "
+    "locale family (en_US, en_GB, en_IE...), so the last currency formatted there decides "
+    "every currency's decimals; fixed by copying the pattern in chassis.display"))
+def test_a_line_keeps_its_currencys_decimals_whatever_the_locale_printed_before():
+    # sv_SE: its pattern is shared with no locale another test prints in
+    first = purchase_summary("R-1", {"amount": 150_050, "currency": "SEK"}, "sv_SE")
+    purchase_summary("R-2", {"amount": 1_500, "currency": "KWD"}, "sv_SE")
+    assert purchase_summary("R-1", {"amount": 150_050, "currency": "SEK"}, "sv_SE") == first
+    assert first == "Purchase R-1: 1\xa0500,50\xa0kr"

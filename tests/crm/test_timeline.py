@@ -8,7 +8,14 @@ from nameko.testing.services import entrypoint_waiter
 from chassis.errors import InvalidInput
 
 from .conftest import (
-    ASSOCIATE_A, STORE_A, client_data, consumed, money, new_id, sale_payload,
+    ASSOCIATE_A,
+    STORE_A,
+    STORE_GB,
+    client_data,
+    consumed,
+    money,
+    new_id,
+    sale_payload,
 )
 
 
@@ -60,20 +67,34 @@ def test_timeline_gathers_purchases_work_orders_and_messages_newest_first(crm, d
          message(client["id"], new_id(), status="received", body="Thanks!",
                  from_number="+12125550123"), minutes=6)
     lines = as_().crm.timeline(client["id"])["items"]
-    assert [(l["kind"], l["summary"]) for l in lines] == [
+    assert [(line["kind"], line["summary"]) for line in lines] == [
         ("message", "SMS from client (pickup ready)"),
         ("message", "SMS to client (pickup ready)"),
         ("work_order", "Work order WO-1001: ready for pickup"),
-        ("purchase", "Purchase R-" + lines[3]["ref_id"][:6] + ": 450.00 USD"),
+        ("purchase", "Purchase R-" + lines[3]["ref_id"][:6] + ": $450.00"),   # a US store
         ("work_order", "Work order WO-1001 taken in (resize)"),
     ]
     assert lines[1]["details"]["status"] == "delivered"         # a status updates its line
     first = as_().crm.timeline(client["id"], {"limit": 2})
     rest = as_().crm.timeline(client["id"], {"limit": 10, "cursor": first["next_cursor"]})
-    assert [l["id"] for l in first["items"] + rest["items"]] == [l["id"] for l in lines]
+    assert [line["id"] for line in first["items"] + rest["items"]] == [line["id"] for line in lines]
     only = as_().crm.timeline(client["id"], {"kind": "work_order"})["items"]
-    assert {l["kind"] for l in only} == {"work_order"}
+    assert {line["kind"] for line in only} == {"work_order"}
     assert db.scalar("select count(*) from profile_reads where view = 'timeline'") == 4
+
+
+def test_purchase_and_return_lines_print_money_as_the_store_reads_it(crm, db, as_, publish,
+                                                                     client):
+    sale = sale_payload(client["id"], 123_450, store_id=STORE_GB, currency="GBP",
+                        completed_at=stamp(1).isoformat())
+    send(publish, db, "payments", "sale.completed", sale)
+    send(publish, db, "payments", "sale.returned", {
+        "sale_id": sale["sale_id"], "return_id": new_id(), "store_id": STORE_GB,
+        "client_id": client["id"], "item_ids": [sale["lines"][0]["item_id"]],
+        "refund": money(23_450, "GBP"), "returned_at": stamp(2).isoformat()})
+    lines = as_().crm.timeline(client["id"])["items"]
+    assert [line["summary"] for line in lines] == [
+        "Return: £234.50 refunded", f"Purchase {sale['receipt_number']}: £1,234.50"]
 
 
 def test_events_for_unknown_clients_are_consumed_without_effect(crm, db, publish, client):
