@@ -157,10 +157,6 @@ def test_return_lines_print_money_in_the_stores_locale(refund, locale, text):
     assert return_summary(refund, locale) == text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "chassis.display._pattern sets frac_prec on Babel's own NumberPattern, shared by a "
-    "locale family (en_US, en_GB, en_IE...), so the last currency formatted there decides "
-    "every currency's decimals; fixed by copying the pattern in chassis.display"))
 def test_a_line_keeps_its_currencys_decimals_whatever_the_locale_printed_before():
     # sv_SE: its pattern is shared with no locale another test prints in
     first = purchase_summary("R-1", {"amount": 150_050, "currency": "SEK"}, "sv_SE")

@@ -122,10 +122,6 @@ def test_the_pdf_receipt_prints_each_amount_in_cp1252(currency):
     assert "Ring [R1]" in drawn and "S-000001" in " ".join(drawn)
 
 
-@pytest.mark.xfail(strict=True, reason="chassis.display._pattern sets frac_prec on Babel's own "
-                   "cached NumberPattern of the locale (parse_pattern returns it as is), so the "
-                   "last currency formatted in a locale decides every other's decimals; fix: "
-                   "copy.copy(parse_pattern(...)) in chassis/display.py, then drop this marker")
 def test_a_receipt_in_one_currency_does_not_change_the_next_ones_decimals():
     kuwait, kuwaiti_store = sale("KWD")
     receipts.pdf(kuwait, kuwaiti_store)              # KWD on paper: the en_US way, 3 decimals
