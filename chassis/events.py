@@ -68,7 +68,9 @@ class EventHandler(NamekoEventHandler):  # type: ignore[misc]
 
     def handle_message(self, body: Any, message: Any) -> None:
         try:
-            event = contracts.load_event(body, accept=self.versions, event_type=self.event_type)
+            exact = not any(c in self.event_type for c in "*#")   # a pattern binds many types
+            event = contracts.load_event(body, accept=self.versions,
+                                         event_type=self.event_type if exact else None)
         except contracts.InvalidEvent as exc:
             try:
                 self._park(message, f"not an event this consumer accepts: {exc}")

@@ -138,7 +138,9 @@ def load_event(body: Any, accept: Iterable[int] | None = None,
 
 def build_envelope(event_type: str, payload: Mapping[str, Any], *, producer: str,
                    store_id: object = None, actor_id: object = None, version: int = 1,
-                   event_id: object = None, occurred_at: datetime | None = None) -> dict[str, Any]:
+                   event_id: object = None, occurred_at: datetime | None = None) -> Event:
+    """A new event, checked against its contract: what the outbox stores and
+    what a consumer gets (``Event`` is the envelope dict with attributes)."""
     envelope: dict[str, Any] = {
         "event_id": str(event_id or uuid.uuid4()),
         "event_type": event_type,
@@ -149,4 +151,4 @@ def build_envelope(event_type: str, payload: Mapping[str, Any], *, producer: str
         "actor_id": str(actor_id) if actor_id else None,
         "payload": payload,
     }
-    return validate_event(envelope)
+    return Event(validate_event(envelope))

@@ -10,6 +10,7 @@ from nameko.testing.utils import find_free_port
 from gateway.create_admin import create_first_admin
 from gateway.payment_routes import PaymentRoutes
 from gateway.service import Service as GatewayService
+from services.reporting.service import Service as Reporting
 from tests.conftest import wait_for
 from tests.gateway.conftest import ADMIN, AUDIENCE, ISSUER, SECRET, Api, piece
 
@@ -23,6 +24,7 @@ Gateway = (GatewayService if issubclass(GatewayService, PaymentRoutes)
 @pytest.fixture
 def http(platform, start_service, db, idb):
     port = find_free_port()
+    start_service(Reporting)            # HQ's sales report reads its read model
     gateway = start_service(Gateway, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", JWT_SECRET=SECRET,
                             JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE)
     create_first_admin(gateway.database_url, *ADMIN)
