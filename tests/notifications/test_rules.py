@@ -1,4 +1,4 @@
-"""The pure rules: segments, keywords, quiet hours, templates, money, the
+"""The pure rules: segments, keywords, quiet hours, templates, the
 status order, the public URL a signature covers. No infrastructure."""
 import math
 from datetime import datetime, time, timedelta, timezone
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from services.notifications import quiet_hours, records, templates, triggers, webhooks
+from services.notifications import quiet_hours, records, templates, webhooks
 from services.notifications.settings import Settings, parse_number_map
 from services.notifications.sms import (
     GSM7_BASIC, GSM7_EXTENSION, is_e164, keyword, sms_stats,
@@ -150,24 +150,6 @@ def test_render_fills_known_names_and_keeps_literal_braces():
 @given(st.text(alphabet=st.sampled_from("{}:!.[]a_ 0"), max_size=30))
 def test_check_never_raises(text):
     assert isinstance(templates.check("receipt", text), list)
-
-
-# Babel, en_US (the store copy keeps no country), ISO 4217 decimals: HUF has
-# two, JPY and KRW none, KWD and BHD three (docs/ARCHITECTURE.md#rule-6).
-@pytest.mark.parametrize("money, shown", [
-    ({"amount": 18500, "currency": "USD"}, "$185.00"),
-    ({"amount": 123456789, "currency": "EUR"}, "€1,234,567.89"),
-    ({"amount": 5000, "currency": "JPY"}, "¥5,000"),
-    ({"amount": 150000, "currency": "KRW"}, "₩150,000"),
-    ({"amount": 1234, "currency": "KWD"}, "KWD1.234"),
-    ({"amount": 1500, "currency": "BHD"}, "BHD1.500"),
-    ({"amount": 1000000, "currency": "HUF"}, "HUF10,000.00"),
-    ({"amount": -250, "currency": "GBP"}, "-£2.50"),
-    ({"amount": 7, "currency": "SEK"}, "SEK0.07"),
-    (None, ""),
-])
-def test_money_as_a_client_reads_it(money, shown):
-    assert triggers.money_text(money) == shown
 
 
 # --- delivery status order ------------------------------------------------------------------
