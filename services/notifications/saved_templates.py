@@ -1,6 +1,8 @@
 """The wording each chain and store saved, per trigger, channel and
 language: which one a message uses, and saving, listing, deleting and
-previewing them (``templates`` has the built-in wording and the checks)."""
+previewing them (``templates`` has the built-in wording and the checks).
+Only HQ changes the chain's wording, and a store's manager their store's
+(docs/ARCHITECTURE.md#rule-7)."""
 from sqlalchemy import or_, select
 
 from chassis.clock import now

@@ -1,6 +1,7 @@
 """The notifications service's settings, read the one way every service
 reads them (``chassis.settings``: nameko config, then the environment,
-then the default): a frozen ``Settings`` built by ``load``."""
+then the default): a frozen ``Settings`` built by ``load``
+(docs/ARCHITECTURE.md#configuration-and-running)."""
 import json
 from dataclasses import dataclass, field
 
