@@ -1,5 +1,7 @@
 """Notifications tables. ``messages`` is both the record of every text,
-e-mail and task and the outgoing queue the sender loop drains."""
+e-mail and task and the outgoing queue the sender loop drains. The
+service's own database (docs/ARCHITECTURE.md#rule-1): contacts, stores and
+appointments are copies kept from other services' events."""
 import uuid
 from datetime import datetime
 

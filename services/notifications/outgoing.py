@@ -17,6 +17,8 @@ throughput, sent, and their outcome recorded.
 - A refusal for good (an unsubscribed or invalid number) is recorded as
   ``failed`` with Twilio's error code; a transient failure goes back to the
   queue with back-off (``SEND_RETRY_DELAYS``), then fails.
+
+Messages are put in the queue by ``enqueue`` (docs/API.md#messages).
 """
 import logging
 import time as _time
@@ -28,8 +30,13 @@ from eventlet.greenpool import GreenPool
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from . import domain, quiet_hours
+from chassis.clock import now as clock_now
+
+from . import quiet_hours
+from .consent import opt_out, reachability
+from .facts import store_zone
 from .models import Contact, Message, OptOut, Sender
+from .records import QUEUED, advances, log_step, publish
 from .senders import UNSUBSCRIBED, SendError
 
 log = logging.getLogger(__name__)
@@ -49,7 +56,7 @@ class Job:
 
 
 def _due(now, channel):
-    return (Message.status.in_(domain.QUEUED), Message.not_before <= now,
+    return (Message.status.in_(QUEUED), Message.not_before <= now,
             Message.channel == channel, Message.direction == "outbound")
 
 
@@ -60,7 +67,7 @@ def _ready(session, settings, message, now):
         return False
     if message.client_id:
         contact = session.get(Contact, message.client_id)
-        address, reason = domain.reachability(session, contact, message.channel)
+        address, reason = reachability(session, contact, message.channel)
         if reason:
             _suppress(session, message, reason, now)
             return False
@@ -70,17 +77,17 @@ def _ready(session, settings, message, now):
         return False
     if message.channel == "sms" and not message.urgent:
         until = quiet_hours.deferred_until(
-            now, domain.store_zone(session, settings, message.store_id), settings.quiet_hours)
+            now, store_zone(session, settings, message.store_id), settings.quiet_hours)
         if until is not None:
             message.status, message.not_before, message.updated_at = "scheduled", until, now
-            domain.log_step(session, message, "scheduled", "queue", until=until.isoformat())
+            log_step(session, message, "scheduled", "queue", until=until.isoformat())
             return False
     return True
 
 
 def _suppress(session, message, reason, now):
     message.status, message.error_code, message.updated_at = "suppressed", reason, now
-    domain.log_step(session, message, "suppressed", "queue", reason=reason)
+    log_step(session, message, "suppressed", "queue", reason=reason)
 
 
 def _dispatch(session, message, slot_at, now):
@@ -145,8 +152,8 @@ def recover_interrupted(session, settings, now):
     for message in rows:
         message.status, message.error_code, message.updated_at = "failed", "interrupted", now
         message.error_message = "the send was interrupted; not retried, to avoid a duplicate"
-        domain.log_step(session, message, "failed", "system", reason="interrupted")
-        domain.publish(session, "message.status_changed", message)
+        log_step(session, message, "failed", "system", reason="interrupted")
+        publish(session, "message.status_changed", message)
     return len(rows)
 
 
@@ -166,28 +173,28 @@ def record_result(session, settings, job, now, result=None, error=None):
         if message.provider_sid is None:
             message.provider_sid = result["sid"]
         status = result.get("status") or "queued"
-        if message.status == "dispatching" or domain.advances(message.status, status):
+        if message.status == "dispatching" or advances(message.status, status):
             message.status = status
         message.sent_at, message.updated_at = now, now
         message.error_code = message.error_message = None
-        domain.log_step(session, message, status, "provider", sid=result["sid"])
-        domain.publish(session, "message.sent", message)
+        log_step(session, message, status, "provider", sid=result["sid"])
+        publish(session, "message.sent", message)
         return message
     delays = settings.retry_delays
     if error.permanent or message.attempts > len(delays):
         message.status, message.updated_at = "failed", now
         message.error_code, message.error_message = error.code, error.message[:1000]
-        domain.log_step(session, message, "failed", "provider", code=error.code,
-                      error=error.message[:500], attempts=message.attempts)
-        domain.publish(session, "message.status_changed", message)
+        log_step(session, message, "failed", "provider", code=error.code,
+                 error=error.message[:500], attempts=message.attempts)
+        publish(session, "message.status_changed", message)
         if job.channel == "sms" and error.code == str(UNSUBSCRIBED) and job.to:
-            domain.opt_out(session, settings, job.to, "carrier", None, now)
+            opt_out(session, job.to, "carrier", None, now)
         return message
     delay = delays[message.attempts - 1]
     message.status, message.not_before, message.updated_at = "pending", now + timedelta(seconds=delay), now
     message.error_code, message.error_message = error.code, error.message[:1000]
-    domain.log_step(session, message, "retry", "provider", code=error.code, error=error.message[:500],
-                  attempt=message.attempts, retry_in=delay)
+    log_step(session, message, "retry", "provider", code=error.code, error=error.message[:500],
+             attempt=message.attempts, retry_in=delay)
     return message
 
 
@@ -204,7 +211,7 @@ def _send_and_record(db, senders, settings, job, clock):
     return error is None
 
 
-def drain(db, senders, settings, clock=domain.utcnow, sleep=eventlet.sleep, horizon=None,
+def drain(db, senders, settings, clock=clock_now, sleep=eventlet.sleep, horizon=None,
           concurrency=10):
     """One turn of the sender loop: claim, wait for each slot, send, record.
 
@@ -227,7 +234,7 @@ def drain(db, senders, settings, clock=domain.utcnow, sleep=eventlet.sleep, hori
     return len(jobs)
 
 
-def measure_drain_rate(db, senders, settings, count=20, store_id=None, clock=domain.utcnow):
+def measure_drain_rate(db, senders, settings, count=20, store_id=None, clock=clock_now):
     """For ``make bench``: queue ``count`` texts from one from-number and
     drain them; returns the measured rate next to the configured one.
 

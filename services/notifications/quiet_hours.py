@@ -1,5 +1,6 @@
 """Quiet hours: no non-urgent text to a client at night in the store's time
-zone. Pure functions over aware datetimes."""
+zone (times are shown in the store's zone, docs/ARCHITECTURE.md#rule-6).
+Pure functions over aware datetimes."""
 import re
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

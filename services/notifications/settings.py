@@ -1,25 +1,18 @@
-"""The notifications service's settings: nameko config first (tests override
-there), then the environment (12-factor), then a local default."""
+"""The notifications service's settings, read the one way every service
+reads them (``chassis.settings``: nameko config, then the environment,
+then the default): a frozen ``Settings`` built by ``load``
+(docs/ARCHITECTURE.md#configuration-and-running)."""
 import json
 from dataclasses import dataclass, field
 
-from nameko import config
-from nameko.extensions import DependencyProvider
-
-from chassis.config import env
+from chassis.settings import flag, setting
 
 from . import quiet_hours
 
 
-def setting(name, default=None):
-    value = config.get(name)
-    if value in (None, ""):
-        value = env(name, default)
-    return value
-
-
-def _flag(value):
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+def drain_interval(get=setting):
+    """``SMS_DRAIN_INTERVAL``: seconds between turns of the sender loop."""
+    return float(get("SMS_DRAIN_INTERVAL", 0.5))
 
 
 def parse_number_map(raw):
@@ -86,43 +79,41 @@ class Settings:
         return f"{self.public_base_url.rstrip('/')}/track/{token}?approve=1" if token else ""
 
 
-def load_settings():
-    delays = str(setting("SEND_RETRY_DELAYS", "5,30,120,600,1800"))
-    return Settings(
-        twilio_account_sid=setting("TWILIO_ACCOUNT_SID"),
-        twilio_auth_token=setting("TWILIO_AUTH_TOKEN"),
-        twilio_messaging_service_sid=setting("TWILIO_MESSAGING_SERVICE_SID"),
-        twilio_from_number=setting("TWILIO_FROM_NUMBER"),
-        twilio_from_numbers=parse_number_map(setting("TWILIO_FROM_NUMBERS")),
-        twilio_api_base=setting("TWILIO_API_BASE"),
-        twilio_timeout=float(setting("TWILIO_TIMEOUT", 10)),
-        public_base_url=setting("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
-        smtp_host=setting("SMTP_HOST"),
-        smtp_port=int(setting("SMTP_PORT", 25)),
-        smtp_from=setting("SMTP_FROM", "no-reply@localhost"),
-        smtp_user=setting("SMTP_USER"),
-        smtp_password=setting("SMTP_PASSWORD"),
-        smtp_starttls=_flag(setting("SMTP_STARTTLS", "false")),
-        quiet_hours=quiet_hours.parse(setting("QUIET_HOURS", "21:00-09:00")),
-        sms_rate_per_second=float(setting("SMS_RATE_PER_SECOND", 1)),
-        drain_interval=float(setting("SMS_DRAIN_INTERVAL", 0.5)),
+def load(get):
+    """Every setting of the service, read through ``get`` (``chassis.settings.setting``)."""
+    delays = str(get("SEND_RETRY_DELAYS", "5,30,120,600,1800"))
+    settings = Settings(
+        twilio_account_sid=get("TWILIO_ACCOUNT_SID", None),
+        twilio_auth_token=get("TWILIO_AUTH_TOKEN", None),
+        twilio_messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID", None),
+        twilio_from_number=get("TWILIO_FROM_NUMBER", None),
+        twilio_from_numbers=parse_number_map(get("TWILIO_FROM_NUMBERS", None)),
+        twilio_api_base=get("TWILIO_API_BASE", None),
+        twilio_timeout=float(get("TWILIO_TIMEOUT", 10)),
+        public_base_url=get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        smtp_host=get("SMTP_HOST", None),
+        smtp_port=int(get("SMTP_PORT", 25)),
+        smtp_from=get("SMTP_FROM", "no-reply@localhost"),
+        smtp_user=get("SMTP_USER", None),
+        smtp_password=get("SMTP_PASSWORD", None),
+        smtp_starttls=flag(get("SMTP_STARTTLS", "false")),
+        quiet_hours=quiet_hours.parse(get("QUIET_HOURS", "21:00-09:00")),
+        sms_rate_per_second=float(get("SMS_RATE_PER_SECOND", 1)),
+        drain_interval=drain_interval(get),
         retry_delays=tuple(float(x) for x in delays.split(",") if x.strip()),
-        dispatch_timeout=float(setting("SEND_DISPATCH_TIMEOUT", 120)),
-        default_language=setting("DEFAULT_LANGUAGE", "en"),
-        default_timezone=setting("DEFAULT_TIMEZONE", "UTC"),
-        chain_name=setting("CHAIN_NAME", "our store"),
-        milestone_to_client=_flag(setting("MILESTONE_TO_CLIENT", "false")),
-        appointment_reminder_hours=float(setting("APPOINTMENT_REMINDER_HOURS", 24)),
+        dispatch_timeout=float(get("SEND_DISPATCH_TIMEOUT", 120)),
+        default_language=get("DEFAULT_LANGUAGE", "en"),
+        default_timezone=get("DEFAULT_TIMEZONE", "UTC"),
+        chain_name=get("CHAIN_NAME", "our store"),
+        milestone_to_client=flag(get("MILESTONE_TO_CLIENT", "false")),
+        appointment_reminder_hours=float(get("APPOINTMENT_REMINDER_HOURS", 24)),
     )
+    if settings.sms_rate_per_second <= 0:
+        raise ValueError("SMS_RATE_PER_SECOND must be above 0")
+    return settings
 
 
-class NotificationSettings(DependencyProvider):
-    """Injects the ``Settings`` read when the container starts."""
+def load_settings():
+    """The settings as a container would read them now (the senders, tests, ``make bench``)."""
+    return load(setting)
 
-    def setup(self):
-        self.settings = load_settings()
-        if self.settings.sms_rate_per_second <= 0:
-            raise ValueError("SMS_RATE_PER_SECOND must be above 0")
-
-    def get_dependency(self, worker_ctx):
-        return self.settings

@@ -1,6 +1,8 @@
 """Message templates: which placeholders each trigger offers, the built-in
 wording, and rendering. Pure functions; the saved templates (per chain and
-store, per language) live in the database and are looked up by ``domain``.
+store, per language) live in the database and are looked up by
+``saved_templates``. Amounts arrive already written for a person to read
+(``triggers.money_text``, docs/ARCHITECTURE.md#rule-6).
 
 A placeholder is ``{name}``; ``{{`` and ``}}`` are literal braces. A template
 may only use the names its trigger offers: anything else (an unknown name,
@@ -243,23 +245,3 @@ def catalog():
         })
     return out
 
-
-# --- money and dates as a client reads them --------------------------------------
-
-SYMBOLS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "GBP": "£", "EUR": "€", "JPY": "¥",
-           "CHF": "CHF ", "MXN": "MX$", "INR": "₹"}
-ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX", "XAF", "XOF"}
-THREE_DECIMAL = {"BHD", "JOD", "KWD", "OMR", "TND"}
-
-
-def format_money(money):
-    """``{"amount": 18500, "currency": "USD"}`` -> ``"$185.00"``."""
-    if not money:
-        return ""
-    amount, currency = int(money["amount"]), money["currency"]
-    digits = 0 if currency in ZERO_DECIMAL else 3 if currency in THREE_DECIMAL else 2
-    sign = "-" if amount < 0 else ""
-    whole, frac = divmod(abs(amount), 10 ** digits) if digits else (abs(amount), 0)
-    text = f"{whole:,}" + (f".{frac:0{digits}d}" if digits else "")
-    symbol = SYMBOLS.get(currency)
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"

@@ -9,7 +9,8 @@ import pytest
 
 from chassis.errors import Forbidden, NotFound
 from tests.conftest import wait_for
-from services.notifications import domain, outgoing
+from chassis.clock import now
+from services.notifications import outgoing, triggers
 from services.notifications.service import Service as Notifications
 
 from .conftest import (
@@ -61,7 +62,7 @@ def test_the_unique_key_holds_even_without_the_inbox(env):
     env.twilio.wait_for(1)
     db, settings, _ = env.direct()
     with db.transaction() as session:   # as if the inbox row were lost
-        assert domain.on_estimate_ready(session, settings, event, domain.utcnow()) is None
+        assert triggers.on_estimate_ready(session, settings, event, now()) is None
     assert env.db.scalar("select count(*) from messages") == 1
 
 
@@ -120,7 +121,7 @@ def test_a_send_interrupted_by_a_crash_is_failed_not_repeated(env):
     env.db.execute("update messages set status = 'dispatching', slot_at = now() - interval '1 hour'")
     db, settings, senders = env.direct()
     with db.transaction() as session:
-        assert outgoing.recover_interrupted(session, settings, domain.utcnow()) == 1
+        assert outgoing.recover_interrupted(session, settings, now()) == 1
     assert env.as_().get_message(message["id"])["error_code"] == "interrupted"
     assert len(env.twilio.messages()) == 1
 

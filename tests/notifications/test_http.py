@@ -1,4 +1,4 @@
-"""The Messages part of API.md over HTTP: the real gateway in front of the
+"""The Messages part of docs/API.md#messages over HTTP: the real gateway in front of the
 real notifications service, Twilio's webhooks as Twilio sends them (signed
 forms), and the real twilio SDK talking to the capture server."""
 import uuid

@@ -1,4 +1,4 @@
-"""The pure rules: segments, keywords, quiet hours, templates, money, the
+"""The pure rules: segments, keywords, quiet hours, templates, the
 status order, the public URL a signature covers. No infrastructure."""
 import math
 from datetime import datetime, time, timedelta, timezone
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from services.notifications import domain, quiet_hours, templates
+from services.notifications import quiet_hours, records, templates, webhooks
 from services.notifications.settings import Settings, parse_number_map
 from services.notifications.sms import (
     GSM7_BASIC, GSM7_EXTENSION, is_e164, keyword, sms_stats,
@@ -152,19 +152,6 @@ def test_check_never_raises(text):
     assert isinstance(templates.check("receipt", text), list)
 
 
-@pytest.mark.parametrize("money, shown", [
-    ({"amount": 18500, "currency": "USD"}, "$185.00"),
-    ({"amount": 123456789, "currency": "EUR"}, "€1,234,567.89"),
-    ({"amount": 5000, "currency": "JPY"}, "¥5,000"),
-    ({"amount": 1234, "currency": "KWD"}, "1.234 KWD"),
-    ({"amount": -250, "currency": "GBP"}, "-£2.50"),
-    ({"amount": 7, "currency": "SEK"}, "0.07 SEK"),
-    (None, ""),
-])
-def test_money_as_a_client_reads_it(money, shown):
-    assert templates.format_money(money) == shown
-
-
 # --- delivery status order ------------------------------------------------------------------
 
 CALLBACK_STATUSES = ["accepted", "queued", "sending", "sent", "delivered", "undelivered", "failed", "read"]
@@ -175,22 +162,22 @@ def test_status_never_moves_backwards_and_a_final_status_stays(sequence):
     status, seen = "queued", ["queued"]
     for new in sequence:
         before = status
-        if domain.advances(status, new):
-            assert domain.RANK[new] > domain.RANK[status]
+        if records.advances(status, new):
+            assert records.RANK[new] > records.RANK[status]
             status = new
-        if before in domain.FINAL and status != before:
+        if before in records.FINAL and status != before:
             assert (before, status) == ("delivered", "read")
         seen.append(status)
-    ranks = [domain.RANK[s] for s in seen]
+    ranks = [records.RANK[s] for s in seen]
     assert ranks == sorted(ranks)
-    assert status == max(["queued"] + [s for s in sequence], key=lambda s: domain.RANK[s]) or \
-        any(s in domain.FINAL for s in sequence)
+    assert status == max(["queued"] + [s for s in sequence], key=lambda s: records.RANK[s]) or \
+        any(s in records.FINAL for s in sequence)
 
 
 def test_public_url_and_senders():
     s = Settings(public_base_url="https://shop.example.com/", twilio_from_number="+15005550006",
                  twilio_from_numbers={"s-b": "MG123"}, twilio_messaging_service_sid=None)
-    assert domain.public_url(s, "http://10.0.0.5:8000/webhooks/twilio/status?message_id=1") == \
+    assert webhooks.public_url(s, "http://10.0.0.5:8000/webhooks/twilio/status?message_id=1") == \
         "https://shop.example.com/webhooks/twilio/status?message_id=1"
     assert s.sender_for("s-a") == "+15005550006" and s.sender_for("s-b") == "MG123"
     assert s.tracking_url("abc") == "https://shop.example.com/track/abc"

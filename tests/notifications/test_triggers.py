@@ -3,7 +3,7 @@ an associate), through the real twilio SDK and SMTP."""
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from services.notifications import domain
+from services.notifications import triggers
 
 from .conftest import (
     ALICE, ALICE_PHONE, BRUNO, CELINE, EMMA, EMMA_PHONE, FROM_NUMBER, PUBLIC, STORE_A, STORE_B,
@@ -99,7 +99,7 @@ def test_appointment_booked_and_the_reminder_a_day_before(env):
     db, settings, _ = env.direct()
     for _ in range(2):   # the timer runs again: still one reminder
         with db.transaction() as session:
-            domain.queue_appointment_reminders(session, settings, datetime.now(timezone.utc))
+            triggers.queue_appointment_reminders(session, settings, datetime.now(timezone.utc))
     reminders = env.twilio.wait_for(2)
     assert "see you tomorrow" in reminders[1]["Body"]
     messages = env.messages(appointment_id=appointment_id)
@@ -119,7 +119,7 @@ def test_cancelled_appointment_gets_no_reminder(env):
     env.handled(cancelled)
     db, settings, _ = env.direct()
     with db.transaction() as session:
-        assert domain.queue_appointment_reminders(
+        assert triggers.queue_appointment_reminders(
             session, settings, starts - timedelta(hours=23)) == 0
     assert len(env.messages(appointment_id=appointment_id)) == 1
     assert env.db.scalar("select status from appointments where id = :i", i=appointment_id) == "cancelled"
