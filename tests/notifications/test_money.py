@@ -12,25 +12,8 @@ from services.notifications.triggers import money_text
 from .conftest import ALICE, ALICE_PHONE, CELINE, STORE_A
 
 
-def _decimals_mixed():
-    """Does chassis.display still set each currency's decimals on the one
-    pattern Babel keeps per locale? BHD, JPY, BHD shows it whatever was
-    formatted before (one of the two is then written with the other's)."""
-    shown = [money_text({"amount": 1250, "currency": c}) for c in ("BHD", "JPY", "BHD")]
-    return shown != ["BHD1.250", "¥1,250", "BHD1.250"]
-
-
-CHASSIS_FIX = ("chassis.display._pattern sets frac_prec on the NumberPattern Babel keeps per "
-               "locale (locale.currency_formats['standard']), shared by every currency: it "
-               "needs copy.copy(parse_pattern(...)) before setting frac_prec")
-# The texts below are right; until chassis is fixed they may be written with
-# another currency's decimals. Once it is, this mark is off and they must pass.
-needs_chassis_fix = pytest.mark.xfail(_decimals_mixed(), reason=CHASSIS_FIX, strict=False)
-
-
 # Babel, en_US (the store copy keeps no country), ISO 4217 decimals: HUF has
 # two, JPY and KRW none, KWD and BHD three (docs/ARCHITECTURE.md#rule-6).
-@needs_chassis_fix
 @pytest.mark.parametrize("money, shown", [
     ({"amount": 18500, "currency": "USD"}, "$185.00"),
     ({"amount": 123456789, "currency": "EUR"}, "€1,234,567.89"),
@@ -47,7 +30,6 @@ def test_money_as_a_client_reads_it(money, shown):
     assert money_text(money) == shown
 
 
-@pytest.mark.xfail(strict=True, reason=CHASSIS_FIX + "; then remove this mark")
 def test_each_currency_keeps_its_own_decimals_whatever_came_before():
     shown = [money_text({"amount": amount, "currency": currency})
              for amount, currency in [(1250, "BHD"), (150000, "JPY"), (1250, "BHD"),
@@ -80,7 +62,6 @@ RECEIPT = {
 }
 
 
-@needs_chassis_fix
 def test_a_layaway_text_shows_each_currency_as_written(env):
     for currency, (due, balance, _shown_due, _shown_balance) in LAYAWAY.items():
         env.send("payments", "layaway.payment_due", {
@@ -95,7 +76,6 @@ def test_a_layaway_text_shows_each_currency_as_written(env):
         for _due, _balance, shown_due, shown_balance in LAYAWAY.values())
 
 
-@needs_chassis_fix
 def test_a_receipt_e_mail_shows_each_currency_as_written(env):
     for currency, (subtotal, tax, total, *_shown) in RECEIPT.items():
         env.send("payments", "sale.completed", {
