@@ -22,7 +22,7 @@ MERGERS = with_system(MANAGERS)
 
 def occurred_at(event, field=None):
     """When an event's fact happened: a payload field if given, else the envelope's."""
-    for raw in ((event.get("payload") or {}).get(field) if field else None, event.get("occurred_at")):
+    for raw in (event.payload.get(field) if field else None, event.get("occurred_at")):
         if raw:
             try:
                 return instant(raw)

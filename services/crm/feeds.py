@@ -43,17 +43,17 @@ def _client_or_none(session, client_id):
 
 
 def record_work_order(session, event):
-    payload = event["payload"]
+    payload = event.payload
     client = _client_or_none(session, payload.get("client_id"))
     if client is None:
         return None
-    template = WORK_ORDER_LINES.get(event["event_type"], "Work order {number}: " + event["event_type"])
+    template = WORK_ORDER_LINES.get(event.event_type, "Work order {number}: " + event.event_type)
     fields = {"kind": payload.get("kind") or "job", "to_stage": "", "stage": "",
               "days_waiting": "", **payload}
     summary = template.format(**{k: (str(v).replace("_", " ") if v is not None else "")
                                  for k, v in fields.items()})
     details = {k: v for k, v in payload.items() if k != "client_id"}
-    details["event"] = event["event_type"]
+    details["event"] = event.event_type
     return add_timeline(session, client, "work_order", occurred_at(event), summary,
                         store_id=payload.get("store_id") and str(payload["store_id"]),
                         ref_id=str(payload["work_order_id"]), details=details)
@@ -62,14 +62,14 @@ def record_work_order(session, event):
 def record_message(session, event):
     """``message.sent`` / ``message.received`` add a line; a status change
     updates the line of its message."""
-    payload = event["payload"]
+    payload = event.payload
     client = _client_or_none(session, payload.get("client_id"))
     if client is None:
         return None
     message_id = str(payload["message_id"])
     line = session.scalars(select(TimelineEntry).where(
         TimelineEntry.kind == "message", TimelineEntry.ref_id == message_id)).first()
-    if event["event_type"] == "message.status_changed" and line is not None:
+    if event.event_type == "message.status_changed" and line is not None:
         details = dict(line.details or {})
         details["status"] = payload["status"]
         details.setdefault("status_history", []).append(
@@ -78,7 +78,7 @@ def record_message(session, event):
         return line
     if line is not None:
         return line
-    inbound = event["event_type"] == "message.received"
+    inbound = event.event_type == "message.received"
     summary = ("{channel} from client" if inbound else "{channel} to client").format(
         channel=payload["channel"].upper() if payload["channel"] == "sms" else payload["channel"])
     if payload.get("trigger"):

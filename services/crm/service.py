@@ -41,7 +41,7 @@ _reads = schemas.ProfileReadQuery()
 
 def _event_identity(event):
     """Changes made by an event are the system's, on behalf of its actor."""
-    return Identity(user_id=event.get("actor_id"), role=SYSTEM,
+    return Identity(user_id=event.actor_id, role=SYSTEM,
                     username=f"{event.get('producer')}:{event.get('event_type')}")
 
 
@@ -211,26 +211,26 @@ class Service(ServiceBase):
     @event_handler("gateway", "store.created")
     def on_store_created(self, event):
         with self.db.inbox(event) as session:
-            record_store(session, Store, event["payload"])
+            record_store(session, Store, event.payload)
 
     @event_handler("gateway", "store.updated")
     def on_store_updated(self, event):
         with self.db.inbox(event) as session:
-            record_store(session, Store, event["payload"])
+            record_store(session, Store, event.payload)
 
     # purchases from payments
     @event_handler("payments", "sale.completed")
     def on_sale_completed(self, event):
         with self.db.inbox(event) as session:
-            if event["payload"].get("client_id"):
-                loyalty.record_sale(session, _event_identity(event), event["payload"],
+            if event.payload.get("client_id"):
+                loyalty.record_sale(session, _event_identity(event), event.payload,
                                     self.settings, occurred_at(event, "completed_at"))
 
     @event_handler("payments", "sale.returned")
     def on_sale_returned(self, event):
         with self.db.inbox(event) as session:
-            if event["payload"].get("client_id"):
-                loyalty.record_return(session, _event_identity(event), event["payload"],
+            if event.payload.get("client_id"):
+                loyalty.record_return(session, _event_identity(event), event.payload,
                                       self.settings, occurred_at(event, "returned_at"))
 
     # the timeline's other sources
@@ -247,7 +247,7 @@ class Service(ServiceBase):
     @event_handler("notifications", "client.consent_changed")
     def on_consent_reported(self, event):
         with self.db.inbox(event) as session:
-            clients.apply_reported_consent(session, _event_identity(event), event["payload"],
+            clients.apply_reported_consent(session, _event_identity(event), event.payload,
                                            occurred_at(event, "changed_at"))
 
     # wished pieces: most pieces sold or held were never wished for; such an
@@ -268,7 +268,7 @@ class Service(ServiceBase):
         if not wishes.may_alert(event):
             return
         with self.db.read() as session:
-            if not wishes.wished(session, event["payload"]["item_id"]):
+            if not wishes.wished(session, event.payload["item_id"]):
                 return
         with self.db.inbox(event) as session:
             wishes.on_item_event(session, _event_identity(event), event)

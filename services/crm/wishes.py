@@ -80,7 +80,7 @@ def _is_own(session, client, event_type, payload):
 def may_alert(event):
     """Whether an item event can alert anyone who wished for the piece: a
     sale's own hold (followed by ``item.sold``) and a price going up cannot."""
-    event_type, payload = event["event_type"], event["payload"]
+    event_type, payload = event.event_type, event.payload
     if event_type == "item.reserved" and payload.get("reason") not in ALERT_HOLDS:
         return False
     if event_type == "item.price_changed" and \
@@ -97,7 +97,7 @@ def wished(session, item_id):
 
 def on_item_event(session, identity, event):
     """``item.reserved`` / ``item.sold`` / ``item.price_changed`` from inventory."""
-    event_type, payload = event["event_type"], event["payload"]
+    event_type, payload = event.event_type, event.payload
     item_id = str(payload["item_id"])
     if not may_alert(event):
         return 0

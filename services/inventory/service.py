@@ -246,9 +246,9 @@ class Service(ServiceBase):
     @event_handler("gateway", "store.created")
     def on_store_created(self, event):
         with self.db.inbox(event) as session:
-            stores.record_store(session, event["payload"])
+            stores.record_store(session, event.payload)
 
     @event_handler("gateway", "store.updated")
     def on_store_updated(self, event):
         with self.db.inbox(event) as session:
-            stores.record_store(session, event["payload"])
+            stores.record_store(session, event.payload)

@@ -29,7 +29,7 @@ REASONS = {
 
 def record_consent(session, event):
     """``client.consent_changed`` from crm (the counter, the web)."""
-    facts = event["payload"]
+    facts = event.payload
     if not facts.get("client_id"):
         return
     contact = session.get(Contact, str(facts["client_id"]), with_for_update=True)

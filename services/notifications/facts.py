@@ -20,8 +20,8 @@ def record_client(session, event):
     """Contact facts from ``client.created/updated``. An event older than
     what we hold changes nothing; a consent older than the last change of
     that channel (a STOP a moment ago) does not undo it."""
-    facts = event["payload"]
-    at = instant(event["occurred_at"])
+    facts = event.payload
+    at = event.occurred_at
     client_id = str(facts["client_id"])
     contact = session.get(Contact, client_id, with_for_update=True)
     if contact is None:
@@ -57,10 +57,10 @@ def set_consent(contact, channel, granted, at):
 
 def record_appointment(session, event):
     """The appointment ``appointment.booked`` describes, created or updated."""
-    p = event["payload"]
+    p = event.payload
     appointment = session.get(Appointment, str(p["appointment_id"]), with_for_update=True)
     if appointment is None:
-        appointment = Appointment(id=str(p["appointment_id"]), booked_at=instant(event["occurred_at"]))
+        appointment = Appointment(id=str(p["appointment_id"]), booked_at=event.occurred_at)
         session.add(appointment)
     appointment.client_id, appointment.store_id = str(p["client_id"]), str(p["store_id"])
     appointment.staff_user_id, appointment.purpose = p.get("staff_user_id"), p.get("purpose") or ""

@@ -148,12 +148,12 @@ class Service(ServiceBase):
     @event_handler("gateway", "store.created")
     def on_store_created(self, event):
         with self.db.inbox(event) as session:
-            record_store(session, Store, event["payload"])
+            record_store(session, Store, event.payload)
 
     @event_handler("gateway", "store.updated")
     def on_store_updated(self, event):
         with self.db.inbox(event) as session:
-            record_store(session, Store, event["payload"])
+            record_store(session, Store, event.payload)
 
     # --- triggers ---------------------------------------------------------------
     def _trigger(self, event, rule):

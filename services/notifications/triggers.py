@@ -36,31 +36,31 @@ def _work_order_values(settings, p):
 
 
 def on_estimate_ready(session, settings, event, now):
-    p = event["payload"]
+    p = event.payload
     values = _work_order_values(settings, p) | {
         "amount": money_text(p.get("amount")),
         "approval_url": settings.approval_url(p.get("tracking_token")),
     }
-    return enqueue_for_client(session, settings, trigger="estimate_ready", key=event["event_id"],
+    return enqueue_for_client(session, settings, trigger="estimate_ready", key=event.event_id,
                               client_id=p["client_id"], store_id=p["store_id"], now=now,
                               values=values, work_order_id=p["work_order_id"])
 
 
 def on_stage_changed(session, settings, event, now):
-    p = event["payload"]
+    p = event.payload
     if p.get("to_stage") != "ready_for_pickup":
         return None
     channels = ("email", "sms") if p.get("kind") == "appraisal" else None
-    return enqueue_for_client(session, settings, trigger="ready_for_pickup", key=event["event_id"],
+    return enqueue_for_client(session, settings, trigger="ready_for_pickup", key=event.event_id,
                               client_id=p["client_id"], store_id=p["store_id"], now=now,
                               values=_work_order_values(settings, p), channels=channels,
                               work_order_id=p["work_order_id"])
 
 
 def on_pickup_reminder(session, settings, event, now):
-    p = event["payload"]
+    p = event.payload
     values = _work_order_values(settings, p) | {"days_waiting": p.get("days_waiting")}
-    return enqueue_for_client(session, settings, trigger="pickup_reminder", key=event["event_id"],
+    return enqueue_for_client(session, settings, trigger="pickup_reminder", key=event.event_id,
                               client_id=p["client_id"], store_id=p["store_id"], now=now,
                               values=values, work_order_id=p["work_order_id"])
 
@@ -68,11 +68,11 @@ def on_pickup_reminder(session, settings, event, now):
 def on_overdue(session, settings, event, now):
     """An overdue job is the store's problem: a task for the store, never a
     text to the client."""
-    p = event["payload"]
+    p = event.payload
     values = _work_order_values(settings, p) | {
         "promised_date": p.get("promised_date") or "", "stage": p.get("stage") or "",
     }
-    return create_task(session, settings, trigger="workorder_overdue", key=event["event_id"],
+    return create_task(session, settings, trigger="workorder_overdue", key=event.event_id,
                        store_id=p["store_id"], associate_id=None, client_id=p.get("client_id"),
                        now=now, values=values, work_order_id=p["work_order_id"])
 
@@ -84,19 +84,19 @@ def _appointment_values(session, settings, appointment):
 
 
 def on_appointment_booked(session, settings, event, now):
-    p = event["payload"]
+    p = event.payload
     appointment = record_appointment(session, event)
     if appointment.starts_at <= now:
         return None
     return enqueue_for_client(session, settings, trigger="appointment_booked",
-                              key=event["event_id"], client_id=p["client_id"],
+                              key=event.event_id, client_id=p["client_id"],
                               store_id=p["store_id"], now=now,
                               values=_appointment_values(session, settings, appointment),
                               appointment_id=appointment.id, expires_at=appointment.starts_at)
 
 
 def on_appointment_cancelled(session, settings, event, now):
-    p = event["payload"]
+    p = event.payload
     appointment = session.get(Appointment, str(p["appointment_id"]), with_for_update=True)
     if appointment is None:
         return
@@ -135,16 +135,16 @@ def queue_appointment_reminders(session, settings, now):
 
 
 def on_layaway_payment_due(session, settings, event, now):
-    p = event["payload"]
+    p = event.payload
     values = {"amount_due": money_text(p.get("amount_due")),
               "due_date": p.get("due_date") or "", "balance": money_text(p.get("balance"))}
     return enqueue_for_client(session, settings, trigger="layaway_payment_due",
-                              key=event["event_id"], client_id=p["client_id"],
+                              key=event.event_id, client_id=p["client_id"],
                               store_id=p["store_id"], now=now, values=values)
 
 
 def on_sale_completed(session, settings, event, now):
-    p = event["payload"]
+    p = event.payload
     if not p.get("client_id"):
         return None
     lines = "\n".join(
@@ -156,7 +156,7 @@ def on_sale_completed(session, settings, event, now):
         "subtotal": money_text(p["subtotal"]), "tax": money_text(p["tax"]),
         "lines": lines, "completed_date": str(p.get("completed_at") or "")[:10],
     }
-    return enqueue_for_client(session, settings, trigger="receipt", key=event["event_id"],
+    return enqueue_for_client(session, settings, trigger="receipt", key=event.event_id,
                               client_id=p["client_id"], store_id=p["store_id"], now=now,
                               values=values)
 
@@ -164,18 +164,18 @@ def on_sale_completed(session, settings, event, now):
 def on_milestone(session, settings, event, now):
     """A milestone coming up: a task for the client's associate (or their
     home store), or a message to the client when the chain enables it."""
-    p = event["payload"]
+    p = event.payload
     contact = session.get(Contact, str(p["client_id"]))
     values = {"milestone": p.get("label") or p["kind"], "milestone_date": str(p["date"]),
               "days_until": p.get("days_until")}
     if settings.milestone_to_client:
-        return enqueue_for_client(session, settings, trigger="milestone", key=event["event_id"],
+        return enqueue_for_client(session, settings, trigger="milestone", key=event.event_id,
                                   client_id=p["client_id"], store_id=p.get("home_store_id"),
                                   now=now, values=values)
     associate = p.get("associate_id") or (contact.associate_id if contact else None)
     store_id = p.get("home_store_id") or (contact.home_store_id if contact else None)
     if not associate and not store_id:
         return None
-    return create_task(session, settings, trigger="milestone_task", key=event["event_id"],
+    return create_task(session, settings, trigger="milestone_task", key=event.event_id,
                        store_id=store_id, associate_id=associate, client_id=p["client_id"],
                        now=now, values=values)

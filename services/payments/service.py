@@ -243,9 +243,9 @@ class Service(ServiceBase):
     @event_handler("gateway", "store.created")
     def on_store_created(self, event):
         with self.db.inbox(event) as session:
-            record_store(session, Store, event["payload"], last_receipt=0)
+            record_store(session, Store, event.payload, last_receipt=0)
 
     @event_handler("gateway", "store.updated")
     def on_store_updated(self, event):
         with self.db.inbox(event) as session:
-            record_store(session, Store, event["payload"], last_receipt=0)
+            record_store(session, Store, event.payload, last_receipt=0)

@@ -13,7 +13,7 @@ from chassis.sql import Precompiled
 
 def facts(event):
     """The payload and when it happened."""
-    return event["payload"], instant(event["occurred_at"])
+    return event.payload, event.occurred_at
 
 
 def amount(money):

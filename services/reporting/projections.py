@@ -56,7 +56,7 @@ def handler_name(event_type):
 
 def apply(session, event, applied_at=None):
     """Apply one event (an envelope) to the read model."""
-    key = _BY_TYPE[event["event_type"]]
+    key = _BY_TYPE[event.event_type]
     PROJECTIONS[key](session, event)
     if key not in COPIES:
-        mark_fresh(session, event["event_type"], instant(event["occurred_at"]), applied_at)
+        mark_fresh(session, event.event_type, event.occurred_at, applied_at)

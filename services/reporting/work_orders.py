@@ -25,7 +25,7 @@ def _work_order_event(stage_of):
     def project(session, event):
         f, at = facts(event)
         wo = _lock_work_order(session, f["work_order_id"])
-        if event["event_type"] == "workorder.created":
+        if event.event_type == "workorder.created":
             wo.created_at = at
         known = {"store_id": str(f["store_id"]), "number": f["number"], "kind": f.get("kind"),
                  "promised_date": day(f.get("promised_date"))}

@@ -51,17 +51,17 @@ def mark_paid(session, identity, wo_id, sale_id, at=None):
 
 
 def is_deposit_payment(event):
-    p = event["payload"]
+    p = event.payload
     return bool(p.get("work_order_id")) and not p.get("sale_id")
 
 
 def record_payment(session, event):
     """A deposit captured or refunded by payments (``payment.captured`` /
     ``payment.refunded`` with ``work_order_id``); one row per payment or refund."""
-    p = event["payload"]
+    p = event.payload
     if not is_deposit_payment(event):
         return
-    captured = event["event_type"] == "payment.captured"
+    captured = event.event_type == "payment.captured"
     ref = (f"deposit:{p['payment_id']}" if captured
            else f"refund:{p.get('refund_id') or event['event_id']}")
     amount = p["amount"]["amount"] if captured else -p["amount"]["amount"]
@@ -73,7 +73,7 @@ def record_payment(session, event):
     ).on_conflict_do_nothing().returning(Payment.ref)).first()
     wo = session.get(WorkOrder, str(p["work_order_id"]))
     if inserted is not None and wo is not None:
-        actor = Identity(user_id=event.get("actor_id"), role=SYSTEM, username="payments")
+        actor = Identity(user_id=event.actor_id, role=SYSTEM, username="payments")
         record(session, actor, wo, "deposit" if captured else "deposit_refunded", at,
                payment_id=str(p["payment_id"]), amount=amount, currency=p["amount"]["currency"],
                method=p.get("method"))

@@ -22,8 +22,8 @@ def occurred_at(event):
     """When the event's fact happened (its envelope, docs/ARCHITECTURE.md#rule-4);
     now when the envelope does not say."""
     try:
-        return instant(event.get("occurred_at")) or now()
-    except (TypeError, ValueError):
+        return event.occurred_at or now()
+    except (KeyError, TypeError, ValueError):
         return now()
 
 
@@ -40,11 +40,11 @@ def _upsert(session, model, values):
 
 def record_store(session, event):
     """``store.created`` / ``store.updated`` from the gateway; the newest facts win."""
-    upsert_store(session, Store, event["payload"], at=occurred_at(event))
+    upsert_store(session, Store, event.payload, at=occurred_at(event))
 
 
 def record_client(session, event):
-    p = event["payload"]
+    p = event.payload
     _upsert(session, Client, {
         "id": str(p["client_id"]), "first_name": p["first_name"], "last_name": p["last_name"],
         "phone": p.get("phone"), "email": p.get("email"), "facts_at": occurred_at(event),
@@ -53,7 +53,7 @@ def record_client(session, event):
 
 def merge_client(session, event):
     """The duplicate's jobs belong to the survivor from now on."""
-    p = event["payload"]
+    p = event.payload
     survivor, merged = str(p["survivor_id"]), str(p["merged_id"])
     if survivor == merged:
         return
@@ -72,7 +72,7 @@ def merge_client(session, event):
         .values(client_id=survivor).returning(WorkOrder.id, WorkOrder.store_id)
     ).all()
     for wo_id, store_id in moved:
-        session.add(History(work_order_id=wo_id, at=occurred_at(event), actor_id=event.get("actor_id"),
+        session.add(History(work_order_id=wo_id, at=occurred_at(event), actor_id=event.actor_id,
                             actor_role=SYSTEM, actor_name="crm:client.merged", store_id=store_id,
                             change="client_merged",
                             details={"from_client_id": merged, "to_client_id": survivor}))

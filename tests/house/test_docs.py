@@ -10,7 +10,7 @@ TEXT = ("*.py", "*.md", "*.yaml", "*.yml", "*.sh", "Makefile", "Dockerfile", "*.
 SKIP = {".git", ".venv", "node_modules", "mutants", "logs", "var"}
 
 CITATION = re.compile(r"docs/([A-Za-z_]+\.md)(?:#([A-Za-z0-9_-]+))?")
-BARE_DOC = re.compile(r"(?<![/\w])(ARCHITECTURE|API|DOMAIN)\.md")
+BARE_DOC = re.compile(r"(?<![/\w\[])(ARCHITECTURE|API|DOMAIN)\.md(?!\]\()")
 BARE_RULE = re.compile(r"(?<![-#\w])(?:ARCHITECTURE )?rule (\d+)\b")
 MD_LINK = re.compile(r"\]\(([^)#\s]*\.md)?(?:#([A-Za-z0-9_-]+))?\)")
 
