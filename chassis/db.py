@@ -11,7 +11,6 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
-import chassis  # noqa: F401  (green psycopg wait before psycopg is imported)
 from nameko import config
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, event as _sa_event, exc as sa_exc, text

@@ -30,8 +30,6 @@ from typing import Any, Callable, Iterable
 import eventlet
 from eventlet.greenpool import GreenPool
 
-import chassis  # noqa: F401  (green psycopg wait before psycopg is imported)
-
 from . import config
 
 log = logging.getLogger(__name__)

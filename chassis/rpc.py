@@ -7,17 +7,16 @@ service that comes back later does not work on answers nobody waits for.
 """
 from __future__ import annotations
 
-import amqp.exceptions
-import eventlet
-import kombu.exceptions
-from nameko import config
-from nameko.exceptions import UnknownService
 import logging
 from typing import Any
 
+import amqp.exceptions
+import eventlet
+import kombu.exceptions
 from kombu import Queue
+from nameko import config
 from nameko.amqp.publish import Publisher
-from nameko.exceptions import ReplyQueueExpiredWithPendingReplies
+from nameko.exceptions import ReplyQueueExpiredWithPendingReplies, UnknownService
 from nameko.rpc import ReplyListener as NamekoReplyListener, ServiceRpc as NamekoServiceRpc
 
 from .errors import Unavailable

@@ -16,7 +16,6 @@ from .errors import EXPECTED
 from .identity import Caller
 from .rpc import BROKER_ERRORS
 
-
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])

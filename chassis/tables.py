@@ -3,10 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, func,
-    Index,
-)
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 runtime_metadata = MetaData()

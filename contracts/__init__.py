@@ -6,11 +6,18 @@ anything else before it leaves the producer.
 """
 from __future__ import annotations
 
-from .envelope import (
-    EnvelopeSchema, Event, InvalidEvent, build_envelope, event_schema, known_versions,
-    load_event, registry, validate_event,
-)
 from . import events  # (registers every event schema)
+from .envelope import (
+    EnvelopeSchema,
+    Event,
+    InvalidEvent,
+    build_envelope,
+    event_schema,
+    known_versions,
+    load_event,
+    registry,
+    validate_event,
+)
 
 __all__ = [
     "EnvelopeSchema", "Event", "InvalidEvent", "build_envelope", "event_schema",

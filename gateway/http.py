@@ -37,8 +37,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as SqlTimeout
+from sqlalchemy.exc import OperationalError, TimeoutError as SqlTimeout
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
@@ -48,8 +47,7 @@ from chassis.errors import Forbidden, InvalidInput, ServiceError, Unavailable
 from chassis.identity import Identity
 from chassis.validation import load
 
-from . import audit, auth, idempotency
-from . import settings as settings_module
+from . import audit, auth, idempotency, settings as settings_module
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from .crm_routes import CrmRoutes
 from .hq_routes import HqRoutes
 from .http import Reply, Settings, route
 from .inventory_routes import InventoryRoutes
+from .models import User
 from .notification_routes import NotificationRoutes
 from .payment_routes import PaymentRoutes
 from .workorder_routes import WorkorderRoutes
-from .models import User
 
-_documents = {}
+_documents: dict[type, dict] = {}
 
 
 class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRoutes,

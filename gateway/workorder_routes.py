@@ -12,15 +12,7 @@ import uuid
 
 from chassis.display import format_money, locale_for
 from chassis.errors import InvalidInput
-from chassis.identity import (
-    ANY_STAFF,
-    BENCH_JEWELER,
-    BENCH_LEADS,
-    HQ_ADMIN,
-    SELLERS,
-    STAFF,
-    STORE_MANAGER,
-)
+from chassis.identity import ANY_STAFF, BENCH_JEWELER, BENCH_LEADS, HQ_ADMIN, SELLERS, STAFF, STORE_MANAGER
 from contracts.rpc import workorders as schemas
 
 from . import domain as gateway_domain

@@ -8,16 +8,7 @@ from sqlalchemy import select, tuple_
 from chassis.clock import instant
 from chassis.errors import InvalidInput, NotFound
 
-from .common import (
-    acting_store,
-    add_timeline,
-    decode_cursor,
-    iso,
-    occurred_at,
-    page,
-    require_full_view,
-    resolve,
-)
+from .common import acting_store, add_timeline, decode_cursor, iso, occurred_at, page, require_full_view, resolve
 from .models import ProfileRead, TimelineEntry
 
 log = logging.getLogger(__name__)

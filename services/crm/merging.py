@@ -10,16 +10,7 @@ from chassis.outbox import emit
 from . import loyalty
 from .clients import CHANNELS, facts, full_view, set_consent, summary_view
 from .common import MERGERS, decode_cursor, history, page, require_full_view, require_writer, resolve
-from .models import (
-    Appointment,
-    Client,
-    LedgerEntry,
-    Milestone,
-    MilestoneNotice,
-    Purchase,
-    TimelineEntry,
-    Wish,
-)
+from .models import Appointment, Client, LedgerEntry, Milestone, MilestoneNotice, Purchase, TimelineEntry, Wish
 
 _PAIRS = """
 WITH pairs AS (

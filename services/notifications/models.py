@@ -5,9 +5,7 @@ appointments are copies kept from other services' events."""
 import uuid
 from datetime import datetime
 
-from sqlalchemy import (
-    BigInteger, Boolean, DateTime, Integer, MetaData, String, Text, func,
-)
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, MetaData, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 

@@ -14,9 +14,7 @@ from chassis.stores import record_store
 from chassis.validation import load, uuid_arg
 from contracts.rpc import notifications as schemas
 
-from . import (
-    consent, facts, inbound, outgoing, saved_templates, staff, templates, triggers, views, webhooks,
-)
+from . import consent, facts, inbound, outgoing, saved_templates, staff, templates, triggers, views, webhooks
 from .models import Store
 from .senders import Messaging
 from .settings import drain_interval, load as load_settings

@@ -12,8 +12,7 @@ from datetime import timedelta
 
 from chassis.clock import now
 from chassis.errors import Forbidden, InvalidInput
-from chassis.identity import MANAGERS as MANAGER_ROLES
-from chassis.identity import STAFF, with_system
+from chassis.identity import MANAGERS as MANAGER_ROLES, STAFF, with_system
 
 from .models import History, Store
 

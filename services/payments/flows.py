@@ -6,16 +6,7 @@ Stripe, and calls rules that take a session
 from chassis.clock import now
 from chassis.errors import Conflict, Forbidden, InvalidInput, Unavailable
 
-from . import (
-    deposits,
-    layaways,
-    pricing,
-    returns,
-    saga,
-    tender_checks,
-    tender_steps,
-    tenders,
-)
+from . import deposits, layaways, pricing, returns, saga, tender_checks, tender_steps, tenders
 from .common import MANAGERS, require_writer, store_for
 from .tender_steps import Booking
 from .tenders import Declined, Unsettled

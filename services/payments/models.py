@@ -10,17 +10,7 @@ it gives money back on.
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Date,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    func,
-)
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, MetaData, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 

@@ -28,8 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from chassis.clock import now
 from chassis.errors import Conflict, InvalidInput, Unavailable
 
-from . import pricing, sale_views, tender_checks, tender_steps
-from . import sale_records as records
+from . import pricing, sale_records as records, sale_views, tender_checks, tender_steps
 from .common import require_writer, store_for
 from .sale_records import UNFINISHED
 from .tenders import CASH_LIKE, TAKEN, Declined, Unsettled

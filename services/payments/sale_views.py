@@ -9,16 +9,7 @@ from contracts.money import money
 
 from . import tenders
 from .common import iso
-from .models import (
-    GiftCard,
-    GiftCardMovement,
-    Return,
-    Sale,
-    SaleLine,
-    StoreCredit,
-    Tender,
-    TenderRefund,
-)
+from .models import GiftCard, GiftCardMovement, Return, Sale, SaleLine, StoreCredit, Tender, TenderRefund
 from .tender_checks import normalize_code
 
 NO_ID = "00000000-0000-0000-0000-000000000000"

@@ -23,18 +23,7 @@ from chassis.stores import record_store
 from chassis.validation import load, uuid_arg
 from contracts.rpc import payments as schemas
 
-from . import (
-    cash_reports,
-    commissions,
-    drawers,
-    flows,
-    layaways,
-    receipts,
-    saga,
-    sale_views,
-    sweeper,
-    webhooks,
-)
+from . import cash_reports, commissions, drawers, flows, layaways, receipts, saga, sale_views, sweeper, webhooks
 from .common import Context, load_settings, request_hash
 from .models import Store
 from .stripe_port import Stripe

@@ -5,9 +5,10 @@ Locks are taken in one order (pieces by id, then transfer requests, then
 totals by key, then the freshness row), so concurrent handlers never
 deadlock.
 """
+from typing import Any
+
 from sqlalchemy.dialects.postgresql import insert
 
-from chassis.clock import instant
 from chassis.sql import Precompiled
 
 
@@ -26,7 +27,7 @@ def insert_new(model):
     return Precompiled(lambda: insert(model.__table__).on_conflict_do_nothing())
 
 
-_ADD_TO = {}     # (model, keys, sums) -> its upsert, compiled once
+_ADD_TO: dict[tuple[Any, ...], Precompiled] = {}     # (model, keys, sums) -> its upsert, compiled once
 
 
 def add_to_totals(session, model, keys, sums, deltas):

@@ -19,9 +19,7 @@ transaction, so they always equal the sum of the rows.
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import (
-    BigInteger, Boolean, Date, DateTime, Integer, MetaData, Numeric, String, Text, func,
-)
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, MetaData, Numeric, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 

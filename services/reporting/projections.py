@@ -7,7 +7,6 @@ and scales on; nothing else names these events.
 once). Store facts keep the stores copy; every other event changes the read
 model and moves its freshness (``as_of``).
 """
-from chassis.clock import instant
 
 from . import clients, pieces, sales, stores, work_orders
 from .freshness import mark_fresh

@@ -4,7 +4,7 @@ each return is inserted once, by id, with the store's business day.
 The rebuild reads payments' ``list_sales`` views (``load_sale_view``), then
 takes the lines' category, metal and cost from the pieces
 (``fill_line_facts``)."""
-from sqlalchemy import func, or_, update
+from sqlalchemy import Table, func, or_, update
 from sqlalchemy.dialects.postgresql import insert
 
 from chassis.clock import instant
@@ -14,11 +14,12 @@ from .common import amount, facts, insert_new
 from .models import HqPiece, HqReturn, HqReturnedItem, HqSale, HqSaleLine
 from .stores import local_day
 
-_NEW_SALE = Precompiled(lambda: insert(HqSale.__table__).on_conflict_do_nothing()
-                        .returning(HqSale.__table__.c.sale_id))
+_SALES: Table = HqSale.__table__          # type: ignore[assignment]
+_RETURNS: Table = HqReturn.__table__      # type: ignore[assignment]
+_NEW_SALE = Precompiled(lambda: insert(_SALES).on_conflict_do_nothing().returning(_SALES.c.sale_id))
 _NEW_SALE_LINE = insert_new(HqSaleLine)
-_NEW_RETURN = Precompiled(lambda: insert(HqReturn.__table__).on_conflict_do_nothing()
-                          .returning(HqReturn.__table__.c.return_id))
+_NEW_RETURN = Precompiled(lambda: insert(_RETURNS).on_conflict_do_nothing()
+                          .returning(_RETURNS.c.return_id))
 _NEW_RETURNED_ITEM = insert_new(HqReturnedItem)
 
 

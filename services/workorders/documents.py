@@ -21,8 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfgen import canvas
 
-from chassis.display import DEFAULT_LOCALE
-from chassis.display import format_money as display_money
+from chassis.display import DEFAULT_LOCALE, format_money as display_money
 
 ENVELOPE_SIZE = (152 * mm, 229 * mm)   # a 6 x 9 in repair envelope
 KIND_WORDS = {"repair": "Repair", "resize": "Resize", "engraving": "Engraving",

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from chassis.clock import instant, now
+from chassis.clock import now
 from chassis.identity import SYSTEM
 from chassis.stores import record_store as upsert_store
 from contracts.money import money

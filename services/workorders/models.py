@@ -5,9 +5,7 @@ this service keeps from the gateway's and crm's events."""
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import (
-    BigInteger, Boolean, Date, DateTime, Integer, MetaData, String, Text, func,
-)
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, MetaData, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 

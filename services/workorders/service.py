@@ -15,9 +15,7 @@ from chassis.service import ServiceBase, rpc
 from chassis.validation import load, uuid_arg
 from contracts.rpc import workorders as schemas
 
-from . import (
-    appraisals, approval, balances, documents, dues, facts, intake, queries, views, workflow,
-)
+from . import appraisals, approval, balances, documents, dues, facts, intake, queries, views, workflow
 from .photos import Photos
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,7 @@ reply the broker cannot take is given up without killing the service."""
 import psycopg
 import pytest
 from kombu.exceptions import OperationalError as KombuOperationalError
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
+from sqlalchemy import exc as sa_exc, text
 
 from chassis.db import Db, database_unreachable, make_engine
 from chassis.errors import Unavailable

@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 import eventlet
 import pytest
 from kombu import Connection, Queue
+from nameko.standalone.events import event_dispatcher
 from sqlalchemy import create_engine, text
 
 import contracts
@@ -14,7 +15,6 @@ from chassis import dlq
 from chassis.db import Db, make_engine
 from chassis.identity import Identity
 from chassis.outbox import OutboxRelay, emit, event_exchange
-from nameko.standalone.events import event_dispatcher
 from tests.conftest import wait_for
 from tests.support.proxy import Proxy
 
@@ -93,6 +93,7 @@ def test_outbox_survives_broker_outage_and_relay_downtime(rabbit_config, rabbit_
     proxy = Proxy(broker.hostname, broker.port or 5672)
     proxied_uri = rabbit_uri.replace(broker.netloc, f"{broker.username}:{broker.password}@127.0.0.1:{proxy.port}")
     relay = OutboxRelay(make_engine(str(engine.url.render_as_string(hide_password=False))), proxied_uri)
+    runner = None
     try:
         proxy.cut()  # broker unreachable for the relay
         with pytest.raises(Exception):
@@ -118,6 +119,8 @@ def test_outbox_survives_broker_outage_and_relay_downtime(rabbit_config, rabbit_
         assert "rolled back" not in notes
     finally:
         relay.stop()
+        if runner is not None:
+            runner.wait()       # the relay's loop ends when stopped
         proxy.close()
 
 

@@ -7,17 +7,7 @@ import pytest
 
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 
-from .conftest import (
-    ASSOCIATE_A,
-    AUDITOR,
-    JEWELER_A,
-    MANAGER_A,
-    MANAGER_B,
-    STORE_A,
-    STORE_B,
-    client_data,
-    new_id,
-)
+from .conftest import ASSOCIATE_A, AUDITOR, JEWELER_A, MANAGER_A, MANAGER_B, STORE_A, STORE_B, client_data, new_id
 
 NEW_YORK = ZoneInfo("America/New_York")
 

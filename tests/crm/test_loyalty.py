@@ -7,18 +7,7 @@ import pytest
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.crm import campaigns, loyalty
 
-from .conftest import (
-    ASSOCIATE_A,
-    AUDITOR,
-    HQ,
-    MANAGER_A,
-    SETTINGS,
-    client_data,
-    consumed,
-    money,
-    new_id,
-    sale_payload,
-)
+from .conftest import ASSOCIATE_A, AUDITOR, HQ, MANAGER_A, SETTINGS, client_data, consumed, money, new_id, sale_payload
 
 
 @pytest.fixture

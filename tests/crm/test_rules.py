@@ -2,8 +2,7 @@
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 from marshmallow import ValidationError
 
 from contracts.money import unit

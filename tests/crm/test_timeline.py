@@ -7,16 +7,7 @@ from nameko.testing.services import entrypoint_waiter
 
 from chassis.errors import InvalidInput
 
-from .conftest import (
-    ASSOCIATE_A,
-    STORE_A,
-    STORE_GB,
-    client_data,
-    consumed,
-    money,
-    new_id,
-    sale_payload,
-)
+from .conftest import ASSOCIATE_A, STORE_A, STORE_GB, client_data, consumed, money, new_id, sale_payload
 
 
 @pytest.fixture

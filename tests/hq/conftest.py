@@ -18,10 +18,8 @@ from services.reporting import projections
 from services.reporting.models import Store
 from services.reporting.service import Service as Reporting
 from tests.conftest import wait_for
+from tests.gateway.conftest import ADMIN, Api, Db, admin, api, db, gateway, piece, store_body  # noqa: F401  (fixtures)
 from tests.support.sqldb import SqlDb
-from tests.gateway.conftest import (  # noqa: F401  (fixtures)
-    ADMIN, Api, Db, admin, api, db, gateway, piece, store_body,
-)
 
 NYC = "0a000000-0000-4000-8000-00000000000a"
 LON = "0c000000-0000-4000-8000-00000000000c"

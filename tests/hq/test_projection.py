@@ -226,9 +226,10 @@ def test_csv_has_money_in_major_units_and_no_formulas():
 
 
 def test_the_table_of_projections_is_what_reporting_handles_and_the_gateway_not():
+    from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+
     from chassis.events import EventHandler
     from gateway.service import Service as Gateway
-    from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
     from services.reporting.service import Service as Reporting
 
     def handled(cls):

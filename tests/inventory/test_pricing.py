@@ -2,8 +2,7 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from chassis.errors import Conflict, Forbidden
 from services.inventory import pricing

@@ -14,10 +14,10 @@ from services.notifications.senders import build_senders
 from services.notifications.service import Service as Notifications
 from services.notifications.settings import load_settings
 from tests.conftest import wait_for
+from tests.support.sqldb import SqlDb
 from tests.support.twilio_capture import TwilioCapture, sign
 
 from .smtp_capture import SmtpCapture
-from tests.support.sqldb import SqlDb
 
 STORE_A = "0a000000-0000-4000-8000-00000000000a"
 STORE_B = "0b000000-0000-4000-8000-00000000000b"

@@ -7,8 +7,19 @@ import pytest
 from chassis.errors import Forbidden, InvalidInput
 
 from .conftest import (
-    ALICE, ALICE_PHONE, ASSOCIATE_A, AUDITOR, BRUNO, DARIO, EMMA, MANAGER_B, PUBLIC, STORE_A,
-    client_payload, sign, work_order,
+    ALICE,
+    ALICE_PHONE,
+    ASSOCIATE_A,
+    AUDITOR,
+    BRUNO,
+    DARIO,
+    EMMA,
+    MANAGER_B,
+    PUBLIC,
+    STORE_A,
+    client_payload,
+    sign,
+    work_order,
 )
 
 GATEWAY_URL = "http://127.0.0.1:8000/webhooks/twilio/inbound"   # what the gateway sees

@@ -7,15 +7,28 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chassis.errors import Forbidden, NotFound
-from tests.conftest import wait_for
 from chassis.clock import now
+from chassis.errors import Forbidden, NotFound
 from services.notifications import outgoing, triggers
 from services.notifications.service import Service as Notifications
+from tests.conftest import wait_for
 
 from .conftest import (
-    ALICE, ALICE_PHONE, BRUNO, EMMA, FROM_NUMBER, MANAGER_A, MANAGER_B, PUBLIC, STORE_A, STORE_B,
-    client_payload, close, quiet_zone, sign, work_order,
+    ALICE,
+    ALICE_PHONE,
+    BRUNO,
+    EMMA,
+    FROM_NUMBER,
+    MANAGER_A,
+    MANAGER_B,
+    PUBLIC,
+    STORE_A,
+    STORE_B,
+    client_payload,
+    close,
+    quiet_zone,
+    sign,
+    work_order,
 )
 
 STATUS_URL = "http://10.0.0.5:8000/webhooks/twilio/status"   # what the gateway may see behind a proxy

@@ -32,7 +32,8 @@ def http(start_notifications, start_service):
     with requests.Session() as session:
         api = Api(f"http://127.0.0.1:{port}", session)
         admin = api.as_(api.login(*ADMIN))
-        store = admin.post("/stores", {"code": "N" + uuid.uuid4().hex[:5].upper(), "name": "SoHo boutique", "currency": "USD",
+        store = admin.post("/stores", {"code": "N" + uuid.uuid4().hex[:5].upper(),
+                                       "name": "SoHo boutique", "currency": "USD",
                                        "timezone": "America/New_York", "tax_rate_bps": 887,
                                        "phone": "+12125550180"})
         assert store.status_code == 201, store.text

@@ -9,9 +9,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from services.notifications import quiet_hours, records, templates, webhooks
 from services.notifications.settings import Settings, parse_number_map
-from services.notifications.sms import (
-    GSM7_BASIC, GSM7_EXTENSION, is_e164, keyword, sms_stats,
-)
+from services.notifications.sms import GSM7_BASIC, GSM7_EXTENSION, is_e164, keyword, sms_stats
 
 basic = st.sampled_from(sorted(GSM7_BASIC))
 extension = st.sampled_from(sorted(GSM7_EXTENSION))

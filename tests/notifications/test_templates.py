@@ -4,8 +4,17 @@ import pytest
 from chassis.errors import Forbidden, InvalidInput
 
 from .conftest import (
-    ALICE, ASSOCIATE_A, AUDITOR, CLIENTS, HQ, MANAGER_A, MANAGER_B, STORE_A, STORE_B,
-    client_payload, work_order,
+    ALICE,
+    ASSOCIATE_A,
+    AUDITOR,
+    CLIENTS,
+    HQ,
+    MANAGER_A,
+    MANAGER_B,
+    STORE_A,
+    STORE_B,
+    client_payload,
+    work_order,
 )
 
 FRANCK = "f6000000-0000-4000-8000-000000000006"

@@ -6,8 +6,18 @@ from datetime import datetime, timedelta, timezone
 from services.notifications import triggers
 
 from .conftest import (
-    ALICE, ALICE_PHONE, BRUNO, CELINE, EMMA, EMMA_PHONE, FROM_NUMBER, PUBLIC, STORE_A, STORE_B,
-    STORE_B_NUMBER, work_order,
+    ALICE,
+    ALICE_PHONE,
+    BRUNO,
+    CELINE,
+    EMMA,
+    EMMA_PHONE,
+    FROM_NUMBER,
+    PUBLIC,
+    STORE_A,
+    STORE_B,
+    STORE_B_NUMBER,
+    work_order,
 )
 
 

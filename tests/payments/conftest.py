@@ -10,8 +10,7 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcClient
 
 import contracts
-from chassis.db import Database, make_engine
-from chassis.db import Db as ChassisDb
+from chassis.db import Database, Db as ChassisDb, make_engine
 from chassis.identity import Identity
 from services.inventory.service import Service as Inventory
 from services.payments.common import Context, Settings

@@ -12,18 +12,7 @@ from chassis.validation import load
 from contracts.rpc.payments import SaleRequest, sale_http_status
 from services.payments import saga, sweeper
 
-from .conftest import (
-    ASSOCIATE_A,
-    CLIENT,
-    DECLINED,
-    STORE_A,
-    STORE_B,
-    card,
-    cash,
-    new_key,
-    payment_intents,
-    usd,
-)
+from .conftest import ASSOCIATE_A, CLIENT, DECLINED, STORE_A, STORE_B, card, cash, new_key, payment_intents, usd
 
 
 def sale(items, tenders, store_id=STORE_A, **extra):

@@ -4,18 +4,9 @@ count after a case, structuring. No infrastructure."""
 from datetime import UTC, date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from services.payments.compliance import (
-    INSTRUMENT_LIMIT,
-    THRESHOLD,
-    CashPayment,
-    due_date,
-    evaluate,
-    related,
-    to_csv,
-)
+from services.payments.compliance import INSTRUMENT_LIMIT, THRESHOLD, CashPayment, due_date, evaluate, related, to_csv
 
 CLIENT = "client-1"
 moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31),

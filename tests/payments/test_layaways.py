@@ -8,18 +8,7 @@ from chassis.clock import now
 from chassis.errors import Conflict, Forbidden, InvalidInput, Unavailable
 from services.payments import layaways, sweeper
 
-from .conftest import (
-    ASSOCIATE_A,
-    CLIENT,
-    DECLINED,
-    MANAGER_A,
-    STORE_A,
-    card,
-    cash,
-    new_key,
-    payment_intents,
-    usd,
-)
+from .conftest import ASSOCIATE_A, CLIENT, DECLINED, MANAGER_A, STORE_A, card, cash, new_key, payment_intents, usd
 
 
 def open_request(items, deposit, installments=3, interval_days=30):

@@ -3,8 +3,7 @@ taxable amount rounded half up, conversions keep minor units straight,
 refund plans never give back more than was paid."""
 from decimal import Decimal
 
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from contracts.money import exponent
 from services.payments.money import allocate, bps_of, convert, price_lines, split_even

@@ -4,17 +4,7 @@ import pytest
 
 from chassis.errors import Conflict, Forbidden, InvalidInput
 
-from .conftest import (
-    ASSOCIATE_A,
-    CLIENT,
-    MANAGER_A,
-    STORE_A,
-    card,
-    cash,
-    new_key,
-    payment_intents,
-    usd,
-)
+from .conftest import ASSOCIATE_A, CLIENT, MANAGER_A, STORE_A, card, cash, new_key, payment_intents, usd
 
 
 def test_a_return_refunds_the_card_first_and_puts_the_piece_back(platform, db, idb, as_, receive,

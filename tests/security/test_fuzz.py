@@ -25,8 +25,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, ignored_auth, response_headers_conformance,
-    response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    ignored_auth,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]

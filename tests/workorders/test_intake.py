@@ -10,8 +10,24 @@ import contracts
 from chassis.errors import Forbidden, InvalidInput, NotFound
 
 from .conftest import (
-    ASSOCIATE_A, AUDITOR, CLIENT, JEWELER_A, JEWELER_B, MANAGER_B, PHOTO_MAX_BYTES, STORE_A,
-    OTHER_CLIENT, STORE_B, STORE_GB, UNKNOWN, b64, client_event, code128_in, files_in, image, job,
+    ASSOCIATE_A,
+    AUDITOR,
+    CLIENT,
+    JEWELER_A,
+    JEWELER_B,
+    MANAGER_B,
+    OTHER_CLIENT,
+    PHOTO_MAX_BYTES,
+    STORE_A,
+    STORE_B,
+    STORE_GB,
+    UNKNOWN,
+    b64,
+    client_event,
+    code128_in,
+    files_in,
+    image,
+    job,
     wait_for,
 )
 

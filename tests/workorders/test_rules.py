@@ -9,9 +9,7 @@ from hypothesis import given, strategies as st
 
 from contracts.events.workorders import STAGES
 from services.workorders import photos, pricing, stages
-from services.workorders.photos import (
-    FilesystemPhotoStore, PhotoRejected, Staging, decode, new_key, sniff,
-)
+from services.workorders.photos import FilesystemPhotoStore, PhotoRejected, Staging, decode, new_key, sniff
 from services.workorders.pricing import ListPrice
 
 from .conftest import image

@@ -13,8 +13,21 @@ from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.workorders import stages
 
 from .conftest import (
-    ASSOCIATE_A, AUDITOR, CLIENT, HQ, JEWELER_A, JEWELER_B, MANAGER_A, MANAGER_B,
-    STORE_A, STORE_B, b64, image, job, new_id, wait_for,
+    ASSOCIATE_A,
+    AUDITOR,
+    CLIENT,
+    HQ,
+    JEWELER_A,
+    JEWELER_B,
+    MANAGER_A,
+    MANAGER_B,
+    STORE_A,
+    STORE_B,
+    b64,
+    image,
+    job,
+    new_id,
+    wait_for,
 )
 
 USD = "USD"

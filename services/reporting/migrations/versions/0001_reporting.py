@@ -9,8 +9,8 @@ requests over).
 Revision ID: 0001
 Revises:
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from chassis.tables import create_runtime_tables, drop_runtime_tables

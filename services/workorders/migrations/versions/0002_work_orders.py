@@ -5,8 +5,8 @@ appraisals, the store and client facts, and the chain's repair price list
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 revision = "0002"
