@@ -35,9 +35,6 @@ def amqp_uri() -> str:
     return env("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
 
 
-def rabbit_api_uri() -> str:
-    return env("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
-
 
 def database_url(component: str) -> str:
     """Each component owns one database reached by its own role
@@ -71,5 +68,4 @@ def nameko_config(component: str) -> dict[str, Any]:
         "RPC_TIMEOUT": env_float("RPC_TIMEOUT", 4.0),
         "EVENT_RETRY_DELAYS": retry_delays(),
         "OUTBOX_POLL_INTERVAL": env_float("OUTBOX_POLL_INTERVAL", 1.0),
-        "PRICE_GUARD_PERCENT": env_float("PRICE_GUARD_PERCENT", 10.0),
     }

@@ -310,12 +310,6 @@ class AppointmentView(Schema):
     status = fields.String()
 
 
-class PointsResult(Schema):
-    client_id = fields.UUID()
-    sale_id = fields.UUID()
-    points = fields.Integer()
-    balance = fields.Integer()
-
 
 class ClientSummary(ClientContact):
     email = fields.String(allow_none=True)

@@ -279,17 +279,6 @@ class TrackingView(Schema):
     can_approve = fields.Boolean()
 
 
-class BalanceDue(Schema):
-    work_order_id = fields.UUID()
-    number = fields.String()
-    store_id = fields.UUID()
-    client_id = fields.UUID()
-    stage = fields.String()
-    total = fields.Nested(Money)
-    deposits = fields.Nested(Money)
-    paid = fields.Nested(Money)
-    balance = fields.Nested(Money)
-
 
 class PriceView(Schema):
     code = fields.String()
