@@ -5,8 +5,17 @@ from datetime import date, datetime, timezone
 import pytest
 
 from services.payments.compliance import (
-    CSV_COLUMNS, Case, CashPayment, counts_as_cash, due_date, evaluate, is_reportable,
-    just_under, related, structuring_suspected, to_csv,
+    CSV_COLUMNS,
+    Case,
+    CashPayment,
+    counts_as_cash,
+    due_date,
+    evaluate,
+    is_reportable,
+    just_under,
+    related,
+    structuring_suspected,
+    to_csv,
 )
 
 UTC = timezone.utc

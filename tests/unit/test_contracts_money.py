@@ -2,10 +2,18 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from contracts.money import (
-    DEFAULT_EXPONENT, exponent, from_major, major_text, maybe_money, money, to_major, unit,
+    DEFAULT_EXPONENT,
+    exponent,
+    from_major,
+    major_text,
+    maybe_money,
+    money,
+    to_major,
+    unit,
 )
 
 
@@ -18,6 +26,19 @@ from contracts.money import (
 def test_exponent(currency, digits):
     assert exponent(currency) == digits
     assert type(exponent(currency)) is int
+
+
+# ISO 4217 minor units other than 2, typed from the standard's table
+ISO_NOT_TWO = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+}
+
+
+@pytest.mark.parametrize("currency", sorted(ISO_NOT_TWO))
+def test_exponent_from_the_iso_table(currency):
+    assert exponent(currency) == ISO_NOT_TWO[currency]
 
 
 def test_default_exponent_is_two():

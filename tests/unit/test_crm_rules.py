@@ -5,11 +5,23 @@ from datetime import date
 import pytest
 
 from services.crm.rules import (
-    Settings, looks_like_phone, metal_type, minor_exponent, next_occurrence, normalize_email,
-    normalize_phone, occurrence, parse_tier_overrides, points_for, price_band, rank, score,
-    search_filters, taste, thresholds_for, tier_for,
+    Settings,
+    looks_like_phone,
+    metal_type,
+    next_occurrence,
+    normalize_email,
+    normalize_phone,
+    occurrence,
+    parse_tier_overrides,
+    points_for,
+    price_band,
+    rank,
+    score,
+    search_filters,
+    taste,
+    thresholds_for,
+    tier_for,
 )
-
 
 # --- settings -------------------------------------------------------------------
 
@@ -135,18 +147,15 @@ def test_metal_type(word, metal):
 
 # --- money, tiers, points ----------------------------------------------------------
 
-@pytest.mark.parametrize("currency, digits", [
-    ("JPY", 0), ("jpy", 0), ("KRW", 0), ("CLP", 0), ("VND", 0), ("ISK", 0),
-    ("KWD", 3), ("bhd", 3), ("TND", 3), ("USD", 2), ("EUR", 2), ("HUF", 2), ("ZZZ", 2),
-])
-def test_minor_exponent(currency, digits):
-    assert minor_exponent(currency) == digits
-
-
 @pytest.mark.parametrize("amount, currency, per_unit, points", [
     (150050, "USD", 1, 1500),      # 1,500.50 USD: 1,500 whole points
     (150000, "JPY", 1, 150000),
     (1500, "KWD", 2, 3),           # 1.500 KWD at 2 a unit
+    (2999, "BHD", 1, 2),
+    (150000, "KRW", 1, 150000),
+    (150000, "krw", 1, 150000),
+    (1000000, "HUF", 1, 10000),
+    (150050, "EUR", 2, 3001),
     (1999, "KWD", 1, 1),
     (99, "USD", 1, 0),             # under one unit: nothing
     (100, "USD", 1, 1),            # exactly one unit
@@ -365,5 +374,8 @@ def test_rank_best_first_each_once_never_owned():
         {"id": "d", "match_score": 0},
     ]
     assert [it["id"] for it in rank(items, PROFILE, 2)] == ["b", "c"]
+    # no price counts as zero: a free piece and an unpriced one keep their order
+    free_first = [{"id": "free", "price": {"amount": 0}}, {"id": "unpriced"}]
+    assert [it["id"] for it in rank(free_first, PROFILE, 5)] == ["free", "unpriced"]
     assert rank([], PROFILE, 5) == []
     assert "match_score" not in items[0]        # the input is not changed

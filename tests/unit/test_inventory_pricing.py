@@ -4,7 +4,12 @@ from decimal import Decimal
 import pytest
 
 from services.inventory.pricing import (
-    AGING_BUCKETS, aging_bucket, change_ratio, needs_confirmation, purity, weight_price,
+    AGING_BUCKETS,
+    aging_bucket,
+    change_ratio,
+    needs_confirmation,
+    purity,
+    weight_price,
 )
 
 

@@ -3,7 +3,11 @@ worked by hand."""
 import pytest
 
 from services.notifications.sms import (
-    is_e164, is_gsm7, keyword, segments_of, sms_stats,
+    is_e164,
+    is_gsm7,
+    keyword,
+    segments_of,
+    sms_stats,
 )
 
 
@@ -52,6 +56,8 @@ def stats(length, encoding, units, segments):
     ("😀" * 36, stats(36, "UCS-2", 72, 2)),             # 33 + 3 emoji
     # an emoji is never split either: 66 + [😀 + 65] + [1]
     ("ê" * 66 + "😀" + "ê" * 66, stats(133, "UCS-2", 134, 3)),
+    ("\uffff", stats(1, "UCS-2", 1, 1)),              # the last BMP code point: one unit
+    ("\U00010000", stats(1, "UCS-2", 2, 1)),          # the first beyond it: two
 ])
 def test_sms_stats(text, expected):
     assert sms_stats(text) == expected

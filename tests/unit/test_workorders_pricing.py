@@ -2,7 +2,12 @@
 import pytest
 
 from services.workorders.pricing import (
-    ListPrice, balance, letters, needs_estimate, price_tasks, tasks_total,
+    ListPrice,
+    balance,
+    letters,
+    needs_estimate,
+    price_tasks,
+    tasks_total,
 )
 
 PRICES = {

@@ -5,7 +5,13 @@ from types import SimpleNamespace
 import pytest
 
 from services.workorders.stages import (
-    allowed, flow, guard, is_unfinished, next_stages, refusal, stages_of,
+    allowed,
+    flow,
+    guard,
+    is_unfinished,
+    next_stages,
+    refusal,
+    stages_of,
 )
 
 BENCH_STAGES = ["received", "awaiting_approval", "approved", "in_progress", "quality_check",
@@ -76,6 +82,8 @@ def test_allowed_is_exactly_the_table(kind, table):
     ("repair", "ready_for_pickup", "cancelled",
      "a repair job cannot go from ready_for_pickup to cancelled"),
     ("custom", "received", "approved", "a custom job cannot go from received to approved"),
+    ("repair", "design", "in_progress", "a repair job cannot go from design to in_progress"),
+    ("custom", "nonsense", "casting", "a custom job cannot go from nonsense to casting"),
     ("repair", "received", "approved", None),
     ("repair", "quality_check", "in_progress", None),
     ("custom", "quality_check", "setting", None),
