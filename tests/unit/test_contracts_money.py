@@ -1,5 +1,5 @@
 """contracts.money: ISO 4217 exponents and minor units, worked by hand."""
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 from hypothesis import given
@@ -103,6 +103,16 @@ def test_major_text_and_to_major(amount, currency, text):
 def test_from_major(value, currency, minor):
     assert from_major(value, currency) == minor
     assert type(from_major(value, currency)) is int
+
+
+def test_from_major_rounds_half_to_even_whatever_the_callers_context():
+    for rounding in (ROUND_HALF_UP, ROUND_DOWN):
+        with localcontext() as context:
+            context.rounding = rounding
+            assert from_major("2.5", "JPY") == 2
+            assert from_major("3.5", "JPY") == 4
+            assert from_major("0.0005", "KWD") == 0
+            assert from_major("1500.5059", "USD") == 150051
 
 
 @given(amount=st.integers(-10**15, 10**15), currency=st.sampled_from(["JPY", "USD", "KWD"]))
