@@ -2,19 +2,9 @@
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
-from contracts.money import (
-    DEFAULT_EXPONENT,
-    exponent,
-    from_major,
-    major_text,
-    maybe_money,
-    money,
-    to_major,
-    unit,
-)
+from contracts.money import DEFAULT_EXPONENT, exponent, from_major, major_text, maybe_money, money, to_major, unit
 
 
 @pytest.mark.parametrize("currency, digits", [

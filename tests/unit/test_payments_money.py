@@ -5,18 +5,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
-from services.payments.money import (
-    allocate,
-    bps_of,
-    convert,
-    parse_rate,
-    price_lines,
-    round_half_up,
-    split_even,
-)
+from services.payments.money import allocate, bps_of, convert, parse_rate, price_lines, round_half_up, split_even
 
 
 @pytest.mark.parametrize("numerator, denominator, result", [

@@ -2,13 +2,7 @@
 worked by hand."""
 import pytest
 
-from services.notifications.sms import (
-    is_e164,
-    is_gsm7,
-    keyword,
-    segments_of,
-    sms_stats,
-)
+from services.notifications.sms import is_e164, is_gsm7, keyword, segments_of, sms_stats
 
 
 @pytest.mark.parametrize("number, ok", [

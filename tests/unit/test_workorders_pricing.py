@@ -1,14 +1,7 @@
 """A job's tasks priced from the repair price list, worked by hand."""
 import pytest
 
-from services.workorders.pricing import (
-    ListPrice,
-    balance,
-    letters,
-    needs_estimate,
-    price_tasks,
-    tasks_total,
-)
+from services.workorders.pricing import ListPrice, balance, letters, needs_estimate, price_tasks, tasks_total
 
 PRICES = {
     "SIZE": ListPrice("SIZE", "Resize", "size", 2500),

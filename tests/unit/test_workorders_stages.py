@@ -4,15 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.workorders.stages import (
-    allowed,
-    flow,
-    guard,
-    is_unfinished,
-    next_stages,
-    refusal,
-    stages_of,
-)
+from services.workorders.stages import allowed, flow, guard, is_unfinished, next_stages, refusal, stages_of
 
 BENCH_STAGES = ["received", "awaiting_approval", "approved", "in_progress", "quality_check",
                 "ready_for_pickup", "picked_up", "cancelled"]
