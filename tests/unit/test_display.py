@@ -94,15 +94,6 @@ def test_locale_for_defaults():
     assert locale_for("JP") == "ja_JP"
 
 
-def _shares_babel_pattern():
-    """True while ``_pattern`` sets the decimals on Babel's own pattern object
-    (fixed on main by 9cfc07d: each currency gets its own copy)."""
-    return display._pattern("en_GB", "USD") is display._locale("en_GB").currency_formats["standard"]
-
-
-@pytest.mark.xfail(_shares_babel_pattern(), strict=True, reason=(
-    "chassis.display._pattern changes the locale's shared NumberPattern in place "
-    "(frac_prec): after a KWD amount, USD prints three decimals in the same locale"))
 def test_decimals_do_not_depend_on_what_was_printed_before():
     usd, kwd, jpy = m(150050, "USD"), m(1500, "KWD"), m(15000000, "JPY")
     first = display.format_money(usd, "en_GB")
