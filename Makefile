@@ -119,6 +119,6 @@ k8s: venv
 
 clean:
 	rm -f "$(STAMP)"
-	rm -rf .pytest_cache .hypothesis
+	rm -rf .pytest_cache .hypothesis mutants
 	find . -path ./.git -prune -o -path "./$(VENV)" -prune -o \
 	  -name __pycache__ -type d -prune -exec rm -rf {} +

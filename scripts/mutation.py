@@ -76,13 +76,6 @@ EQUIVALENT = [
      "allocating zero tax gives zeros, as the shortcut does"),
 ]
 
-# Functions being deleted on other branches of issue 16: their mutants are
-# not tested here and are shown apart (they still count in the score).
-LEAVING = {
-    "services.payments.money.x_format_money": "replaced by chassis.display.format_money",
-    "services.payments.money.x_money": "contracts.money.maybe_money instead",
-    "services.workorders.stages.x_is_open": "dead code, deleted",
-}
 
 
 def run_mutmut(keep, max_children):
@@ -167,14 +160,9 @@ def report(results, fail_under):
     killed, total = totals["killed"], totals["total"]
     score = 100.0 * killed / total if total else 100.0
     print(f"{'all':<{width}}  {killed:6d}  {total:5d}  {score:5.1f}")
-    leaving = [n for _, n, _ in not_killed if function_of(n) in LEAVING]
-    print(f"(not killed in functions being removed: {len(leaving)}; "
-          f"without them {100.0 * killed / max(total - len(leaving), 1):.1f} %)")
 
     by_kind = defaultdict(list)
     for path, name, state in not_killed:
-        if function_of(name) in LEAVING:
-            continue
         diff = diff_of(name, path)
         why = equivalent_reason(name, diff) if state == "survived" else None
         by_kind["equivalent" if why else state].append((name, diff, why))
@@ -188,9 +176,6 @@ def report(results, fail_under):
                 print(f"      {line.strip()[:1]} {line[1:].strip()}")
     for kind, entries in by_kind.items():
         print(f"\n{kind} ({len(entries)}): " + ", ".join(n for n, _, _ in entries))
-    for function, why in LEAVING.items():
-        count = sum(1 for n in leaving if function_of(n) == function)
-        print(f"\nbeing removed: {function} ({why}): {count} mutants not killed, untested on purpose")
     print(f"\nscore: {killed}/{total} = {score:.1f} % of all mutants killed (required: {fail_under} %)")
     return score >= fail_under
 
