@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from chassis.errors import Forbidden, InvalidInput
 from chassis.outbox import emit
+from chassis.scope import one_or_own_stores
 
 from . import loyalty, rules
 from .clients import milestone_view, summary_view
@@ -30,12 +31,8 @@ def segment(session, identity, f, today):
     last purchase before a date, consent to a channel."""
     require_full_view(identity)
     query = select(Client).where(Client.merged_into.is_(None))
-    if f.get("store_id"):
-        if not identity.can_see_store(f["store_id"]):
-            raise Forbidden("you may not run campaigns for this store")
-        query = query.where(Client.home_store_id == str(f["store_id"]))
-    elif not identity.chain_wide:
-        query = query.where(Client.home_store_id.in_(identity.store_ids or ("-",)))
+    query = one_or_own_stores(query, Client.home_store_id, identity, f.get("store_id"),
+                              "you may not run campaigns for this store")
     if f.get("tier"):
         query = query.where(Client.tier == f["tier"])
     if f.get("consent"):

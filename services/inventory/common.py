@@ -5,7 +5,8 @@ import json
 
 from sqlalchemy import select
 
-from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chassis.errors import Conflict, Forbidden, InvalidInput
+from chassis.scope import visible
 
 from .models import Item, ItemHistory, Store
 
@@ -40,13 +41,7 @@ def store_for(session, identity, store_id, write=True, field="store_id"):
 
 def visible_item(session, identity, item_id, lock=False):
     """A piece the caller may see; another store's piece is simply not found."""
-    query = select(Item).where(Item.id == str(item_id))
-    if lock:
-        query = query.with_for_update()
-    item = session.scalars(query).first()
-    if item is None or not identity.can_see_store(item.store_id):
-        raise NotFound("no such item")
-    return item
+    return visible(session, Item, identity, item_id, "item", lock)
 
 
 def lock_items(session, item_ids):

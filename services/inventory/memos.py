@@ -6,6 +6,7 @@ from chassis.clock import now
 from chassis.errors import InvalidInput, NotFound
 from chassis.outbox import emit
 from chassis.pagination import decode_cursor, encode_cursor
+from chassis.scope import own_stores
 
 from .common import add_history, check_status, lock_items, move, store_for
 from .models import Memo
@@ -99,8 +100,7 @@ def list_memos(session, identity, overdue=False, store_id=None, limit=50, cursor
     query = select(Memo).order_by(Memo.due_date, Memo.id).limit(limit + 1)
     if store_id:
         query = query.where(Memo.store_id == str(store_id))
-    if not identity.chain_wide:
-        query = query.where(Memo.store_id.in_(identity.store_ids or ("-",)))
+    query = own_stores(query, Memo.store_id, identity)
     if overdue:
         query = query.where(Memo.status == "open", Memo.due_date < now().date())
     if cursor:

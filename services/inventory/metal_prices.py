@@ -6,6 +6,7 @@ from sqlalchemy import select
 from chassis.clock import now
 from chassis.errors import Conflict, Forbidden, NotFound
 from chassis.identity import MANAGERS, with_system
+from chassis.scope import own_stores
 
 from . import pricing
 from .common import visible_item
@@ -46,8 +47,7 @@ def _priced_by_weight(session, identity, metal, currency):
     query = select(Item).where(Item.metal_type == metal, Item.pricing.is_not(None),
                                Item.currency == currency,
                                Item.status.in_(REPRICED_STATUSES))
-    if not identity.chain_wide:
-        query = query.where(Item.store_id.in_(identity.store_ids or ("-",)))
+    query = own_stores(query, Item.store_id, identity)
     return session.scalars(query.with_for_update(skip_locked=False)).all()
 
 

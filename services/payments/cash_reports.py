@@ -9,6 +9,7 @@ from chassis.errors import Forbidden
 from chassis.identity import OVERSIGHT, with_system
 from chassis.outbox import emit
 from chassis.pagination import decode_time_cursor, encode_cursor
+from chassis.scope import one_or_own_stores
 from contracts.money import money
 
 from . import compliance
@@ -94,12 +95,7 @@ def list_cases(session, identity, q):
     if identity.role not in with_system(OVERSIGHT):
         raise Forbidden("compliance reports are for managers, HQ and auditors")
     query = select(CashReportCase)
-    if q.get("store_id"):
-        if not identity.can_see_store(q["store_id"]):
-            raise Forbidden("you may not see this store")
-        query = query.where(CashReportCase.store_id == str(q["store_id"]))
-    elif not identity.chain_wide:
-        query = query.where(CashReportCase.store_id.in_(identity.store_ids or ("-",)))
+    query = one_or_own_stores(query, CashReportCase.store_id, identity, q.get("store_id"))
     if q.get("client_id"):
         query = query.where(CashReportCase.client_id == str(q["client_id"]))
     if q.get("status"):

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from chassis.clock import local_day, now
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chassis.scope import one_or_own_stores
 from contracts.money import money
 
 from .common import audit, iso, store_for
@@ -113,12 +114,7 @@ def get_drawer(session, identity, drawer_id):
 def list_drawers(session, identity, q):
     """Drawers with their over/short, per store and business day."""
     query = select(Drawer)
-    if q.get("store_id"):
-        if not identity.can_see_store(q["store_id"]):
-            raise Forbidden("you may not see this store")
-        query = query.where(Drawer.store_id == str(q["store_id"]))
-    elif not identity.chain_wide:
-        query = query.where(Drawer.store_id.in_(identity.store_ids or ("-",)))
+    query = one_or_own_stores(query, Drawer.store_id, identity, q.get("store_id"))
     if q.get("date"):
         query = query.where(Drawer.business_date == q["date"])
     if q.get("status"):

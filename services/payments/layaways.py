@@ -16,8 +16,9 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
+from chassis import scope
 from chassis.clock import local_day, now
-from chassis.errors import Conflict, InvalidInput, NotFound
+from chassis.errors import Conflict, InvalidInput
 from chassis.outbox import emit
 from contracts.money import money
 
@@ -133,13 +134,7 @@ def unfinished(session, older_than, at, limit=50):
 # --- payments ---------------------------------------------------------------------------
 
 def visible(session, identity, layaway_id, lock=False):
-    query = select(Layaway).where(Layaway.id == str(layaway_id))
-    if lock:
-        query = query.with_for_update()
-    lw = session.scalars(query).first()
-    if lw is None or not identity.can_see_store(lw.store_id):
-        raise NotFound("no such layaway")
-    return lw
+    return scope.visible(session, Layaway, identity, layaway_id, "layaway", lock)
 
 
 def start_payment(session, identity, layaway_id, data, check, idempotency_key, req_hash):

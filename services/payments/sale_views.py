@@ -3,8 +3,9 @@ the stores the caller may see (docs/ARCHITECTURE.md#rule-7), each in the
 caller's ``session``."""
 from sqlalchemy import and_, or_, select
 
-from chassis.errors import Forbidden, NotFound
+from chassis.errors import NotFound
 from chassis.pagination import decode_time_cursor, encode_cursor
+from chassis.scope import one_or_own_stores, visible
 from contracts.money import money
 
 from . import tenders
@@ -78,13 +79,7 @@ def view(sale, lines, rows, refunds, cards, returns):
 
 
 def visible_sale(session, identity, sale_id, lock=False):
-    query = select(Sale).where(Sale.id == str(sale_id))
-    if lock:
-        query = query.with_for_update()
-    sale = session.scalars(query).first()
-    if sale is None or not identity.can_see_store(sale.store_id):
-        raise NotFound("no such sale")
-    return sale
+    return visible(session, Sale, identity, sale_id, "sale", lock)
 
 
 def get_sale(session, identity, sale_id):
@@ -93,12 +88,7 @@ def get_sale(session, identity, sale_id):
 
 def _sales_query(identity, q):
     query = select(Sale)
-    if q.get("store_id"):
-        if not identity.can_see_store(q["store_id"]):
-            raise Forbidden("you may not see this store")
-        query = query.where(Sale.store_id == str(q["store_id"]))
-    elif not identity.chain_wide:
-        query = query.where(Sale.store_id.in_(identity.store_ids or ("-",)))
+    query = one_or_own_stores(query, Sale.store_id, identity, q.get("store_id"))
     if q.get("client_id"):
         query = query.where(Sale.client_id == str(q["client_id"]))
     if q.get("status") == "failed":
