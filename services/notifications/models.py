@@ -59,12 +59,16 @@ class OptOut(Base):
 
 
 class Store(Base):
+    """A store's name, phone, time zone (quiet hours, appointment times) and
+    country (the locale its money is written in), kept from ``store.*``."""
+
     __tablename__ = "stores"
     id: Mapped[str] = mapped_column(U, primary_key=True)
     code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(40))
+    country: Mapped[str | None] = mapped_column(String(2))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
