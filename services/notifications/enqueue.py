@@ -97,7 +97,7 @@ def enqueue_for_client(session, settings, *, trigger, key, client_id, store_id, 
     if body is None:
         subject, body = resolve_template(session, settings, store_id, trigger, channel, language)
     filled = client_values(contact, store) | (values or {})
-    text = templates.render(body, filled)
+    text = (templates.render_sms if channel == "sms" else templates.render)(body, filled)
     stats = sms_stats(text) if channel == "sms" else None
     status, not_before = _timing(session, settings, channel, address, urgent, store_id, now)
     message = _insert_message(session, {

@@ -1,9 +1,10 @@
 """Facts this service keeps from other services' events (each service owns
 its data, docs/ARCHITECTURE.md#rule-1): how to reach a client (crm's
 ``client.*``), appointments (crm's ``appointment.*``) and the stores' names,
-time zones and phones (the gateway's ``store.*``, written by
+time zones, phones and countries (the gateway's ``store.*``, written by
 ``chassis.stores.record_store``)."""
 from chassis.clock import instant, now
+from chassis.display import locale_for
 
 from . import quiet_hours
 from .models import Appointment, Contact, Store
@@ -73,3 +74,11 @@ def store_zone(session, settings, store_id):
     store's, docs/ARCHITECTURE.md#rule-6), else ``DEFAULT_TIMEZONE``."""
     store = session.get(Store, str(store_id)) if store_id else None
     return quiet_hours.zone(store.timezone if store else None, settings.default_timezone)
+
+
+def store_locale(session, store_id):
+    """The locale money is written in for the store (its country's,
+    docs/ARCHITECTURE.md#rule-6): en_US when the store or its country is
+    not known."""
+    store = session.get(Store, str(store_id)) if store_id else None
+    return locale_for(store.country if store else None)

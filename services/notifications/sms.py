@@ -10,6 +10,7 @@ and a character outside the Basic Multilingual Plane (an emoji) takes two
 units, never split either.
 """
 import re
+import unicodedata
 
 GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -33,6 +34,21 @@ def is_e164(number):
 
 def is_gsm7(text):
     return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
+
+
+# Bidi marks Babel puts around some locales' amounts (he_IL, ar_*): LRM, RLM, ALM.
+BIDI_MARKS = frozenset("\u200e\u200f\u061c")
+
+
+def plain_spacing(text):
+    """``text`` with every space that GSM-7 lacks (Babel's no-break spaces,
+    U+00A0 and U+202F, in de_DE's "1.500,50 €" or hu_HU's "10 000,00 Ft")
+    written as a plain space, and its bidi marks dropped."""
+    return "".join(
+        "" if c in BIDI_MARKS
+        else " " if unicodedata.category(c) == "Zs" and c not in GSM7_BASIC
+        else c
+        for c in text)
 
 
 def _units(text):

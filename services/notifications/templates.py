@@ -2,7 +2,8 @@
 wording, and rendering. Pure functions; the saved templates (per chain and
 store, per language) live in the database and are looked up by
 ``saved_templates``. Amounts arrive already written for a person to read
-(``triggers.money_text``, docs/ARCHITECTURE.md#rule-6).
+in the store's locale (``triggers.money_text``, docs/ARCHITECTURE.md#rule-6);
+a text message writes their no-break spaces plain (``render_sms``).
 
 A placeholder is ``{name}``; ``{{`` and ``}}`` are literal braces. A template
 may only use the names its trigger offers: anything else (an unknown name,
@@ -10,7 +11,7 @@ an attribute, an index, a format spec) is refused when it is saved.
 """
 import string
 
-from .sms import sms_stats
+from .sms import is_gsm7, plain_spacing, sms_stats
 
 CHANNELS = ("sms", "email")
 
@@ -217,6 +218,17 @@ def render(text, values):
             value = values.get(name)
             out.append("" if value is None else str(value))
     return "".join(out)
+
+
+def render_sms(text, values):
+    """``render`` for a text message. Amounts as Babel writes them carry
+    no-break spaces and bidi marks that GSM-7 lacks: one of them makes the
+    whole text UCS-2, 70 characters a segment instead of 160. The values are
+    written with plain spaces and no marks when that keeps the text GSM-7;
+    a text that is UCS-2 anyway (its wording, a name) keeps them as written."""
+    plain = render(text, {k: plain_spacing(v) if isinstance(v, str) else v
+                          for k, v in values.items()})
+    return plain if is_gsm7(plain) else render(text, values)
 
 
 def default(trigger, channel):

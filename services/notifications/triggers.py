@@ -9,22 +9,25 @@ from sqlalchemy import select
 from chassis.display import format_money, locale_for
 
 from .enqueue import create_task, enqueue_for_client
-from .facts import record_appointment, store_zone
+from .facts import record_appointment, store_locale, store_zone
 from .models import Appointment, Contact, Message
 from .records import QUEUED, log_step
 
 KIND_WORDS = {"repair": "repair", "resize": "resize", "engraving": "engraving",
               "custom": "custom piece", "appraisal": "appraisal"}
 
-# Money in a text or an e-mail is written with Babel in the store's locale,
-# ISO 4217 decimals (docs/ARCHITECTURE.md#rule-6). This service's copy of a
-# store keeps no country, so ``locale_for`` has nothing to go on: en_US.
-MONEY_LOCALE = locale_for(None)
+# Money in a text or an e-mail is written with Babel in the locale of the
+# store the message is about (``facts.store_locale``: its country's, en_US
+# when unknown), ISO 4217 decimals (docs/ARCHITECTURE.md#rule-6).
+DEFAULT_MONEY_LOCALE = locale_for(None)
 
 
-def money_text(money):
-    """``{"amount": 18500, "currency": "USD"}`` -> ``"$185.00"``; none: ``""``."""
-    return format_money(money, MONEY_LOCALE)
+def money_text(money, locale=DEFAULT_MONEY_LOCALE):
+    """``{"amount": 18500, "currency": "USD"}`` -> ``"$185.00"``; none: ``""``.
+    In ``"de_DE"`` EUR 150050 is ``"1.500,50 €"``, with Babel's no-break
+    space before the sign (``templates.render_sms`` makes it a plain space in
+    a text message)."""
+    return format_money(money, locale)
 
 
 def _work_order_values(settings, p):
@@ -37,8 +40,9 @@ def _work_order_values(settings, p):
 
 def on_estimate_ready(session, settings, event, now):
     p = event.payload
+    locale = store_locale(session, p.get("store_id"))
     values = _work_order_values(settings, p) | {
-        "amount": money_text(p.get("amount")),
+        "amount": money_text(p.get("amount"), locale),
         "approval_url": settings.approval_url(p.get("tracking_token")),
     }
     return enqueue_for_client(session, settings, trigger="estimate_ready", key=event.event_id,
@@ -136,8 +140,10 @@ def queue_appointment_reminders(session, settings, now):
 
 def on_layaway_payment_due(session, settings, event, now):
     p = event.payload
-    values = {"amount_due": money_text(p.get("amount_due")),
-              "due_date": p.get("due_date") or "", "balance": money_text(p.get("balance"))}
+    locale = store_locale(session, p.get("store_id"))
+    values = {"amount_due": money_text(p.get("amount_due"), locale),
+              "due_date": p.get("due_date") or "",
+              "balance": money_text(p.get("balance"), locale)}
     return enqueue_for_client(session, settings, trigger="layaway_payment_due",
                               key=event.event_id, client_id=p["client_id"],
                               store_id=p["store_id"], now=now, values=values)
@@ -147,13 +153,14 @@ def on_sale_completed(session, settings, event, now):
     p = event.payload
     if not p.get("client_id"):
         return None
+    locale = store_locale(session, p.get("store_id"))
     lines = "\n".join(
         "{}  {}".format(line.get("description") or line.get("kind", "item"),
-                        money_text(line.get("amount")))
+                        money_text(line.get("amount"), locale))
         for line in p.get("lines") or [])
     values = {
-        "receipt_number": p["receipt_number"], "total": money_text(p["total"]),
-        "subtotal": money_text(p["subtotal"]), "tax": money_text(p["tax"]),
+        "receipt_number": p["receipt_number"], "total": money_text(p["total"], locale),
+        "subtotal": money_text(p["subtotal"], locale), "tax": money_text(p["tax"], locale),
         "lines": lines, "completed_date": str(p.get("completed_at") or "")[:10],
     }
     return enqueue_for_client(session, settings, trigger="receipt", key=event.event_id,
