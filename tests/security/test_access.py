@@ -76,7 +76,8 @@ class Company:
                                                 "timezone": "America/New_York", "tax_rate_bps": TAX}, 201)
             self.store[code] = made["id"]
         for store_id in self.store.values():
-            for component in ("inventory", "crm", "workorders", "payments", "notifications"):
+            for component in ("inventory", "crm", "workorders", "payments", "notifications",
+                              "reporting"):
                 wait_until(lambda c=component, s=store_id: chain.db(c).scalar(
                     "select count(*) from stores where id = :s", s=s), message=f"store in {component}")
         A, B = self.store["AAA"], self.store["BBB"]
