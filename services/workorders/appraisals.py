@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from chassis.clock import local_day, now
+from chassis.display import locale_for
 from chassis.errors import Conflict, InvalidInput, NotFound
 
 from . import documents
@@ -95,4 +96,6 @@ def render(session, identity, wo_id, staging, version=None):
                 photos.append((staging.get(photo.storage_key), photo.content_type))
             except OSError:  # a lost file leaves a gap on the page, not an error
                 pass
-    return documents.appraisal_pdf(doc, photos)
+    # the store's locale now: the amount is the one written, in the way its store prints money
+    store = session.get(Store, wo.store_id)
+    return documents.appraisal_pdf(doc, photos, locale_for(store.country))

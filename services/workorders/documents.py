@@ -8,9 +8,9 @@ tested) as is.
 Money prints as a person reads it (docs/ARCHITECTURE.md#rule-6): Babel's
 format in a locale, with the currency's ISO 4217 decimals
 (``chassis.display.format_money``), in what ReportLab's standard fonts can
-draw (cp1252): 150,000 JPY is "¥150,000", 1.500 KWD "KWD1.500". The store
-copies here have no country, so documents print in ``DEFAULT_LOCALE``
-(en_US) unless a caller passes a locale.
+draw (cp1252): 150,000 JPY is "¥150,000", 1.500 KWD "KWD1.500". Callers
+pass the store's locale (``chassis.display.locale_for(store.country)``): a
+Berlin store prints "1.500,50 €"; a store with no country prints en_US.
 """
 import io
 from datetime import date, datetime

@@ -35,6 +35,7 @@ class Store(Base):
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3))
     timezone: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(2))   # ISO 3166 alpha-2: its locale
     phone: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str | None] = mapped_column(Text)
     facts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -163,7 +163,7 @@ def by_token(session, token, lock=False):
 
 def tracking_view(session, wo):
     """What the person holding the token may see: the job's stage, promised
-    date and the store's contact. No names, notes or photos; a price only
+    date and the store's contact and country. No names, notes or photos; a price only
     while an estimate waits for their approval."""
     store = session.get(Store, wo.store_id)
     waiting = wo.stage == "awaiting_approval"
@@ -176,7 +176,9 @@ def tracking_view(session, wo):
         "number": wo.number, "kind": wo.kind, "stage": wo.stage,
         "stage_label": stages.LABELS[wo.stage], "promised_date": wo.promised_date.isoformat(),
         "ready_for_pickup": wo.stage == "ready_for_pickup",
-        "store": {"name": store.name, "phone": store.phone, "address": store.address},
+        # the country: the page prints the estimate in the store's locale
+        "store": {"name": store.name, "phone": store.phone, "address": store.address,
+                  "country": store.country},
         "updated_at": wo.updated_at.isoformat(), "estimate": estimate, "can_approve": waiting,
     }
 

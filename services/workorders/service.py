@@ -9,6 +9,7 @@ import logging
 from nameko.timer import timer
 
 from chassis.clock import now
+from chassis.display import locale_for
 from chassis.errors import InvalidInput
 from chassis.events import event_handler
 from chassis.service import ServiceBase, rpc
@@ -137,7 +138,7 @@ class Service(ServiceBase):
         work_order_id = uuid_arg(work_order_id, "work_order_id")
         with self.db.transaction() as session:
             job = views.get_work_order(session, self.caller, work_order_id)
-        return _b64(documents.envelope_pdf(job))
+        return _b64(documents.envelope_pdf(job, locale_for(job["store"]["country"])))
 
     @rpc
     def write_appraisal(self, work_order_id, data):

@@ -48,8 +48,10 @@ def task_view(task, currency):
 
 
 def store_facts(store):
+    """The store part of a job; its ``country`` gives the locale documents print
+    money in (``chassis.display.locale_for``; none: en_US)."""
     return {"id": store.id, "code": store.code, "name": store.name, "phone": store.phone,
-            "address": store.address, "timezone": store.timezone}
+            "address": store.address, "timezone": store.timezone, "country": store.country}
 
 
 def client_facts(client):

@@ -82,10 +82,12 @@ def job(store_id=STORE_A, client_id=CLIENT, **over):
     return data
 
 
-def store_event(store_id, code, currency, tz, phone):
-    return contracts.build_envelope("store.created", {
+def store_event(store_id, code, currency, tz, phone, event_type="store.created", **more):
+    """The gateway's event of a store; ``more``: other facts (``country="DE"``)."""
+    return contracts.build_envelope(event_type, {
         "id": store_id, "code": code, "name": f"{code} boutique", "currency": currency,
         "timezone": tz, "tax_rate_bps": 887, "phone": phone, "address": f"1 Main St, {code}",
+        **more,
     }, producer="gateway")
 
 

@@ -33,11 +33,12 @@ CASES = {
 }
 
 
-def store_in(workorders, db, currency):
-    """A store working in ``currency``, known to workorders from the gateway's event."""
-    store_id = new_id()
+def store_in(workorders, db, currency, country=None):
+    """A store working in ``currency`` (in ``country`` when given), known to
+    workorders from the gateway's event."""
+    store_id, facts = new_id(), ({"country": country} if country else {})
     workorders.dispatch("gateway", "store.created", store_event(
-        store_id, f"S{currency}", currency, "UTC", "+1 212 555 0100"))
+        store_id, f"S{currency}{country or ''}", currency, "UTC", "+1 212 555 0100", **facts))
     wait_for(lambda: db.scalar("select count(*) from stores where id = :s", s=store_id) == 1,
              message=f"the {currency} store is known")
     return store_id
@@ -47,6 +48,34 @@ def deposit(workorders, store_id, wo_id, money):
     workorders.dispatch("payments", "payment.captured", contracts.build_envelope(
         "payment.captured", {"payment_id": new_id(), "store_id": store_id, "method": "cash",
                              "amount": money, "work_order_id": wo_id}, producer="payments"))
+
+
+def deposited_job(hq, workorders, store_id, currency, prices, paid):
+    """An appraisal job at the store with two priced tasks and a deposit."""
+    first, second = prices
+    wo = hq.workorders.create_work_order(job(store_id=store_id, kind="appraisal", tasks=[
+        {"description": "Appraisal for insurance", "price": {"amount": first, "currency": currency}},
+        {"description": "Clean and polish", "price": {"amount": second, "currency": currency}}]))
+    deposit(workorders, store_id, wo["id"], {"amount": paid, "currency": currency})
+    wait_for(lambda: hq.workorders.get_work_order(wo["id"])["deposits"]["amount"] == paid,
+             message="the deposit is known")
+    return wo
+
+
+def envelope_of(hq, wo):
+    return pdf_strings(base64.b64decode(hq.workorders.envelope_pdf(wo["id"])))
+
+
+def appraised(hq, wo, value):
+    """The job approved, appraised at ``value``: its appraisal document's strings."""
+    hq.workorders.approve(wo["id"], {})
+    hq.workorders.transition(wo["id"], {"stage": "in_progress"})
+    hq.workorders.write_appraisal(wo["id"], appraisal_data(replacement_value=value))
+    return appraisal_of(hq, wo)
+
+
+def appraisal_of(hq, wo):
+    return pdf_strings(base64.b64decode(hq.workorders.appraisal_pdf(wo["id"])))
 
 
 def after(strings, label, count):
@@ -61,23 +90,14 @@ def test_envelope_and_appraisal_print_amounts_in_the_jobs_currency(workorders, d
     (first, second), paid, value, printed = CASES[currency]
     first_text, second_text, total_text, paid_text, balance_text, value_text = printed
     hq, store_id = as_(), store_in(workorders, db, currency)
-    wo = hq.workorders.create_work_order(job(store_id=store_id, kind="appraisal", tasks=[
-        {"description": "Appraisal for insurance", "price": {"amount": first, "currency": currency}},
-        {"description": "Clean and polish", "price": {"amount": second, "currency": currency}}]))
-    deposit(workorders, store_id, wo["id"], {"amount": paid, "currency": currency})
-    wait_for(lambda: hq.workorders.get_work_order(wo["id"])["deposits"]["amount"] == paid,
-             message="the deposit is known")
+    wo = deposited_job(hq, workorders, store_id, currency, (first, second), paid)
 
-    envelope = pdf_strings(base64.b64decode(hq.workorders.envelope_pdf(wo["id"])))
+    envelope = envelope_of(hq, wo)
     assert after(envelope, "WORK", 10) == [
         "Appraisal for insurance", first_text, "Clean and polish", second_text,
         "Total", total_text, "Deposits", paid_text, "Balance due", balance_text]
 
-    hq.workorders.approve(wo["id"], {})
-    hq.workorders.transition(wo["id"], {"stage": "in_progress"})
-    hq.workorders.write_appraisal(wo["id"], appraisal_data(
-        replacement_value={"amount": value, "currency": currency}))
-    appraisal = pdf_strings(base64.b64decode(hq.workorders.appraisal_pdf(wo["id"])))
+    appraisal = appraised(hq, wo, {"amount": value, "currency": currency})
     assert after(appraisal, "Replacement value", 1) == [value_text]
 
 
@@ -111,3 +131,57 @@ APPRAISAL = {
 def test_a_document_prints_in_the_locale_it_is_given(value, locale, text):
     pdf = documents.appraisal_pdf(APPRAISAL | {"replacement_value": value}, locale=locale)
     assert after(pdf_strings(pdf), "Replacement value", 1) == [text]
+
+
+# the store's country: (currency, task prices, deposit, replacement value) and what the
+# page prints for (task 1, task 2, total, deposit, balance, replacement value) in its locale
+STORE_LOCALES = {
+    "DE": ("EUR", (150050, 999), 50000, 1250000,
+           ("1.500,50 €", "9,99 €", "1.510,49 €", "500,00 €", "1.010,49 €", "12.500,00 €")),
+    "JP": ("JPY", (150000, 8500), 50000, 1250000,   # ja_JP's ￥ is not in the font: en_US's ¥
+           ("¥150,000", "¥8,500", "¥158,500", "¥50,000", "¥108,500", "¥1,250,000")),
+    "HU": ("HUF", (1000000, 50), 250000, 125000000,   # NBSP drawn as a space
+           ("10 000,00 Ft", "0,50 Ft", "10 000,50 Ft", "2 500,00 Ft", "7 500,50 Ft",
+            "1 250 000,00 Ft")),
+    None: ("EUR", (150050, 999), 50000, 1250000,      # no country: en_US
+           ("€1,500.50", "€9.99", "€1,510.49", "€500.00", "€1,010.49", "€12,500.00")),
+}
+
+
+@pytest.mark.parametrize("country", STORE_LOCALES)
+def test_documents_print_money_in_the_locale_of_the_stores_country(workorders, db, as_, country):
+    currency, prices, paid, value, printed = STORE_LOCALES[country]
+    first_text, second_text, total_text, paid_text, balance_text, value_text = printed
+    hq, store_id = as_(), store_in(workorders, db, currency, country)
+    wo = deposited_job(hq, workorders, store_id, currency, prices, paid)
+    assert hq.workorders.get_work_order(wo["id"])["store"]["country"] == country
+
+    assert after(envelope_of(hq, wo), "WORK", 10) == [
+        "Appraisal for insurance", first_text, "Clean and polish", second_text,
+        "Total", total_text, "Deposits", paid_text, "Balance due", balance_text]
+    appraisal = appraised(hq, wo, {"amount": value, "currency": currency})
+    assert after(appraisal, "Replacement value", 1) == [value_text]
+
+
+def test_a_store_given_its_country_prints_later_documents_in_its_locale(workorders, db, as_):
+    hq, store_id = as_(), store_in(workorders, db, "EUR")
+    wo = deposited_job(hq, workorders, store_id, "EUR", (150050, 999), 50000)
+    appraisal = appraised(hq, wo, {"amount": 1250000, "currency": "EUR"})
+    assert after(envelope_of(hq, wo), "Balance due", 1) == ["€1,010.49"]
+    assert after(appraisal, "Replacement value", 1) == ["€12,500.00"]
+
+    workorders.dispatch("gateway", "store.updated", store_event(
+        store_id, "SEUR", "EUR", "Europe/Berlin", "+49 30 555 0100", "store.updated",
+        country="de"))
+    wait_for(lambda: db.scalar("select country from stores where id = :s", s=store_id) == "DE",
+             message="the store's country is known")
+
+    assert after(envelope_of(hq, wo), "WORK", 10) == [
+        "Appraisal for insurance", "1.500,50 €", "Clean and polish", "9,99 €",
+        "Total", "1.510,49 €", "Deposits", "500,00 €", "Balance due", "1.010,49 €"]
+    # the appraisal written before prints again in the store's locale, its amount unchanged
+    assert after(appraisal_of(hq, wo), "Replacement value", 1) == ["12.500,00 €"]
+    later = hq.workorders.create_work_order(job(store_id=store_id, tasks=[
+        {"description": "Polish", "price": {"amount": 1000, "currency": "EUR"}}]))
+    assert after(envelope_of(hq, later), "WORK", 6) == [
+        "Polish", "10,00 €", "Total", "10,00 €", "Balance due", "10,00 €"]

@@ -209,7 +209,7 @@ def test_tracking_page_shows_the_job_and_nothing_private(workorders, db, http, s
     assert view["number"] == ada["number"] and view["stage"] == "received"
     assert view["promised_date"] == ada["promised_date"] and view["estimate"] is None
     assert view["store"] == {"name": "SoHo boutique", "phone": "+1 212 555 0199",
-                             "address": "99 Spring St, New York"}
+                             "address": "99 Spring St, New York", "country": "US"}
     html_page = public.get(f"/track/{token}")
     assert html_page.headers["Content-Type"].startswith("text/html")
     assert "default-src 'none'" in html_page.headers["Content-Security-Policy"]
@@ -246,3 +246,25 @@ def test_tracking_page_shows_the_job_and_nothing_private(workorders, db, http, s
     last = sa.get(f"/work-orders/{ada['id']}/history").json()["items"][-1]
     assert last["actor_role"] == "client" and last["actor_id"] is None
     assert re.fullmatch(r"[A-Za-z0-9_-]{32}", token)
+
+
+@pytest.mark.parametrize("country, currency, amount, shown", [
+    ("DE", "EUR", 150050, "1.500,50\u00a0€"),
+    ("HU", "HUF", 1000000, "10\u00a0000,00\u00a0Ft"),
+    ("JP", "JPY", 150000, "￥150,000"),   # a web page draws ja_JP's own yen sign
+])
+def test_the_tracking_page_prints_the_estimate_in_the_stores_locale(workorders, db, http, shop,
+                                                                    country, currency, amount, shown):
+    store = http.post("/stores", {"code": f"X{country}", "name": f"{country} boutique",
+                                  "currency": currency, "timezone": "Europe/Berlin",
+                                  "tax_rate_bps": 1900, "country": country}).json()
+    wait_for(lambda: db.scalar("select country from stores where id = :s", s=store["id"]) == country,
+             message="workorders knows the store and its country")
+    wo = http.post("/work-orders", intake(store, tasks=[{"description": "Replace clasp"}])).json()
+    http.post(f"/work-orders/{wo['id']}/estimate", {"amount": {"amount": amount, "currency": currency}})
+
+    view = http.public.get(f"/track/{wo['tracking_token']}?format=json").json()
+    assert view["store"]["country"] == country
+    assert view["estimate"]["amount"] == {"amount": amount, "currency": currency}
+    page = http.public.get(f"/track/{wo['tracking_token']}").text
+    assert f'<p class="amount">{shown}</p>' in page
