@@ -272,7 +272,8 @@ class TrackingView(Schema):
     stage_label = fields.String()
     promised_date = fields.Date()
     ready_for_pickup = fields.Boolean()
-    store = fields.Dict(metadata={"description": "name, phone, address, country (ISO 3166 alpha-2: the locale money is printed in)"})
+    store = fields.Dict(metadata={
+        "description": "name, phone, address, country (ISO 3166 alpha-2: the locale money is printed in)"})
     updated_at = fields.String()
     estimate = fields.Nested(EstimateView, allow_none=True,
                              metadata={"description": "only while an estimate awaits approval"})
