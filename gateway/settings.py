@@ -3,13 +3,12 @@
 environment, then a local default; 12-factor): a frozen dataclass built by
 one ``load(get)``."""
 import logging
+import secrets
 from dataclasses import dataclass
 
 from chassis.settings import setting
 
 log = logging.getLogger(__name__)
-
-DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class Settings:
 def load(get=setting):
     """Read once per container, at setup (the config is global in a process)."""
     settings = Settings(
-        jwt_secret=str(get("JWT_SECRET", DEV_JWT_SECRET)),
+        jwt_secret=str(get("JWT_SECRET", None) or _random_secret()),
         jwt_issuer=str(get("JWT_ISSUER", "jewelry-chain-gateway")),
         jwt_audience=str(get("JWT_AUDIENCE", "jewelry-chain")),
         token_ttl_s=int(get("JWT_TTL_SECONDS", 8 * 3600)),
@@ -38,10 +37,16 @@ def load(get=setting):
     return settings
 
 
+def _random_secret():
+    """No secret configured: one of this process's own, never one written in
+    the source (a token signed with a published secret would be accepted)."""
+    log.warning("JWT_SECRET is not set: this gateway process signs tokens with a random secret "
+                "of its own (they end when it stops, and no other gateway process accepts them); "
+                "set JWT_SECRET (32+ random bytes) to share one")
+    return secrets.token_urlsafe(48)
+
+
 def warn_about_the_secret(secret):
-    """A token signed with a known or short secret can be forged."""
-    if secret == DEV_JWT_SECRET:
-        log.warning("JWT_SECRET is not set: using the built-in development secret; "
-                    "set JWT_SECRET (32+ random bytes) anywhere but a laptop")
-    elif len(secret.encode()) < 32:
+    """A token signed with a short secret can be guessed."""
+    if len(secret.encode()) < 32:
         log.warning("JWT_SECRET is shorter than 32 bytes; HS256 wants a longer secret")

@@ -22,6 +22,7 @@ import json
 import os
 import signal
 import socket
+import secrets
 import subprocess
 import sys
 import time
@@ -147,6 +148,9 @@ class Chain:
         self.gateway_port = int(gateway_port)
         child_env["GATEWAY_PORT"] = str(self.gateway_port)
         child_env.setdefault("PYTHONUNBUFFERED", "1")
+        if not child_env.get("JWT_SECRET"):
+            # a development chain: one random secret its gateway processes share
+            child_env["JWT_SECRET"] = secrets.token_urlsafe(48)
 
         self.stripe_port = None
         if not child_env.get("STRIPE_API_KEY"):
