@@ -11,18 +11,9 @@ from chassis.clock import instant, now, zone
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chassis.outbox import emit
 
-from .common import (
-    add_timeline,
-    decode_cursor,
-    history,
-    iso,
-    known_store,
-    page,
-    require_full_view,
-    require_writer,
-    resolve,
-)
+from .common import add_timeline, decode_cursor, history, iso, known_store, page, require_full_view, require_writer
 from .models import Appointment, Store, TimelineEntry
+from .scope import members_only
 
 OVERLAP = "23P01"   # exclusion_violation
 
@@ -43,7 +34,7 @@ def book(session, identity, data):
     starts = instant(data["starts_at"])
     if starts < now() - timedelta(minutes=5):
         raise InvalidInput("a viewing is booked ahead", {"starts_at": ["is in the past"]})
-    client = resolve(session, data["client_id"])
+    client = members_only(session, identity, data["client_id"])
     appointment = Appointment(
         client_id=client.id, store_id=store.id, staff_user_id=data["staff_user_id"],
         starts_at=starts, ends_at=starts + timedelta(minutes=data["duration_minutes"]),

@@ -24,6 +24,7 @@ from .common import (
     resolve,
 )
 from .models import Client, History, Milestone, ProfileRead
+from .scope import identifying_view, is_member, members_only, shaped
 
 CHANNELS = ("sms", "email")
 PROFILE_READ_AUDITORS = with_system(HQ)     # who sees who read profiles
@@ -141,6 +142,12 @@ def set_consent(client, channel, granted, source, at):
     setattr(client, f"{channel}_consent_source", source)
 
 
+def _own_store(identity):
+    """A client a store adds without a home store is that store's (else no
+    store could see what it just added, docs/ARCHITECTURE.md#rule-7)."""
+    return None if identity.chain_wide else acting_store(identity)
+
+
 def create_client(session, identity, data, settings):
     require_writer(identity)
     errors, clean = _contact_errors(session, identity, data, settings)
@@ -150,7 +157,7 @@ def create_client(session, identity, data, settings):
     client = Client(
         first_name=data["first_name"].strip(), last_name=data["last_name"].strip(),
         phone=clean.get("phone"), email=clean.get("email"),
-        home_store_id=clean.get("home_store_id"),
+        home_store_id=clean.get("home_store_id") or _own_store(identity),
         associate_id=data.get("associate_id") or (
             identity.user_id if identity.role in OWN_CLIENT_ROLES else None),
         language=data.get("language"), ring_size=data.get("ring_size"),
@@ -177,12 +184,16 @@ def create_client(session, identity, data, settings):
 # --- read --------------------------------------------------------------------------
 
 def get_client(session, identity, client_id, settings):
-    """The profile shaped by the caller's role; every read is recorded."""
+    """The profile shaped by the caller's role and stores; every read is
+    recorded. A client of other stores only: what identifies them."""
     client = resolve(session, client_id)
-    full = full_view_allowed(identity)
+    member = is_member(session, identity, client)
+    full = member and full_view_allowed(identity)
     session.add(ProfileRead(client_id=client.id, reader_id=identity.user_id,
                             reader_role=identity.role, store_id=acting_store(identity),
-                            view="full" if full else "contact"))
+                            view="full" if full else "contact" if member else "identity"))
+    if not member:
+        return identifying_view(client)
     if not full:
         return contact_view(client)
     view = full_view(session, client, settings)
@@ -238,7 +249,8 @@ def search_clients(session, identity, f, settings):
         query = query.where(or_(Client.full_name > name,
                                 and_(Client.full_name == name, Client.id > cid)))
     rows = session.scalars(query.order_by(Client.full_name, Client.id).limit(f["limit"] + 1)).all()
-    view = summary_view if full_view_allowed(identity) else contact_view
+    view = shaped(session, identity, rows[:f["limit"]],
+                  summary_view if full_view_allowed(identity) else contact_view)
     return page(rows, f["limit"], lambda c: [c.full_name, c.id], view)
 
 
@@ -264,7 +276,7 @@ def _replace_milestones(session, client, milestones):
 
 def update_client(session, identity, client_id, data, settings):
     require_writer(identity)
-    client = resolve(session, client_id, lock=True)
+    client = members_only(session, identity, client_id, lock=True)
     errors, clean = _contact_errors(session, identity, data, settings, current=client)
     if errors:
         raise InvalidInput("the request has invalid fields", errors)
@@ -366,9 +378,9 @@ def history_view(entry):
             "store_id": entry.store_id, "at": entry.at.isoformat()}
 
 
-def client_history(session, client_id, query):
+def client_history(session, identity, client_id, query):
     """Every change of the client and of those merged into it, newest first."""
-    client = resolve(session, client_id)
+    client = members_only(session, identity, client_id)
     ids = [client.id] + list(session.scalars(
         select(Client.id).where(Client.merged_into == client.id)))
     q = select(History).where(History.client_id.in_(ids))

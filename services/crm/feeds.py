@@ -10,6 +10,7 @@ from chassis.errors import InvalidInput, NotFound
 
 from .common import acting_store, add_timeline, decode_cursor, iso, occurred_at, page, require_full_view, resolve
 from .models import ProfileRead, TimelineEntry
+from .scope import members_only, without_tracking
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,11 @@ def entry_view(entry):
 
 def timeline(session, identity, client_id, f):
     """Purchases, work orders, messages, appointments and wish alerts, newest
-    first. Reading it is reading the profile: it is recorded."""
+    first. Reading it is reading the profile: it is recorded, and it is for
+    the client's stores only; a line of another store's job carries no
+    tracking token (``scope.without_tracking``)."""
     require_full_view(identity)
-    client = resolve(session, client_id)
+    client = members_only(session, identity, client_id)
     session.add(ProfileRead(client_id=client.id, reader_id=identity.user_id,
                             reader_role=identity.role, store_id=acting_store(identity),
                             view="timeline"))
@@ -111,4 +114,5 @@ def timeline(session, identity, client_id, f):
         query = query.where(tuple_(TimelineEntry.at, TimelineEntry.id) < tuple_(at, entry_id))
     rows = session.scalars(query.order_by(TimelineEntry.at.desc(), TimelineEntry.id.desc())
                            .limit(f["limit"] + 1)).all()
-    return page(rows, f["limit"], lambda e: [iso(e.at), e.id], entry_view)
+    return page(rows, f["limit"], lambda e: [iso(e.at), e.id],
+                lambda e: without_tracking(identity, entry_view(e)))

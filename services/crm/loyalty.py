@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from chassis.clock import now
 from chassis.display import format_money
 from chassis.errors import Conflict, InvalidInput
-from chassis.identity import MANAGERS, STAFF, with_system
+from chassis.identity import HQ_ADMIN, STAFF, with_system
 from chassis.outbox import emit
 
 from . import rules, wishes
@@ -32,9 +32,10 @@ from .common import (
     store_locale,
 )
 from .models import Client, LedgerEntry, Purchase, Store
+from .scope import members_only
 
 TENDER_ROLES = with_system(STAFF)        # payments' loyalty tender, on behalf of staff
-ADJUSTERS = with_system(MANAGERS)
+ADJUSTERS = with_system((HQ_ADMIN,))    # docs/ARCHITECTURE.md#rule-7: points are HQ's
 
 
 def balance(session, client_id):
@@ -149,7 +150,7 @@ def refund_points(session, identity, client_id, sale_id):
 
 
 def adjust_points(session, identity, client_id, data):
-    """A manager's correction; never takes the balance below zero."""
+    """HQ's correction; never takes the balance below zero."""
     require_writer(identity, ADJUSTERS)
     client = resolve(session, client_id, lock=True)
     available = balance(session, client.id)
@@ -170,7 +171,7 @@ def ledger_view(entry):
 def ledger(session, identity, client_id, query):
     """A page of the client's ledger, newest first, and the balance."""
     require_full_view(identity)
-    client = resolve(session, client_id)
+    client = members_only(session, identity, client_id)
     q = select(LedgerEntry).where(LedgerEntry.client_id == client.id)
     if query.get("cursor"):
         (last,) = decode_cursor(query["cursor"], 1)

@@ -4,13 +4,15 @@ survivor (docs/API.md#clients-crm)."""
 from sqlalchemy import select, text, update
 
 from chassis.clock import now
-from chassis.errors import InvalidInput
+from chassis.errors import Forbidden, InvalidInput, NotFound
+from chassis.identity import HQ_ADMIN, SYSTEM
 from chassis.outbox import emit
 
 from . import loyalty
 from .clients import CHANNELS, facts, full_view, set_consent, summary_view
 from .common import MERGERS, decode_cursor, history, page, require_full_view, require_writer, resolve
 from .models import Appointment, Client, LedgerEntry, Milestone, MilestoneNotice, Purchase, TimelineEntry, Wish
+from .scope import is_member, members_only, shaped
 
 _PAIRS = """
 WITH pairs AS (
@@ -46,7 +48,7 @@ def find_duplicates(session, identity, f, settings):
     params = {"threshold": settings.name_similarity, "n": f["limit"] + 1,
               "after_a": "", "after_b": ""}
     if f.get("client_id"):
-        params["cid"] = resolve(session, f["client_id"]).id
+        params["cid"] = members_only(session, identity, f["client_id"]).id
         sql = _PAIRS.format(a_filter="AND a.id = :cid", order_filter="true")
     else:
         sql = _PAIRS.format(a_filter="", order_filter="p.a_id < p.b_id")
@@ -58,12 +60,13 @@ def find_duplicates(session, identity, f, settings):
     rows = session.execute(text(sql), params).all()
     ids = {r.a_id for r in rows} | {r.b_id for r in rows}
     clients = {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(ids)))}
+    shown = shaped(session, identity, list(clients.values()), summary_view)
 
     def view(r):
         reasons = [name for name, hit in (("phone", r.same_phone), ("email", r.same_email),
                                           ("name", r.name_similarity >= settings.name_similarity))
                    if hit]
-        return {"client": summary_view(clients[r.a_id]), "duplicate": summary_view(clients[r.b_id]),
+        return {"client": shown(clients[r.a_id]), "duplicate": shown(clients[r.b_id]),
                 "reasons": reasons, "name_similarity": round(float(r.name_similarity), 3)}
 
     return page(rows, f["limit"], lambda r: [r.a_id, r.b_id], view)
@@ -82,6 +85,7 @@ def merge_clients(session, identity, survivor_id, duplicate_id, settings):
                     .order_by(Client.id).with_for_update()).all()
     survivor = resolve(session, survivor_id, lock=True)
     duplicate = resolve(session, duplicate_id, lock=True)
+    _may_merge(session, identity, survivor, duplicate)
     if survivor.id == duplicate.id:   # merged before: the same answer again
         return full_view(session, survivor, settings)
     before = full_view(session, duplicate, settings)
@@ -107,6 +111,19 @@ def merge_clients(session, identity, survivor_id, duplicate_id, settings):
     emit(session, "client.updated", facts(survivor), store_id=survivor.home_store_id)
     session.flush()
     return full_view(session, survivor, settings)
+
+
+def _may_merge(session, identity, survivor, duplicate):
+    """Clients of different home stores are merged by HQ (403 for anyone
+    else: a merge moves purchases, points and lifetime value between
+    stores); a store merges only clients that belong to it (404 otherwise,
+    docs/ARCHITECTURE.md#rule-7)."""
+    if survivor.home_store_id != duplicate.home_store_id \
+            and identity.role not in (HQ_ADMIN, SYSTEM):
+        raise Forbidden("merging clients of different home stores is for HQ")
+    for client in (survivor, duplicate):
+        if not is_member(session, identity, client):
+            raise NotFound("no such client")
 
 
 def _move_notices(session, old, new):

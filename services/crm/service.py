@@ -88,7 +88,7 @@ class Service(ServiceBase):
         client_id, query = uuid_arg(client_id, "client_id"), load(_page, query or {})
         clients.require_history_reader(self.caller)
         with self.db.transaction() as session:
-            return clients.client_history(session, client_id, query)
+            return clients.client_history(session, self.caller, client_id, query)
 
     @rpc
     def profile_reads(self, query=None):

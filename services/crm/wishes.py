@@ -7,6 +7,7 @@ from chassis.errors import NotFound
 
 from .common import add_timeline, history, iso, occurred_at, require_writer, resolve
 from .models import Client, Purchase, TimelineEntry, Wish
+from .scope import members_only
 
 ALERT_HOLDS = ("hold", "layaway", "memo")   # a sale's own hold is followed by item.sold
 
@@ -18,7 +19,7 @@ def view(wish):
 
 def add(session, identity, client_id, data):
     require_writer(identity)
-    client = resolve(session, client_id, lock=True)
+    client = members_only(session, identity, client_id, lock=True)
     item_id = str(data["item_id"]) if data.get("item_id") else None
     if item_id:
         same = session.scalars(select(Wish).where(
@@ -36,7 +37,7 @@ def add(session, identity, client_id, data):
 
 def remove(session, identity, client_id, wish_id):
     require_writer(identity)
-    client = resolve(session, client_id, lock=True)
+    client = members_only(session, identity, client_id, lock=True)
     wish = session.get(Wish, str(wish_id))
     if wish is None or wish.client_id != client.id:
         raise NotFound("no such wish")

@@ -71,12 +71,13 @@ def test_bad_input_is_refused_field_by_field_and_changes_nothing(crm, db, as_, c
 
 def test_every_profile_read_is_recorded_with_who_when_and_where(crm, db, as_):
     client = as_(ASSOCIATE_A).crm.create_client(client_data())
-    as_(ASSOCIATE_B).crm.get_client(client["id"])      # staff of any store serve the chain's clients
+    as_(ASSOCIATE_B).crm.get_client(client["id"])      # staff of any store find the chain's clients
     as_(AUDITOR).crm.get_client(client["id"])
     rows = db.all("select reader_id, reader_role, store_id::text, view, at from profile_reads "
                   "where client_id = :c order by id", c=client["id"])
+    # docs/ARCHITECTURE.md#rule-7: another store reads what identifies the client
     assert [(r.reader_id, r.reader_role, r.store_id, r.view) for r in rows] == [
-        ("u-sa-b", "sales_associate", STORE_B, "full"), ("u-aud", "auditor", None, "full")]
+        ("u-sa-b", "sales_associate", STORE_B, "identity"), ("u-aud", "auditor", None, "full")]
     assert all(r.at for r in rows)
     reads = as_(AUDITOR).crm.profile_reads({"client_id": client["id"]})
     assert [r["reader_id"] for r in reads["items"]] == ["u-aud", "u-sa-b"]
@@ -194,11 +195,12 @@ def test_bad_patch_changes_nothing(crm, db, as_):
     assert db.events("client.updated") == []
 
 
-def test_store_staff_of_another_store_serve_the_client_but_not_its_store_book(crm, as_):
+def test_store_staff_of_another_store_find_the_client_but_not_its_store_book(crm, as_):
     client = as_(ASSOCIATE_A).crm.create_client(client_data())
     other = as_(MANAGER_B).crm
     assert other.search_clients({"q": "hopper"})["items"][0]["id"] == client["id"]
-    assert other.update_client(client["id"], {"ring_size": "6"})["ring_size"] == "6"
+    with pytest.raises(NotFound):      # docs/ARCHITECTURE.md#rule-7: changes are the client's stores'
+        other.update_client(client["id"], {"ring_size": "6"})
     with pytest.raises(Forbidden):
         other.segment({"store_id": STORE_A})
     assert other.segment({})["items"] == []   # a manager's campaigns: their store's clients

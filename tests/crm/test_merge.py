@@ -69,7 +69,7 @@ def test_merge_keeps_every_purchase_point_milestone_message_and_more(crm, db, as
         send(publish, db, "workorders", "workorder.created", {
             "work_order_id": new_id(), "number": "WO-" + client["id"][:4], "store_id": STORE_A,
             "client_id": client["id"], "kind": "repair"})
-    as_(MANAGER_A).crm.adjust_points(dup["id"], {"points": 250, "reason": "welcome"})
+    as_(HQ).crm.adjust_points(dup["id"], {"points": 250, "reason": "welcome"})
     as_(ASSOCIATE_B).crm.add_wish(dup["id"], {"description": "Tennis bracelet"})
     starts = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)
     as_(ASSOCIATE_B).crm.book_appointment({
@@ -78,7 +78,8 @@ def test_merge_keeps_every_purchase_point_milestone_message_and_more(crm, db, as
     before = {c["id"]: as_().crm.get_client(c["id"]) for c in (keep, dup)}
     lines_before = sum(len(as_().crm.timeline(c["id"], {"limit": 200})["items"]) for c in (keep, dup))
 
-    merged = as_(MANAGER_A).crm.merge_clients(keep["id"], {"duplicate_id": dup["id"]})
+    # clients of different home stores: HQ merges them (docs/ARCHITECTURE.md#rule-7)
+    merged = as_(HQ).crm.merge_clients(keep["id"], {"duplicate_id": dup["id"]})
 
     assert merged["id"] == keep["id"] and merged["merged_ids"] == [dup["id"]]
     assert merged["lifetime_value"] == money(110_000)
@@ -113,7 +114,7 @@ def test_merge_keeps_every_purchase_point_milestone_message_and_more(crm, db, as
     assert event["payload"] == {"survivor_id": keep["id"], "merged_id": dup["id"]}
     assert db.scalar("select count(*) from history where change in ('merged', 'merged_into')") == 2
     # merging again is the same answer, not a second merge
-    again = as_(MANAGER_A).crm.merge_clients(keep["id"], {"duplicate_id": dup["id"]})
+    again = as_(HQ).crm.merge_clients(keep["id"], {"duplicate_id": dup["id"]})
     assert again["id"] == keep["id"] and len(db.events("client.merged")) == 1
 
 
