@@ -1,11 +1,13 @@
 """The client book's routes (docs/API.md#clients-crm). Thin: validate at the edge,
 pass the body as sent to the crm service, which validates again and shapes
-each reply by the caller's role (a bench jeweler sees name and phone only).
+each reply by the caller's role (a bench jeweler sees name and phone only)
+and stores (docs/ARCHITECTURE.md#rule-7: another store sees what identifies
+a client; its full profile and every change are for HQ and the client's stores).
 
 A mixin of the gateway ``Service`` (``class Service(CrmRoutes, ServiceBase)``):
 it uses the service's ``crm`` RPC proxy.
 """
-from chassis.identity import ANY_STAFF, HQ, MANAGERS, OVERSIGHT, READERS, SELLERS
+from chassis.identity import ANY_STAFF, HQ, HQ_ADMIN, MANAGERS, OVERSIGHT, READERS, SELLERS
 from contracts.rpc import crm as schemas
 
 from .http import route
@@ -49,8 +51,10 @@ class CrmRoutes:
         """A client's profile with lifetime value, tier, points and last purchase.
 
         Every read is recorded (who, when, from which store). A bench jeweler
-        gets ``id``, names and phone only. A merged client's id answers its
-        survivor's profile.
+        gets ``id``, names and phone only; staff of a store the client does
+        not belong to (home store, stores of purchases, jobs, appointments)
+        get ``id``, names, the phone's last two digits, tier and home store.
+        A merged client's id answers its survivor's profile.
         """
         return self.crm.get_client(id)
 
@@ -70,6 +74,8 @@ class CrmRoutes:
            response=schemas.ClientView)
     def merge_clients(self, request, id):
         """Fold ``duplicate_id`` into this client; nothing of either is lost.
+
+        Clients of different home stores are merged by HQ (403 otherwise).
 
         The duplicate's id resolves to this client from then on;
         ``client.merged`` goes out.
@@ -101,10 +107,10 @@ class CrmRoutes:
         """The points ledger (earn, redeem, expire, adjust); its sum is the balance."""
         return self.crm.loyalty_ledger(id, _query(request))
 
-    @route("POST", "/clients/{id}/loyalty/adjustments", roles=MANAGERS,
+    @route("POST", "/clients/{id}/loyalty/adjustments", roles=(HQ_ADMIN,),
            body=schemas.PointsAdjustment, status=201, idempotent=True)
     def adjust_points(self, request, id):
-        """A manager's correction of a points balance (never below zero)."""
+        """HQ's correction of a points balance (never below zero)."""
         request.audit["entity_id"] = id
         return self.crm.adjust_points(id, request.json_body)
 

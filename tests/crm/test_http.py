@@ -154,3 +154,31 @@ def test_recommendations_over_http(crm, db, http, store, staff):
     (call,) = crm.inventory_mock.search_items.call_args_list
     assert call.args[0] == {"store_id": store["id"], "status": "in_stock", "limit": 3,
                             "metal_type": "platinum"}
+
+
+def test_another_stores_staff_find_a_client_over_http_but_see_and_change_no_more(
+        crm, db, http, store, staff):
+    """docs/ARCHITECTURE.md#rule-7 (issue 17): name, masked phone, tier and
+    home store for another store; 404 for its full views and changes; points
+    adjustments are HQ's."""
+    reply = http.post("/stores", {"code": "MIA", "name": "Miami", "currency": "USD",
+                                  "timezone": "America/New_York", "tax_rate_bps": 700,
+                                  "country": "US"})
+    assert reply.status_code == 201, reply.text
+    other_store = reply.json()["id"]
+    outsider = signed(http, "store_manager", [other_store])
+    grace = staff["sales_associate"].post("/clients", body(store)).json()
+    seen = outsider.get(f"/clients/{grace['id']}")
+    assert seen.status_code == 200, seen.text
+    assert seen.json() == {"id": grace["id"], "first_name": "Grace", "last_name": "Hopper",
+                           "phone": "**********23", "tier": "new", "home_store_id": store["id"]}
+    assert outsider.get("/clients", params={"q": "hopper"}).json()["items"] == [seen.json()]
+    problem(outsider.get(f"/clients/{grace['id']}/timeline"), 404)
+    problem(outsider.get(f"/clients/{grace['id']}/loyalty"), 404)
+    problem(outsider.patch(f"/clients/{grace['id']}", {"notes": "changed by another store"}), 404)
+    problem(staff["store_manager"].post(f"/clients/{grace['id']}/loyalty/adjustments",
+                                        {"points": 1000, "reason": "gift"}), 403)
+    assert db.scalar("select count(*) from loyalty_ledger") == 0
+    assert http.get(f"/clients/{grace['id']}").json()["notes"] == "Prefers afternoon visits."
+    given = http.post(f"/clients/{grace['id']}/loyalty/adjustments", {"points": 1000, "reason": "gift"})
+    assert given.status_code == 201, given.text
