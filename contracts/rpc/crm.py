@@ -259,6 +259,10 @@ class ClientContact(Schema):
 
 
 class ClientView(ClientContact):
+    """A client's profile. Staff of a store the client does not belong to
+    (docs/ARCHITECTURE.md#rule-7) get ``id``, names, ``phone`` masked to its
+    last two digits, ``tier`` and ``home_store_id`` only."""
+
     email = fields.String(allow_none=True)
     home_store_id = fields.UUID(allow_none=True)
     associate_id = fields.String(allow_none=True)

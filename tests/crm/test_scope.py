@@ -178,3 +178,12 @@ def test_a_jobs_tracking_token_is_shown_only_to_its_own_store(crm, db, as_, publ
         assert [x["details"]["tracking_token"] for x in seen
                 if x["kind"] == "work_order" and x["store_id"] == STORE_B] == [token]
         assert any(token in (x["details"].get("body") or "") for x in seen)
+
+
+def test_a_client_a_store_adds_without_a_home_store_is_that_stores(crm, as_):
+    added = as_(ASSOCIATE_B).crm.create_client(client_data(home_store_id=None))
+    assert added["home_store_id"] == STORE_B
+    assert as_(ASSOCIATE_B).crm.get_client(added["id"])["notes"] == "Prefers afternoon visits."
+    assert "notes" not in as_(ASSOCIATE_A).crm.get_client(added["id"])
+    assert as_(HQ).crm.create_client(client_data(home_store_id=None, phone=None, email=None))[
+        "home_store_id"] is None
