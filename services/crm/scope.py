@@ -68,6 +68,12 @@ def members_only(session, identity, client_id, lock=False):
     return client
 
 
+def scope_view(session, identity, client_id):
+    """``{"client_id": <survivor>, "full": <the caller sees the full profile>}``."""
+    client = resolve(session, client_id)
+    return {"client_id": client.id, "full": is_member(session, identity, client)}
+
+
 def masked_phone(phone):
     """Enough to confirm a number the client says: its last two digits."""
     if not phone:

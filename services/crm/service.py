@@ -16,7 +16,7 @@ from chassis.stores import record_store
 from chassis.validation import load, uuid_arg
 from contracts.rpc import crm as schemas
 
-from . import appointments, campaigns, clients, feeds, loyalty, merging, wishes
+from . import appointments, campaigns, clients, feeds, loyalty, merging, scope, wishes
 from .common import occurred_at
 from .models import Store
 from .rules import Settings
@@ -82,6 +82,15 @@ class Service(ServiceBase):
         client_id, query = uuid_arg(client_id, "client_id"), load(_timeline, query or {})
         with self.db.transaction() as session:
             return feeds.timeline(session, self.caller, client_id, query)
+
+    @rpc
+    def client_scope(self, client_id):
+        """Whether the caller's stores see ``client_id`` in full
+        (docs/ARCHITECTURE.md#rule-7): for a neighbour that keeps a part of
+        the profile (payments' store credit) to answer as the crm does."""
+        client_id = uuid_arg(client_id, "client_id")
+        with self.db.read() as session:
+            return scope.scope_view(session, self.caller, client_id)
 
     @rpc
     def client_history(self, client_id, query=None):

@@ -187,3 +187,12 @@ def test_a_client_a_store_adds_without_a_home_store_is_that_stores(crm, as_):
     assert "notes" not in as_(ASSOCIATE_A).crm.get_client(added["id"])
     assert as_(HQ).crm.create_client(client_data(home_store_id=None, phone=None, email=None))[
         "home_store_id"] is None
+
+
+def test_neighbours_ask_whether_a_caller_sees_a_client_in_full(crm, as_, client):
+    """For payments' store credit view (a part of the full profile)."""
+    assert as_(ASSOCIATE_A).crm.client_scope(client["id"]) == {"client_id": client["id"], "full": True}
+    assert as_(ASSOCIATE_B).crm.client_scope(client["id"]) == {"client_id": client["id"], "full": False}
+    assert as_(HQ).crm.client_scope(client["id"])["full"] is True
+    with pytest.raises(NotFound):
+        as_(ASSOCIATE_B).crm.client_scope(new_id())
