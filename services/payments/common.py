@@ -116,6 +116,14 @@ def require_writer(identity, roles=WRITERS):
         raise Forbidden("your role may not do this")
 
 
+def require_exemption_right(identity, what):
+    """A tax exemption is a store manager's (or HQ's) decision, not the counter's:
+    a made-up certificate number must not take the tax off a sale."""
+    if identity.role not in MANAGERS:
+        raise Forbidden(f"a tax-exempt {what} needs a store manager: a {identity.role} may not "
+                        "take the tax off")
+
+
 def store_for(session, identity, store_id, write=True, field="store_id"):
     """The store a request acts for; unknown is bad input, another's is 403."""
     store = session.get(Store, str(store_id))

@@ -7,7 +7,7 @@ from chassis.clock import now
 from chassis.errors import Conflict, Forbidden, InvalidInput, Unavailable
 
 from . import deposits, layaways, pricing, returns, saga, tender_checks, tender_steps, tenders
-from .common import MANAGERS, require_writer, store_for
+from .common import MANAGERS, require_exemption_right, require_writer, store_for
 from .tender_steps import Booking
 from .tenders import Declined, Unsettled
 
@@ -31,6 +31,8 @@ def open_layaway(ctx, data, idempotency_key=None, req_hash=None):
 
 def _plan_layaway(ctx, data):
     """The pieces priced and the deposit checked, like a sale's step 1."""
+    if data.get("tax_exempt"):
+        require_exemption_right(ctx.identity, "layaway")
     store = ctx.step(store_for, ctx.identity, data["store_id"])
     errors, client_id = {}, str(data["client_id"])
     lines, unavailable, _ = pricing.price_request_lines(

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from chassis.clock import now
 from chassis.display import format_money, locale_for
 from chassis.errors import Conflict, Forbidden, InvalidInput
+from chassis.identity import SALES_ASSOCIATE
 from chassis.outbox import emit
 from contracts.money import money
 
@@ -109,17 +110,39 @@ def _returned_lines(session, sale, data):
     return [lines[i] for i in wanted]
 
 
+def refunded_on(session, sale):
+    """What this sale's returns give back, those under way included."""
+    return int(session.scalar(select(func.coalesce(func.sum(Return.amount), 0))
+                              .where(Return.sale_id == sale.id)) or 0)
+
+
+def _within_associate_limit(session, identity, settings, sale, amount):
+    """An associate's refunds on one sale, all its returns together, stay
+    within ``max_associate_refund``: two small returns are not a way round it
+    (the sale's row is locked, so two at once are counted one after the other)."""
+    if identity.role != SALES_ASSOCIATE:
+        return
+    limit, before = settings.max_associate_refund, refunded_on(session, sale)
+    if before + amount <= limit:
+        return
+    store = session.get(Store, sale.store_id)
+    locale = locale_for(store.country if store else None)
+    shown = format_money(money(limit, sale.currency), locale)
+    if not before:
+        raise Forbidden(f"a refund above {shown} needs a store manager")
+    raise Forbidden(f"refunds on one sale above {shown} need a store manager: "
+                    f"{format_money(money(before, sale.currency), locale)} of this sale is "
+                    f"already refunded and this return is "
+                    f"{format_money(money(amount, sale.currency), locale)}")
+
+
 def open_return(session, identity, settings, sale_id, data, idempotency_key, req_hash):
     """The return ``pending`` with its refund plan, its pieces marked; its id."""
     sale = _returnable_sale(session, identity, settings, sale_id)
     lines = _returned_lines(session, sale, data)
     wanted = [l.item_id for l in lines]
     amount = sum(l.amount + l.tax for l in lines)
-    limit = settings.max_associate_refund
-    if identity.role == "sales_associate" and amount > limit:
-        store = session.get(Store, sale.store_id)
-        shown = format_money(money(limit, sale.currency), locale_for(store.country if store else None))
-        raise Forbidden(f"a refund above {shown} needs a store manager")
+    _within_associate_limit(session, identity, settings, sale, amount)
     plan = refund_plan(session, sale_tenders(session, sale), amount, data["refund_method"],
                        sale.client_id)
     r = Return(sale_id=sale.id, store_id=sale.store_id, client_id=sale.client_id,

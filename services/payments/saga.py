@@ -29,7 +29,7 @@ from chassis.clock import now
 from chassis.errors import Conflict, InvalidInput, Unavailable
 
 from . import pricing, sale_records as records, sale_views, tender_checks, tender_steps
-from .common import require_writer, store_for
+from .common import require_exemption_right, require_writer, store_for
 from .sale_records import UNFINISHED
 from .tenders import CASH_LIKE, TAKEN, Declined, Unsettled
 
@@ -40,10 +40,12 @@ log = logging.getLogger(__name__)
 
 def prepare(ctx, data):
     """Everything checked, nothing changed. Raises InvalidInput or Conflict."""
+    exempt = bool(data.get("tax_exempt"))
+    if exempt:
+        require_exemption_right(ctx.identity, "sale")
     store = ctx.read(store_for, ctx.identity, data["store_id"])
     errors = {}
     lines, unavailable, client_id = pricing.price_request_lines(ctx, store, data, errors)
-    exempt = bool(data.get("tax_exempt"))
     priced = pricing.priced(lines, store, exempt, errors)
     tenders = ctx.step(tender_checks.check, ctx.settings, store, data.get("tenders") or [],
                        priced["total"] if priced else -1, client_id, errors)
