@@ -74,6 +74,8 @@ class Context:
     ``db`` opens transactions (chassis ``Db``); ``inventory``, ``crm`` and
     ``workorders`` are RPC proxies with deadlines; ``stripe`` a ``StripePort``.
     ``hooks`` lets tests stop the saga at a chosen step (a simulated crash).
+    ``hq_rates``: the exchange rates HQ recorded, passed by the gateway beside
+    the request (never part of a request body).
     """
 
     db: object
@@ -84,6 +86,9 @@ class Context:
     workorders: object
     settings: Settings = field(default_factory=Settings)
     hooks: dict = field(default_factory=dict)
+    # HQ's exchange rates as the gateway read them from reporting for this request
+    # (``money.cross_rate``); a card in another currency is charged at these only
+    hq_rates: dict | None = None
 
     def step(self, rule, *args, **kwargs):
         """One durable step: ``rule(session, *args, **kwargs)`` in its own

@@ -43,7 +43,8 @@ def _plan_layaway(ctx, data):
     priced = pricing.priced(lines, store, exempt, errors)
     deposit = data["deposit"]
     entries = ctx.step(tender_checks.check, ctx.settings, store, [deposit],
-                       deposit["amount"]["amount"], client_id, errors, prefix="deposit")
+                       deposit["amount"]["amount"], client_id, errors, prefix="deposit",
+                       hq_rates=ctx.hq_rates)
     layaways.deposit_errors(priced, deposit, ctx.settings, errors)
     if errors:
         raise InvalidInput("the layaway cannot be opened as asked", errors)
@@ -151,7 +152,7 @@ def pay_layaway(ctx, layaway_id, data, idempotency_key=None, req_hash=None):
     if replay is not None:
         return tender_steps.settle(ctx, replay, LAYAWAY_PAYMENT)
     tender_id = ctx.step(layaways.start_payment, ctx.identity, layaway_id, data,
-                         tender_checks.checker(ctx.settings),
+                         tender_checks.checker(ctx.settings, ctx.hq_rates),
                          idempotency_key, req_hash)
     return tender_steps.settle(ctx, tender_id, LAYAWAY_PAYMENT)
 
@@ -194,7 +195,7 @@ def take_deposit(ctx, work_order_id, data, idempotency_key=None, req_hash=None):
         return tender_steps.settle(ctx, replay, DEPOSIT)
     due = ctx.workorders.balance_due(work_order_id)   # NotFound crosses as itself
     tender_id = ctx.step(deposits.start_deposit, ctx.identity,
-                         tender_checks.checker(ctx.settings), work_order_id,
+                         tender_checks.checker(ctx.settings, ctx.hq_rates), work_order_id,
                          due, data, idempotency_key, req_hash)
     return tender_steps.settle(ctx, tender_id, DEPOSIT)
 

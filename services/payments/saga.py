@@ -48,7 +48,8 @@ def prepare(ctx, data):
     lines, unavailable, client_id = pricing.price_request_lines(ctx, store, data, errors)
     priced = pricing.priced(lines, store, exempt, errors)
     tenders = ctx.step(tender_checks.check, ctx.settings, store, data.get("tenders") or [],
-                       priced["total"] if priced else -1, client_id, errors)
+                       priced["total"] if priced else -1, client_id, errors,
+                       hq_rates=ctx.hq_rates)
     if errors:
         raise InvalidInput("the sale cannot be made as asked", errors)
     if unavailable:
