@@ -116,6 +116,12 @@ def request_hash(data):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def key_owner(identity):
+    """Whose an Idempotency-Key is: the user's (a service's own call: its
+    role). A key is unique per store and owner, never across the chain."""
+    return str(identity.user_id or identity.role)
+
+
 def require_writer(identity, roles=WRITERS):
     if identity.read_only or identity.role not in roles:
         raise Forbidden("your role may not do this")

@@ -16,7 +16,7 @@ from .tenders import Declined, Unsettled
 def open_layaway(ctx, data, idempotency_key=None, req_hash=None):
     require_writer(ctx.identity)
     if idempotency_key:
-        existing = ctx.step(layaways.by_key, idempotency_key)
+        existing = ctx.step(layaways.by_key, ctx.identity, data["store_id"], idempotency_key)
         if existing is not None:
             if existing.request_hash != req_hash or not ctx.identity.can_see_store(existing.store_id):
                 raise Conflict("this Idempotency-Key was used for another request")
@@ -189,11 +189,11 @@ def _finish_cancel(ctx, layaway_id):
 def take_deposit(ctx, work_order_id, data, idempotency_key=None, req_hash=None):
     require_writer(ctx.identity)
     work_order_id = str(work_order_id)
+    due = ctx.workorders.balance_due(work_order_id)   # NotFound crosses as itself
     replay = ctx.step(tender_steps.replay, ctx.identity, idempotency_key, req_hash,
-                      work_order_id=work_order_id)
+                      store_id=due["store_id"], work_order_id=work_order_id)
     if replay is not None:
         return tender_steps.settle(ctx, replay, DEPOSIT)
-    due = ctx.workorders.balance_due(work_order_id)   # NotFound crosses as itself
     tender_id = ctx.step(deposits.start_deposit, ctx.identity,
                          tender_checks.checker(ctx.settings, ctx.hq_rates), work_order_id,
                          due, data, idempotency_key, req_hash)
@@ -205,7 +205,7 @@ def take_deposit(ctx, work_order_id, data, idempotency_key=None, req_hash=None):
 def create_return(ctx, sale_id, data, idempotency_key=None, req_hash=None):
     require_writer(ctx.identity)
     if idempotency_key:
-        existing = ctx.step(returns.by_key, idempotency_key)
+        existing = ctx.step(returns.by_key, ctx.identity, sale_id, idempotency_key)
         if existing is not None:
             if existing.request_hash != req_hash or existing.sale_id != str(sale_id):
                 raise Conflict("this Idempotency-Key was used for another request")

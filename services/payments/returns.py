@@ -23,8 +23,8 @@ from chassis.identity import SALES_ASSOCIATE
 from chassis.outbox import emit
 from contracts.money import money
 
-from .common import audit, iso
-from .models import Return, SaleLine, Store, Tender, TenderRefund
+from .common import audit, iso, key_owner
+from .models import Return, Sale, SaleLine, Store, Tender, TenderRefund
 from .sale_views import visible_sale
 
 REFUND_ORDER = {"card": 0, "gift_card": 1, "store_credit": 2, "cash": 3, "cashiers_check": 3,
@@ -72,8 +72,12 @@ def refund_plan(session, tenders, amount, method, client_id):
     return plan
 
 
-def by_key(session, key):
-    return session.scalars(select(Return).where(Return.idempotency_key == key)).first()
+def by_key(session, identity, sale_id, key):
+    """The return this caller made in the sale's store with this Idempotency-Key."""
+    store_id = select(Sale.store_id).where(Sale.id == str(sale_id)).scalar_subquery()
+    return session.scalars(select(Return).where(
+        Return.idempotency_key == key, Return.store_id == store_id,
+        Return.created_by == key_owner(identity))).first()
 
 
 def get(session, return_id):
@@ -149,7 +153,7 @@ def open_return(session, identity, settings, sale_id, data, idempotency_key, req
                item_ids=wanted, refund_method=data["refund_method"], amount=amount,
                currency=sale.currency, state="pending", plan=plan,
                idempotency_key=idempotency_key, request_hash=req_hash,
-               created_by=identity.user_id, created_at=now())
+               created_by=key_owner(identity), created_at=now())
     session.add(r)
     session.flush()
     for line in lines:

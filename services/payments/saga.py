@@ -61,7 +61,7 @@ def prepare(ctx, data):
 def create_sale(ctx, data, idempotency_key=None, req_hash=None):
     require_writer(ctx.identity)
     if idempotency_key:
-        existing = ctx.read(records.by_key, idempotency_key)
+        existing = ctx.read(records.by_key, ctx.identity, data["store_id"], idempotency_key)
         if existing is not None:
             return _replay(ctx, existing, req_hash)
     plan = prepare(ctx, data)
@@ -73,7 +73,8 @@ def create_sale(ctx, data, idempotency_key=None, req_hash=None):
         for row in lines + tenders:
             records.inserted_null(row)
     except IntegrityError:
-        existing = ctx.read(records.by_key, idempotency_key) if idempotency_key else None
+        existing = (ctx.read(records.by_key, ctx.identity, data["store_id"], idempotency_key)
+                    if idempotency_key else None)
         if existing is None:
             raise
         return _replay(ctx, existing, req_hash)

@@ -12,7 +12,20 @@ from chassis.validation import load
 from contracts.rpc.payments import SaleRequest, sale_http_status
 from services.payments import saga, sweeper
 
-from .conftest import ASSOCIATE_A, CLIENT, DECLINED, STORE_A, STORE_B, card, cash, new_key, payment_intents, usd
+from .conftest import (
+    ASSOCIATE_A,
+    ASSOCIATE_B,
+    CLIENT,
+    DECLINED,
+    MANAGER_A,
+    STORE_A,
+    STORE_B,
+    card,
+    cash,
+    new_key,
+    payment_intents,
+    usd,
+)
 
 
 def sale(items, tenders, store_id=STORE_A, **extra):
@@ -301,3 +314,22 @@ def test_a_cash_sale_completes_in_one_pass_and_gives_its_lease_back(db, idb, as_
         [("completed", True, True, True, True)]
     assert idb.scalar("select status from items") == "sold"
     assert view == as_(ASSOCIATE_A).payments.get_sale(view["id"])
+
+
+def test_an_idempotency_key_is_its_callers_in_its_store(platform, db, as_, receive):
+    """Issue 17: keys were global: store B's sale with a key store A used got
+    409. A key is unique per store and user; the same caller's repeat still
+    answers the first result."""
+    a, a2 = receive(2, price=100000)
+    b = receive(1, store_id=STORE_B, price=100000)[0]
+    key = new_key()
+    first = as_(ASSOCIATE_A).payments.create_sale(sale([a], [cash(108870)]), key)
+    other_store = as_(ASSOCIATE_B).payments.create_sale(sale([b], [cash(107000)], STORE_B), key)
+    assert other_store["status"] == "completed" and other_store["id"] != first["id"]
+    other_user = as_(MANAGER_A).payments.create_sale(sale([a2], [cash(108870)]), key)
+    assert other_user["status"] == "completed" and other_user["id"] != first["id"]
+    assert as_(ASSOCIATE_A).payments.create_sale(sale([a], [cash(108870)]), key) == first
+    with pytest.raises(Conflict):
+        as_(ASSOCIATE_A).payments.create_sale(sale([a2], [cash(108870)]), key)
+    assert db.scalar("select count(*) from sales") == 3
+    assert db.scalar("select count(distinct created_by) from sales") == 3

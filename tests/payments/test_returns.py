@@ -96,3 +96,17 @@ def test_the_associate_refund_limit_holds_over_all_the_returns_of_a_sale(platfor
     assert idb.scalar("select status from items where id = :b", b=b) == "sold"
     done = as_(MANAGER_A).payments.create_return(sale["id"], {"item_ids": [b]}, new_key())
     assert done["state"] == "completed" and done["amount"] == usd(65322)
+
+
+def test_a_return_key_is_its_callers_not_the_chains(platform, db, as_, receive):
+    """Issue 17: the same Idempotency-Key from two users is two returns."""
+    a, b = receive(2, price=50000)
+    terminal = as_(ASSOCIATE_A).payments
+    sale = terminal.create_sale({"store_id": STORE_A, "lines": [{"item_id": a}, {"item_id": b}],
+                                 "tenders": [cash(108870)]})
+    key = new_key()
+    first = terminal.create_return(sale["id"], {"item_ids": [a]}, key)
+    assert terminal.create_return(sale["id"], {"item_ids": [a]}, key) == first
+    second = as_(MANAGER_A).payments.create_return(sale["id"], {"item_ids": [b]}, key)
+    assert second["state"] == "completed" and second["id"] != first["id"]
+    assert db.scalar("select count(*) from returns") == 2
