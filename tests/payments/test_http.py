@@ -139,3 +139,27 @@ def test_a_sale_is_credited_only_to_staff_of_its_store(http, db):
     assert credited.status_code == 201, credited.text
     assert db.scalar("select associate_id from sales") == colleague.id
     assert sell(items[1], seller.id).status_code == 201       # oneself, as by default
+
+
+def test_another_stores_sale_with_the_same_key_is_a_new_sale(http, db, idb):
+    """Issue 17: store B's sale with a key store A used got 409."""
+    admin, seller, store_id = http.admin, http.seller, http.store_id
+    other_store = admin.store("HFD")["id"]
+    wait_for(lambda: db.scalar("select count(*) from stores where code = 'HFD'")
+             and idb.scalar("select count(*) from stores where code = 'HFD'"),
+             message="the new store reached payments and inventory")
+    other_seller = admin.user("sales_associate", [other_store])
+    mine = admin.post("/items", piece(store_id, price=usd(100000))).json()["id"]
+    theirs = admin.post("/items", piece(other_store, price=usd(100000))).json()["id"]
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = seller.post("/sales", {"store_id": store_id, "lines": [{"item_id": mine}],
+                                   "tenders": [cash(108870)]}, headers=key)
+    assert first.status_code == 201, first.text
+    second = other_seller.post("/sales", {"store_id": other_store, "lines": [{"item_id": theirs}],
+                                          "tenders": [cash(108870)]}, headers=key)
+    assert second.status_code == 201, second.text
+    assert second.json()["id"] != first.json()["id"]
+    again = seller.post("/sales", {"store_id": store_id, "lines": [{"item_id": mine}],
+                                   "tenders": [cash(108870)]}, headers=key)
+    assert again.status_code == 201 and again.json() == first.json()
+    assert db.scalar("select count(*) from sales") == 2
