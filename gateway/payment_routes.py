@@ -17,14 +17,38 @@ A mixin of the gateway ``Service`` (``class Service(PaymentRoutes, ...)``):
 it uses the service's ``payments`` RPC proxy.
 """
 import base64
+import uuid
+
+from sqlalchemy import select
 
 from chassis.errors import InvalidInput
-from chassis.identity import ANY_STAFF, OVERSIGHT, SELLERS, STAFF
+from chassis.identity import ANY_STAFF, BENCH_JEWELER, OVERSIGHT, SALES_ASSOCIATE, SELLERS, STAFF, STORE_MANAGER
 from contracts.rpc import payments as schemas
 
 from .http import BadRequest, Reply, route
+from .models import User, UserStore
 
 SAGA_TIMEOUT = 12.0   # a checkout makes several Stripe and inventory calls
+STORE_ROLES = (STORE_MANAGER, SALES_ASSOCIATE, BENCH_JEWELER)   # the roles a store's staff hold
+
+
+def is_store_staff(session, user_id, store_id):
+    """``user_id`` is an active user of ``store_id`` in a store role (the
+    gateway's own users: payments does not know them)."""
+    try:
+        user_id = str(uuid.UUID(str(user_id)))
+    except ValueError:
+        return False
+    return session.scalar(
+        select(User.id).join(UserStore, UserStore.user_id == User.id).where(
+            User.id == user_id, UserStore.store_id == str(store_id), User.active.is_(True),
+            User.role.in_(STORE_ROLES))) is not None
+
+
+def hq_rates(listed):
+    """reporting's ``list_fx_rates`` as payments takes it (``hq_fx_rates``)."""
+    return {"reporting_currency": listed["reporting_currency"],
+            "rates": {r["currency"]: r["rate"] for r in listed["items"]}}
 
 
 def _query(request):
@@ -36,6 +60,25 @@ def _key(request):
 
 
 class PaymentRoutes:
+    def _hq_fx_rates(self, tenders):
+        """HQ's exchange rates (reporting's, recorded with ``POST /fx-rates``)
+        when a card is to be charged in another currency; None otherwise. The
+        counter never sets a rate (docs/API.md#sales-and-payments)."""
+        if not schemas.foreign_currencies(tenders):
+            return None
+        return hq_rates(self.reporting.list_fx_rates())
+
+    def _check_associate(self, request):
+        """A sale is credited only to staff of its own store (422 otherwise)."""
+        associate, store_id = request.body.get("associate_id"), request.body["store_id"]
+        if not associate or associate == request.identity.user_id:
+            return
+        with self.db.transaction() as session:
+            if not is_store_staff(session, associate, store_id):
+                raise InvalidInput("the associate is not staff of this store", {"associate_id": [
+                    "not a user of this store with a store role (store manager, sales "
+                    "associate, bench jeweler)"]})
+
     # sales ----------------------------------------------------------------------
 
     @route("POST", "/sales", roles=SELLERS, body=schemas.SaleRequest,
@@ -44,7 +87,10 @@ class PaymentRoutes:
         """Sell: lines (pieces, work-order balances, free lines, gift cards),
         tax, discounts by line with a reason, tenders in any split that sums
         to the total. Every piece is reserved before any tender is taken."""
-        view = self.payments.create_sale(request.json_body, _key(request), timeout=SAGA_TIMEOUT)
+        self._check_associate(request)
+        rates = self._hq_fx_rates(request.json_body.get("tenders"))
+        view = self.payments.create_sale(request.json_body, _key(request), hq_fx_rates=rates,
+                                         timeout=SAGA_TIMEOUT)
         return Reply(view, status=schemas.sale_http_status(view))
 
     @route("GET", "/sales", roles=ANY_STAFF, query=schemas.SalesQuery)
@@ -96,7 +142,9 @@ class PaymentRoutes:
            idempotent=True)
     def open_layaway(self, request):
         """Hold pieces for a client against a deposit, with an installment schedule."""
-        view = self.payments.open_layaway(request.json_body, _key(request), timeout=SAGA_TIMEOUT)
+        rates = self._hq_fx_rates([request.json_body.get("deposit")])
+        view = self.payments.open_layaway(request.json_body, _key(request), hq_fx_rates=rates,
+                                          timeout=SAGA_TIMEOUT)
         return Reply(view, status=schemas.layaway_http_status(view))
 
     @route("GET", "/layaways/{id}", roles=ANY_STAFF)
@@ -109,6 +157,7 @@ class PaymentRoutes:
     def pay_layaway(self, request, id):
         """A payment on a layaway; the last one completes it (a sale, the pieces sold)."""
         view = self.payments.pay_layaway(id, request.json_body, _key(request),
+                                         hq_fx_rates=self._hq_fx_rates([request.json_body.get("tender")]),
                                          timeout=SAGA_TIMEOUT)
         return Reply(view, status=schemas.payment_http_status(view))
 
@@ -124,6 +173,7 @@ class PaymentRoutes:
     def take_deposit(self, request, id):
         """A deposit on a repair or custom job (``payment.captured`` with its id)."""
         view = self.payments.take_deposit(id, request.json_body, _key(request),
+                                          hq_fx_rates=self._hq_fx_rates([request.json_body.get("tender")]),
                                           timeout=SAGA_TIMEOUT)
         return Reply(view, status=schemas.payment_http_status(view))
 

@@ -121,7 +121,30 @@ class SaleLineInput(Schema):
             raise ValidationError("a gift card is not discounted", "discount")
 
 
+FX_RATE_IS_HQS = ("the exchange rate is HQ's, not the counter's: a card in another currency "
+                  "is charged at the rate HQ recorded (POST /fx-rates); send the currency only")
+
+
+def foreign_currencies(tenders: Any) -> set[str]:
+    """The currencies, other than the amount's (the store's), that tenders of
+    a request (as sent) ask a card to be charged in."""
+    out: set[str] = set()
+    for t in tenders if isinstance(tenders, list) else []:
+        if not isinstance(t, Mapping):
+            continue
+        amount = t.get("amount")
+        currency = t.get("currency")
+        if (isinstance(currency, str) and isinstance(amount, Mapping)
+                and currency != amount.get("currency")):
+            out.add(currency)
+    return out
+
+
 class TenderInput(Schema):
+    """A tender. ``currency``: charge a card in another currency than the
+    store's, at the exchange rate HQ recorded; ``fx_rate`` is refused (the
+    rate is never the counter's to set)."""
+
     method = fields.String(required=True, validate=validate.OneOf(TENDER_METHODS))
     amount = fields.Nested(PositiveMoney, required=True)        # in the store's currency
     payment_method = fields.String(load_default=None, allow_none=True,
@@ -143,9 +166,11 @@ class TenderInput(Schema):
             raise ValidationError("a card tender needs its payment_method", "payment_method")
         if method == "gift_card" and not data.get("gift_card_code"):
             raise ValidationError("a gift card tender needs the card's code", "gift_card_code")
+        if data.get("fx_rate") is not None:
+            raise ValidationError(FX_RATE_IS_HQS, "fx_rate")
         amount = data.get("amount")
         foreign = data.get("currency") and amount and data["currency"] != amount["currency"]
-        if method != "card" and (foreign or data.get("fx_rate") is not None):
+        if method != "card" and foreign:
             raise ValidationError("only a card may be charged in another currency", "currency")
         received = data.get("received")
         if received is not None:
@@ -294,5 +319,5 @@ class SaleView(Schema):
     completed_at = fields.String(allow_none=True)
 
 
-__all__ = ["CASH_LIKE", "CURRENCY", "sale_http_status", "payment_http_status",
+__all__ = ["CASH_LIKE", "CURRENCY", "FX_RATE_IS_HQS", "foreign_currencies", "sale_http_status", "payment_http_status",
            "layaway_http_status"]

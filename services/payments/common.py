@@ -74,6 +74,8 @@ class Context:
     ``db`` opens transactions (chassis ``Db``); ``inventory``, ``crm`` and
     ``workorders`` are RPC proxies with deadlines; ``stripe`` a ``StripePort``.
     ``hooks`` lets tests stop the saga at a chosen step (a simulated crash).
+    ``hq_rates``: the exchange rates HQ recorded, passed by the gateway beside
+    the request (never part of a request body).
     """
 
     db: object
@@ -84,6 +86,9 @@ class Context:
     workorders: object
     settings: Settings = field(default_factory=Settings)
     hooks: dict = field(default_factory=dict)
+    # HQ's exchange rates as the gateway read them from reporting for this request
+    # (``money.cross_rate``); a card in another currency is charged at these only
+    hq_rates: dict | None = None
 
     def step(self, rule, *args, **kwargs):
         """One durable step: ``rule(session, *args, **kwargs)`` in its own
@@ -111,9 +116,23 @@ def request_hash(data):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def key_owner(identity):
+    """Whose an Idempotency-Key is: the user's (a service's own call: its
+    role). A key is unique per store and owner, never across the chain."""
+    return str(identity.user_id or identity.role)
+
+
 def require_writer(identity, roles=WRITERS):
     if identity.read_only or identity.role not in roles:
         raise Forbidden("your role may not do this")
+
+
+def require_exemption_right(identity, what):
+    """A tax exemption is a store manager's (or HQ's) decision, not the counter's:
+    a made-up certificate number must not take the tax off a sale."""
+    if identity.role not in MANAGERS:
+        raise Forbidden(f"a tax-exempt {what} needs a store manager: a {identity.role} may not "
+                        "take the tax off")
 
 
 def store_for(session, identity, store_id, write=True, field="store_id"):

@@ -6,7 +6,7 @@ from chassis.clock import now
 from chassis.errors import InvalidInput, NotFound
 
 from . import cash_reports, tenders
-from .common import audit
+from .common import audit, key_owner
 from .models import Store, new_id
 
 
@@ -46,7 +46,7 @@ def start_deposit(session, identity, check, work_order_id, due, data, idempotenc
     t = tenders.new_tender(owner, entries[0], "deposit", now(), position=0,
                            key=f"deposit:{work_order_id}:{payment_id}")
     t.id, t.work_order_id = payment_id, work_order_id
-    t.request_key, t.request_hash = idempotency_key, req_hash
+    t.request_key, t.request_hash, t.created_by = idempotency_key, req_hash, key_owner(identity)
     session.add(t)
     session.flush()
     audit(session, identity, "work_order", work_order_id, "deposit_started", store.id,

@@ -7,7 +7,7 @@ from chassis.clock import now
 from chassis.errors import Conflict, Forbidden, InvalidInput, Unavailable
 
 from . import deposits, layaways, pricing, returns, saga, tender_checks, tender_steps, tenders
-from .common import MANAGERS, require_writer, store_for
+from .common import MANAGERS, require_exemption_right, require_writer, store_for
 from .tender_steps import Booking
 from .tenders import Declined, Unsettled
 
@@ -16,7 +16,7 @@ from .tenders import Declined, Unsettled
 def open_layaway(ctx, data, idempotency_key=None, req_hash=None):
     require_writer(ctx.identity)
     if idempotency_key:
-        existing = ctx.step(layaways.by_key, idempotency_key)
+        existing = ctx.step(layaways.by_key, ctx.identity, data["store_id"], idempotency_key)
         if existing is not None:
             if existing.request_hash != req_hash or not ctx.identity.can_see_store(existing.store_id):
                 raise Conflict("this Idempotency-Key was used for another request")
@@ -31,6 +31,8 @@ def open_layaway(ctx, data, idempotency_key=None, req_hash=None):
 
 def _plan_layaway(ctx, data):
     """The pieces priced and the deposit checked, like a sale's step 1."""
+    if data.get("tax_exempt"):
+        require_exemption_right(ctx.identity, "layaway")
     store = ctx.step(store_for, ctx.identity, data["store_id"])
     errors, client_id = {}, str(data["client_id"])
     lines, unavailable, _ = pricing.price_request_lines(
@@ -41,7 +43,8 @@ def _plan_layaway(ctx, data):
     priced = pricing.priced(lines, store, exempt, errors)
     deposit = data["deposit"]
     entries = ctx.step(tender_checks.check, ctx.settings, store, [deposit],
-                       deposit["amount"]["amount"], client_id, errors, prefix="deposit")
+                       deposit["amount"]["amount"], client_id, errors, prefix="deposit",
+                       hq_rates=ctx.hq_rates)
     layaways.deposit_errors(priced, deposit, ctx.settings, errors)
     if errors:
         raise InvalidInput("the layaway cannot be opened as asked", errors)
@@ -149,7 +152,7 @@ def pay_layaway(ctx, layaway_id, data, idempotency_key=None, req_hash=None):
     if replay is not None:
         return tender_steps.settle(ctx, replay, LAYAWAY_PAYMENT)
     tender_id = ctx.step(layaways.start_payment, ctx.identity, layaway_id, data,
-                         tender_checks.checker(ctx.settings),
+                         tender_checks.checker(ctx.settings, ctx.hq_rates),
                          idempotency_key, req_hash)
     return tender_steps.settle(ctx, tender_id, LAYAWAY_PAYMENT)
 
@@ -186,13 +189,13 @@ def _finish_cancel(ctx, layaway_id):
 def take_deposit(ctx, work_order_id, data, idempotency_key=None, req_hash=None):
     require_writer(ctx.identity)
     work_order_id = str(work_order_id)
+    due = ctx.workorders.balance_due(work_order_id)   # NotFound crosses as itself
     replay = ctx.step(tender_steps.replay, ctx.identity, idempotency_key, req_hash,
-                      work_order_id=work_order_id)
+                      store_id=due["store_id"], work_order_id=work_order_id)
     if replay is not None:
         return tender_steps.settle(ctx, replay, DEPOSIT)
-    due = ctx.workorders.balance_due(work_order_id)   # NotFound crosses as itself
     tender_id = ctx.step(deposits.start_deposit, ctx.identity,
-                         tender_checks.checker(ctx.settings), work_order_id,
+                         tender_checks.checker(ctx.settings, ctx.hq_rates), work_order_id,
                          due, data, idempotency_key, req_hash)
     return tender_steps.settle(ctx, tender_id, DEPOSIT)
 
@@ -202,7 +205,7 @@ def take_deposit(ctx, work_order_id, data, idempotency_key=None, req_hash=None):
 def create_return(ctx, sale_id, data, idempotency_key=None, req_hash=None):
     require_writer(ctx.identity)
     if idempotency_key:
-        existing = ctx.step(returns.by_key, idempotency_key)
+        existing = ctx.step(returns.by_key, ctx.identity, sale_id, idempotency_key)
         if existing is not None:
             if existing.request_hash != req_hash or existing.sale_id != str(sale_id):
                 raise Conflict("this Idempotency-Key was used for another request")

@@ -23,7 +23,7 @@ from chassis.outbox import emit
 from contracts.money import money
 
 from . import cash_reports, sale_records, tenders
-from .common import audit, iso
+from .common import audit, iso, key_owner
 from .models import Installment, Layaway, Sale, SaleLine, Store, Tender
 from .money import bps_of, split_even
 from .returns import refund_plan
@@ -37,8 +37,11 @@ def facts(lw, **extra):
     return out
 
 
-def by_key(session, key):
-    return session.scalars(select(Layaway).where(Layaway.idempotency_key == key)).first()
+def by_key(session, identity, store_id, key):
+    """The layaway this caller opened in this store with this Idempotency-Key."""
+    return session.scalars(select(Layaway).where(
+        Layaway.idempotency_key == key, Layaway.store_id == str(store_id),
+        Layaway.created_by == key_owner(identity))).first()
 
 
 def get(session, layaway_id):
@@ -63,6 +66,7 @@ def add_layaway(session, identity, plan, data, idempotency_key, req_hash, at):
     remaining = priced["total"] - deposit["amount"]["amount"]
     start = local_day(at, store.timezone)
     lw = Layaway(store_id=store.id, client_id=plan["client_id"], associate_id=identity.user_id,
+                 created_by=key_owner(identity),
                  associate_role=identity.role, status="pending", currency=store.currency,
                  lines=plan["lines"], subtotal=priced["subtotal"], tax=priced["tax"],
                  total=priced["total"], paid=0, installments=data["installments"],
@@ -158,7 +162,7 @@ def start_payment(session, identity, layaway_id, data, check, idempotency_key, r
     lw.next_tender += 1
     lw.register = data.get("register") or lw.register
     t = tenders.new_tender(lw, entries[0], "layaway", now(), position=n)
-    t.request_key, t.request_hash = idempotency_key, req_hash
+    t.request_key, t.request_hash, t.created_by = idempotency_key, req_hash, key_owner(identity)
     session.add(t)
     session.flush()
     audit(session, identity, "layaway", lw.id, "payment_started", lw.store_id,

@@ -10,7 +10,7 @@ it gives money back on.
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, MetaData, String, Text, func
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, MetaData, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -51,17 +51,21 @@ class Store(Base):
 
 class Sale(Base):
     __tablename__ = "sales"
+    # a key is its caller's: unique per store and user (docs/API.md#sales-and-payments)
+    __table_args__ = (UniqueConstraint("store_id", "created_by", "idempotency_key",
+                                       name="uq_sales_idempotency_key_scoped"),)
     id: Mapped[str] = mapped_column(U, primary_key=True, default=new_id)
     store_id: Mapped[str] = mapped_column(U)
     client_id: Mapped[str | None] = mapped_column(U)
     associate_id: Mapped[str | None] = mapped_column(String(64))
     associate_role: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[str | None] = mapped_column(String(64))   # who made it (its key's scope)
     register: Mapped[str] = mapped_column(String(40), default="main")
     # pending -> completed | compensating -> failed
     status: Mapped[str] = mapped_column(String(20), default="pending")
     failure_code: Mapped[str | None] = mapped_column(String(40))
     failure_reason: Mapped[str | None] = mapped_column(Text)
-    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3))
     gross: Mapped[int] = mapped_column(BigInteger)
@@ -109,6 +113,9 @@ class SaleLine(Base):
 
 class Tender(Base):
     __tablename__ = "tenders"
+    # a key is its caller's: unique per store and user (docs/API.md#sales-and-payments)
+    __table_args__ = (UniqueConstraint("store_id", "created_by", "request_key",
+                                       name="uq_tenders_request_key_scoped"),)
     id: Mapped[str] = mapped_column(U, primary_key=True, default=new_id)
     key: Mapped[str] = mapped_column(String(120), unique=True)   # "{owner_id}:{index}"
     position: Mapped[int] = mapped_column(Integer)
@@ -140,7 +147,8 @@ class Tender(Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     disputed_at: Mapped[datetime | None] = mapped_column(TS)
     drawer_id: Mapped[str | None] = mapped_column(U)
-    request_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    request_key: Mapped[str | None] = mapped_column(String(255))
+    created_by: Mapped[str | None] = mapped_column(String(64))   # who sent request_key
     request_hash: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(TS)
     applied_at: Mapped[datetime | None] = mapped_column(TS)   # a single payment booked
@@ -167,6 +175,9 @@ class TenderRefund(Base):
 
 class Return(Base):
     __tablename__ = "returns"
+    # a key is its caller's: unique per store and user (docs/API.md#sales-and-payments)
+    __table_args__ = (UniqueConstraint("store_id", "created_by", "idempotency_key",
+                                       name="uq_returns_idempotency_key_scoped"),)
     id: Mapped[str] = mapped_column(U, primary_key=True, default=new_id)
     sale_id: Mapped[str] = mapped_column(U)
     store_id: Mapped[str] = mapped_column(U)
@@ -178,7 +189,7 @@ class Return(Base):
     state: Mapped[str] = mapped_column(String(20), default="pending")  # pending, completed
     plan = mapped_column(JSONB, default=list)   # [{tender_id|store_credit, amount}]
     stock_returned_at: Mapped[datetime | None] = mapped_column(TS)
-    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(TS)
@@ -187,11 +198,15 @@ class Return(Base):
 
 class Layaway(Base):
     __tablename__ = "layaways"
+    # a key is its caller's: unique per store and user (docs/API.md#sales-and-payments)
+    __table_args__ = (UniqueConstraint("store_id", "created_by", "idempotency_key",
+                                       name="uq_layaways_idempotency_key_scoped"),)
     id: Mapped[str] = mapped_column(U, primary_key=True, default=new_id)
     store_id: Mapped[str] = mapped_column(U)
     client_id: Mapped[str] = mapped_column(U)
     associate_id: Mapped[str | None] = mapped_column(String(64))
     associate_role: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[str | None] = mapped_column(String(64))   # who made it (its key's scope)
     # pending -> active -> completed | cancelled ; pending -> failed
     status: Mapped[str] = mapped_column(String(20), default="pending")
     failure_reason: Mapped[str | None] = mapped_column(Text)
@@ -204,7 +219,7 @@ class Layaway(Base):
     installments: Mapped[int] = mapped_column(Integer)
     interval_days: Mapped[int] = mapped_column(Integer)
     next_tender: Mapped[int] = mapped_column(Integer, default=0)
-    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))
     reserved_at: Mapped[datetime | None] = mapped_column(TS)
     released_at: Mapped[datetime | None] = mapped_column(TS)

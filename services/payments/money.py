@@ -1,6 +1,6 @@
 """Money arithmetic without floats (docs/ARCHITECTURE.md#rule-6): integer minor units, exact
 rounding, allocations that always add up. Pure functions, tested directly."""
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 # a currency's exponent is known once, in contracts.money (docs/ARCHITECTURE.md#rule-6)
 from contracts.money import exponent
@@ -49,6 +49,25 @@ def parse_rate(value):
     if not rate.is_finite() or rate <= 0:
         return None
     return rate
+
+
+def cross_rate(hq_rates, from_currency, to_currency):
+    """Units of ``to_currency`` for one ``from_currency`` from HQ's rates
+    (``{"reporting_currency": R, "rates": {currency: units of R for one}}``,
+    as ``POST /fx-rates`` records them); None when HQ has no rate for one of
+    the two. Twelve significant digits."""
+    hq_rates = hq_rates or {}
+    reporting, rates = hq_rates.get("reporting_currency"), hq_rates.get("rates") or {}
+
+    def into_reporting(currency):
+        return Decimal(1) if currency == reporting else parse_rate(rates.get(currency))
+
+    r_from, r_to = into_reporting(from_currency), into_reporting(to_currency)
+    if not reporting or r_from is None or r_to is None:
+        return None
+    with localcontext() as context:
+        context.prec = 12
+        return (r_from / r_to).normalize()
 
 
 def convert(amount, from_currency, to_currency, rate):

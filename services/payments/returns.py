@@ -19,11 +19,12 @@ from sqlalchemy import func, select
 from chassis.clock import now
 from chassis.display import format_money, locale_for
 from chassis.errors import Conflict, Forbidden, InvalidInput
+from chassis.identity import SALES_ASSOCIATE
 from chassis.outbox import emit
 from contracts.money import money
 
-from .common import audit, iso
-from .models import Return, SaleLine, Store, Tender, TenderRefund
+from .common import audit, iso, key_owner
+from .models import Return, Sale, SaleLine, Store, Tender, TenderRefund
 from .sale_views import visible_sale
 
 REFUND_ORDER = {"card": 0, "gift_card": 1, "store_credit": 2, "cash": 3, "cashiers_check": 3,
@@ -71,8 +72,12 @@ def refund_plan(session, tenders, amount, method, client_id):
     return plan
 
 
-def by_key(session, key):
-    return session.scalars(select(Return).where(Return.idempotency_key == key)).first()
+def by_key(session, identity, sale_id, key):
+    """The return this caller made in the sale's store with this Idempotency-Key."""
+    store_id = select(Sale.store_id).where(Sale.id == str(sale_id)).scalar_subquery()
+    return session.scalars(select(Return).where(
+        Return.idempotency_key == key, Return.store_id == store_id,
+        Return.created_by == key_owner(identity))).first()
 
 
 def get(session, return_id):
@@ -109,24 +114,46 @@ def _returned_lines(session, sale, data):
     return [lines[i] for i in wanted]
 
 
+def refunded_on(session, sale):
+    """What this sale's returns give back, those under way included."""
+    return int(session.scalar(select(func.coalesce(func.sum(Return.amount), 0))
+                              .where(Return.sale_id == sale.id)) or 0)
+
+
+def _within_associate_limit(session, identity, settings, sale, amount):
+    """An associate's refunds on one sale, all its returns together, stay
+    within ``max_associate_refund``: two small returns are not a way round it
+    (the sale's row is locked, so two at once are counted one after the other)."""
+    if identity.role != SALES_ASSOCIATE:
+        return
+    limit, before = settings.max_associate_refund, refunded_on(session, sale)
+    if before + amount <= limit:
+        return
+    store = session.get(Store, sale.store_id)
+    locale = locale_for(store.country if store else None)
+    shown = format_money(money(limit, sale.currency), locale)
+    if not before:
+        raise Forbidden(f"a refund above {shown} needs a store manager")
+    raise Forbidden(f"refunds on one sale above {shown} need a store manager: "
+                    f"{format_money(money(before, sale.currency), locale)} of this sale is "
+                    f"already refunded and this return is "
+                    f"{format_money(money(amount, sale.currency), locale)}")
+
+
 def open_return(session, identity, settings, sale_id, data, idempotency_key, req_hash):
     """The return ``pending`` with its refund plan, its pieces marked; its id."""
     sale = _returnable_sale(session, identity, settings, sale_id)
     lines = _returned_lines(session, sale, data)
     wanted = [l.item_id for l in lines]
     amount = sum(l.amount + l.tax for l in lines)
-    limit = settings.max_associate_refund
-    if identity.role == "sales_associate" and amount > limit:
-        store = session.get(Store, sale.store_id)
-        shown = format_money(money(limit, sale.currency), locale_for(store.country if store else None))
-        raise Forbidden(f"a refund above {shown} needs a store manager")
+    _within_associate_limit(session, identity, settings, sale, amount)
     plan = refund_plan(session, sale_tenders(session, sale), amount, data["refund_method"],
                        sale.client_id)
     r = Return(sale_id=sale.id, store_id=sale.store_id, client_id=sale.client_id,
                item_ids=wanted, refund_method=data["refund_method"], amount=amount,
                currency=sale.currency, state="pending", plan=plan,
                idempotency_key=idempotency_key, request_hash=req_hash,
-               created_by=identity.user_id, created_at=now())
+               created_by=key_owner(identity), created_at=now())
     session.add(r)
     session.flush()
     for line in lines:

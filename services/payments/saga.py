@@ -29,7 +29,7 @@ from chassis.clock import now
 from chassis.errors import Conflict, InvalidInput, Unavailable
 
 from . import pricing, sale_records as records, sale_views, tender_checks, tender_steps
-from .common import require_writer, store_for
+from .common import require_exemption_right, require_writer, store_for
 from .sale_records import UNFINISHED
 from .tenders import CASH_LIKE, TAKEN, Declined, Unsettled
 
@@ -40,13 +40,16 @@ log = logging.getLogger(__name__)
 
 def prepare(ctx, data):
     """Everything checked, nothing changed. Raises InvalidInput or Conflict."""
+    exempt = bool(data.get("tax_exempt"))
+    if exempt:
+        require_exemption_right(ctx.identity, "sale")
     store = ctx.read(store_for, ctx.identity, data["store_id"])
     errors = {}
     lines, unavailable, client_id = pricing.price_request_lines(ctx, store, data, errors)
-    exempt = bool(data.get("tax_exempt"))
     priced = pricing.priced(lines, store, exempt, errors)
     tenders = ctx.step(tender_checks.check, ctx.settings, store, data.get("tenders") or [],
-                       priced["total"] if priced else -1, client_id, errors)
+                       priced["total"] if priced else -1, client_id, errors,
+                       hq_rates=ctx.hq_rates)
     if errors:
         raise InvalidInput("the sale cannot be made as asked", errors)
     if unavailable:
@@ -58,7 +61,7 @@ def prepare(ctx, data):
 def create_sale(ctx, data, idempotency_key=None, req_hash=None):
     require_writer(ctx.identity)
     if idempotency_key:
-        existing = ctx.read(records.by_key, idempotency_key)
+        existing = ctx.read(records.by_key, ctx.identity, data["store_id"], idempotency_key)
         if existing is not None:
             return _replay(ctx, existing, req_hash)
     plan = prepare(ctx, data)
@@ -70,7 +73,8 @@ def create_sale(ctx, data, idempotency_key=None, req_hash=None):
         for row in lines + tenders:
             records.inserted_null(row)
     except IntegrityError:
-        existing = ctx.read(records.by_key, idempotency_key) if idempotency_key else None
+        existing = (ctx.read(records.by_key, ctx.identity, data["store_id"], idempotency_key)
+                    if idempotency_key else None)
         if existing is None:
             raise
         return _replay(ctx, existing, req_hash)

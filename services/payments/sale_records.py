@@ -12,7 +12,7 @@ from chassis.outbox import emit
 from contracts.money import maybe_money, money
 
 from . import cash_reports, tenders
-from .common import audit, iso
+from .common import audit, iso, key_owner
 from .models import GiftCard, GiftCardMovement, Sale, SaleLine, Store, Tender
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -41,6 +41,7 @@ def new_sale(identity, data, plan, idempotency_key, req_hash, at, lease_until):
     associate = data.get("associate_id") or identity.user_id
     return Sale(
         store_id=store.id, client_id=plan["client_id"], associate_id=associate,
+        created_by=key_owner(identity),
         associate_role=identity.role if associate == identity.user_id else "sales_associate",
         register=data.get("register") or "main", status="pending",
         idempotency_key=idempotency_key, request_hash=req_hash, currency=store.currency,
@@ -64,8 +65,11 @@ def add_sale(session, identity, sale, plan, at):
     return lines, rows
 
 
-def by_key(session, key):
-    return session.scalars(select(Sale).where(Sale.idempotency_key == key)).first()
+def by_key(session, identity, store_id, key):
+    """The sale this caller made in this store with this Idempotency-Key."""
+    return session.scalars(select(Sale).where(
+        Sale.idempotency_key == key, Sale.store_id == str(store_id),
+        Sale.created_by == key_owner(identity))).first()
 
 
 def status(session, sale_id):

@@ -53,6 +53,15 @@ def _key(idempotency_key):
     return key
 
 
+def _rates(hq_fx_rates):
+    """HQ's rates as passed: ``{"reporting_currency": R, "rates": {currency: rate}}``."""
+    if not isinstance(hq_fx_rates, dict):
+        return None
+    rates = hq_fx_rates.get("rates")
+    return {"reporting_currency": str(hq_fx_rates.get("reporting_currency") or ""),
+            "rates": {str(k): str(v) for k, v in rates.items()} if isinstance(rates, dict) else {}}
+
+
 class Service(ServiceBase):
     name = "payments"
 
@@ -62,18 +71,20 @@ class Service(ServiceBase):
     crm = ServiceRpc("crm")
     workorders = ServiceRpc("workorders")
 
-    def _ctx(self):
+    def _ctx(self, hq_fx_rates=None):
+        """``hq_fx_rates``: HQ's exchange rates, passed by the gateway beside a
+        request whose card is charged in another currency (``money.cross_rate``)."""
         return Context(db=self.db, identity=self.caller, stripe=self.stripe,
                        inventory=self.inventory, crm=self.crm, workorders=self.workorders,
-                       settings=self.settings)
+                       settings=self.settings, hq_rates=_rates(hq_fx_rates))
 
     # sales
     @rpc
-    def create_sale(self, data, idempotency_key=None):
+    def create_sale(self, data, idempotency_key=None, hq_fx_rates=None):
         """The checkout saga; see ``contracts.rpc.payments.sale_http_status``."""
         digest = request_hash(data)
         data = load(_sale, data)
-        return saga.create_sale(self._ctx(), data, _key(idempotency_key), digest)
+        return saga.create_sale(self._ctx(hq_fx_rates), data, _key(idempotency_key), digest)
 
     @rpc
     def get_sale(self, sale_id):
@@ -123,16 +134,16 @@ class Service(ServiceBase):
 
     # layaways
     @rpc
-    def open_layaway(self, data, idempotency_key=None):
+    def open_layaway(self, data, idempotency_key=None, hq_fx_rates=None):
         digest = request_hash(data)
         data = load(_layaway, data)
-        return flows.open_layaway(self._ctx(), data, _key(idempotency_key), digest)
+        return flows.open_layaway(self._ctx(hq_fx_rates), data, _key(idempotency_key), digest)
 
     @rpc
-    def pay_layaway(self, layaway_id, data, idempotency_key=None):
+    def pay_layaway(self, layaway_id, data, idempotency_key=None, hq_fx_rates=None):
         digest = request_hash(data)
         data = load(_payment, data)
-        return flows.pay_layaway(self._ctx(), uuid_arg(layaway_id, "layaway_id"), data,
+        return flows.pay_layaway(self._ctx(hq_fx_rates), uuid_arg(layaway_id, "layaway_id"), data,
                                  _key(idempotency_key), digest)
 
     @rpc
@@ -152,10 +163,10 @@ class Service(ServiceBase):
 
     # work-order deposits
     @rpc
-    def take_deposit(self, work_order_id, data, idempotency_key=None):
+    def take_deposit(self, work_order_id, data, idempotency_key=None, hq_fx_rates=None):
         digest = request_hash(data)
         data = load(_payment, data)
-        return flows.take_deposit(self._ctx(), uuid_arg(work_order_id, "work_order_id"), data,
+        return flows.take_deposit(self._ctx(hq_fx_rates), uuid_arg(work_order_id, "work_order_id"), data,
                                   _key(idempotency_key), digest)
 
     # cash drawers

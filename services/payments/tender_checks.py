@@ -11,7 +11,7 @@ from sqlalchemy import select
 from . import compliance
 from .cash_reports import REPORT_CURRENCY
 from .models import GiftCard, StoreCredit
-from .money import convert, parse_rate
+from .money import convert, cross_rate, parse_rate
 
 
 def normalize_code(code):
@@ -29,6 +29,7 @@ class Terms:
     point_value: int = 1
     gift_card: Callable = lambda code: None
     store_credit: Callable = lambda client_id, currency: 0
+    hq_rates: dict | None = None        # HQ's exchange rates, from the gateway (never the counter)
 
 
 class Refused(Exception):
@@ -46,9 +47,10 @@ def check_card(t, amount, terms):
     if charge_currency != currency:
         rate = parse_rate(t.get("fx_rate")) if t.get("fx_rate") is not None else None
         if rate is None:
-            raise Refused("fx_rate", f"required when the card is charged in {charge_currency}, "
-                          f"not the store's {currency}: units of {charge_currency} for one "
-                          f"{currency}")
+            raise Refused("fx_rate", f"HQ has recorded no exchange rate to charge a card in "
+                          f"{charge_currency}, not the store's {currency}: HQ must record one "
+                          f"(POST /fx-rates) first (units of {charge_currency} for one "
+                          f"{currency})")
         extra.update(charge_currency=charge_currency, fx_rate=str(rate),
                      charge_amount=convert(amount, currency, charge_currency, rate))
         if extra["charge_amount"] <= 0:
@@ -112,12 +114,24 @@ VALIDATORS = {
 }
 
 
+def with_hq_rate(t, terms):
+    """The tender with HQ's rate as its ``fx_rate`` when a card is charged in
+    another currency: whatever rate came with it is never used (the request
+    schema refuses one; a rate is HQ's, docs/API.md#sales-and-payments)."""
+    charge_currency = t.get("currency") or terms.currency
+    t = {k: v for k, v in t.items() if k != "fx_rate"}
+    if charge_currency != terms.currency:
+        t["fx_rate"] = cross_rate(terms.hq_rates, terms.currency, charge_currency)
+    return t
+
+
 def check_one(n, t, terms):
     """The tender's entry (what ``tenders.new_tender`` records), or Refused."""
+    t = with_hq_rate(t, terms)
     amount, currency = t["amount"], terms.currency
     if amount["currency"] != currency:
         raise Refused("amount.currency", f"amounts are in the store's currency ({currency}); to "
-                      "charge a card in another currency give currency and fx_rate")
+                      "charge a card in another currency give its currency (at HQ's rate)")
     entry = {"position": n, "method": t["method"], "amount": amount["amount"],
              "charge_amount": amount["amount"], "charge_currency": currency, "fx_rate": None}
     entry.update(VALIDATORS.get(t["method"], check_instrument)(t, amount["amount"], terms))
@@ -147,26 +161,29 @@ def check_tenders(terms, tenders_in, total, errors, prefix="tenders"):
     return out
 
 
-def terms_in(session, settings, store, client_id):
+def terms_in(session, settings, store, client_id, hq_rates=None):
     """The ``Terms`` of a store's tenders, looking up gift cards and store
-    credit in ``session``."""
+    credit in ``session``; ``hq_rates``: HQ's exchange rates (the gateway's)."""
     return Terms(
         currency=store.currency, client_id=client_id, point_value=settings.loyalty_point_value,
+        hq_rates=hq_rates,
         gift_card=lambda code: session.scalars(select(GiftCard).where(GiftCard.code == code)).first(),
         store_credit=lambda client, currency: getattr(
             session.get(StoreCredit, (client, currency)), "balance", 0),
     )
 
 
-def check(session, settings, store, tenders_in, total, client_id, errors, prefix="tenders"):
+def check(session, settings, store, tenders_in, total, client_id, errors, prefix="tenders",
+          hq_rates=None):
     """``check_tenders`` of a store's request, in ``session``."""
-    return check_tenders(terms_in(session, settings, store, client_id), tenders_in, total,
-                         errors, prefix)
+    return check_tenders(terms_in(session, settings, store, client_id, hq_rates), tenders_in,
+                         total, errors, prefix)
 
 
-def checker(settings):
-    """``check`` with ``settings`` given: ``(session, store, tenders_in,
-    total, client_id, errors, prefix)``."""
+def checker(settings, hq_rates=None):
+    """``check`` with ``settings`` (and HQ's rates) given: ``(session, store,
+    tenders_in, total, client_id, errors, prefix)``."""
     def bound(session, store, tenders_in, total, client_id, errors, prefix="tenders"):
-        return check(session, settings, store, tenders_in, total, client_id, errors, prefix)
+        return check(session, settings, store, tenders_in, total, client_id, errors, prefix,
+                     hq_rates)
     return bound

@@ -21,8 +21,8 @@ from chassis.clock import now
 from chassis.errors import Conflict, InvalidInput, NotFound, Unavailable
 
 from . import tenders
-from .common import audit
-from .models import Tender
+from .common import audit, key_owner
+from .models import Layaway, Tender
 from .stripe_port import CardDeclined, OutcomeUnknown, ProviderRejected
 from .tenders import CASH_LIKE, TAKEN, Declined, Unsettled
 
@@ -260,11 +260,21 @@ class Booking:
     after: Callable = lambda ctx, t: None
 
 
-def replay(session, identity, idempotency_key, req_hash, **owner):
-    """The tender a repeated request refers to, or None for a new request."""
+def replay(session, identity, idempotency_key, req_hash, store_id=None, **owner):
+    """The tender a repeated request refers to, or None for a new request.
+    A key is the caller's in one store (``store_id``: a work order's; a
+    layaway's is read here): another store's or another user's same key is
+    a new request."""
     if not idempotency_key:
         return None
-    t = session.scalars(select(Tender).where(Tender.request_key == idempotency_key)).first()
+    if store_id is None and owner.get("layaway_id"):
+        store_id = session.scalar(select(Layaway.store_id).where(
+            Layaway.id == str(owner["layaway_id"])))
+        if store_id is None:
+            return None             # no such layaway: the payment itself says so
+    t = session.scalars(select(Tender).where(
+        Tender.request_key == idempotency_key, Tender.store_id == str(store_id),
+        Tender.created_by == key_owner(identity))).first()
     if t is None:
         return None
     same_owner = all(str(getattr(t, k)) == str(v) for k, v in owner.items())

@@ -12,7 +12,20 @@ from chassis.validation import load
 from contracts.rpc.payments import SaleRequest, sale_http_status
 from services.payments import saga, sweeper
 
-from .conftest import ASSOCIATE_A, CLIENT, DECLINED, STORE_A, STORE_B, card, cash, new_key, payment_intents, usd
+from .conftest import (
+    ASSOCIATE_A,
+    ASSOCIATE_B,
+    CLIENT,
+    DECLINED,
+    MANAGER_A,
+    STORE_A,
+    STORE_B,
+    card,
+    cash,
+    new_key,
+    payment_intents,
+    usd,
+)
 
 
 def sale(items, tenders, store_id=STORE_A, **extra):
@@ -226,15 +239,35 @@ def test_bad_input_is_refused_with_nothing_reserved_and_nothing_charged(
 
 def test_a_card_in_another_currency_is_charged_at_the_recorded_rate(platform, db, as_, receive,
                                                                     stripe_client):
+    """Issue 17: the rate is HQ's (passed by the gateway beside the request),
+    never the counter's: a tender's own fx_rate is refused."""
     item = receive(1, price=100000)[0]
-    view = as_(ASSOCIATE_A).payments.create_sale(
-        sale([item], [card(108870, currency="USD") | {"currency": "EUR", "fx_rate": "0.9215"}]),
-        new_key())
+    terminal = as_(ASSOCIATE_A).payments
+    hq = {"reporting_currency": "USD", "rates": {"EUR": "1.25"}}      # 1 EUR = 1.25 USD
+    with pytest.raises(InvalidInput) as err:
+        terminal.create_sale(sale([item], [card(108870) | {"currency": "EUR", "fx_rate": "0.0001"}]),
+                             new_key(), hq_fx_rates=hq)
+    assert "HQ's" in err.value.errors["tenders.0.fx_rate"][0]
+    assert db.scalar("select count(*) from sales") == 0 and payment_intents(stripe_client) == []
+
+    view = terminal.create_sale(sale([item], [card(108870) | {"currency": "EUR"}]), new_key(),
+                                hq_fx_rates=hq)
     assert view["status"] == "completed"
-    assert view["tenders"][0]["charge"] == {"amount": usd(100324, "EUR"), "fx_rate": "0.9215"}
+    assert view["tenders"][0]["charge"] == {"amount": usd(87096, "EUR"), "fx_rate": "0.8"}
     pi = payment_intents(stripe_client)[0]
-    assert (pi.amount, pi.currency) == (100324, "eur")
-    assert db.events("payment.captured")[0]["charge"] == usd(100324, "EUR")
+    assert (pi.amount, pi.currency) == (87096, "eur")
+    assert db.events("payment.captured")[0]["charge"] == usd(87096, "EUR")
+
+
+def test_a_card_in_a_currency_hq_has_no_rate_for_is_refused(platform, db, as_, receive,
+                                                            stripe_client):
+    item = receive(1, price=100000)[0]
+    with pytest.raises(InvalidInput) as err:
+        as_(ASSOCIATE_A).payments.create_sale(
+            sale([item], [card(108870) | {"currency": "JPY"}]), new_key(),
+            hq_fx_rates={"reporting_currency": "USD", "rates": {"EUR": "1.25"}})
+    assert "HQ must record one" in err.value.errors["tenders.0.fx_rate"][0]
+    assert db.scalar("select count(*) from sales") == 0 and payment_intents(stripe_client) == []
 
 
 def test_a_sold_piece_is_a_clear_conflict_before_anything_happens(platform, db, as_, receive):
@@ -281,3 +314,22 @@ def test_a_cash_sale_completes_in_one_pass_and_gives_its_lease_back(db, idb, as_
         [("completed", True, True, True, True)]
     assert idb.scalar("select status from items") == "sold"
     assert view == as_(ASSOCIATE_A).payments.get_sale(view["id"])
+
+
+def test_an_idempotency_key_is_its_callers_in_its_store(platform, db, as_, receive):
+    """Issue 17: keys were global: store B's sale with a key store A used got
+    409. A key is unique per store and user; the same caller's repeat still
+    answers the first result."""
+    a, a2 = receive(2, price=100000)
+    b = receive(1, store_id=STORE_B, price=100000)[0]
+    key = new_key()
+    first = as_(ASSOCIATE_A).payments.create_sale(sale([a], [cash(108870)]), key)
+    other_store = as_(ASSOCIATE_B).payments.create_sale(sale([b], [cash(107000)], STORE_B), key)
+    assert other_store["status"] == "completed" and other_store["id"] != first["id"]
+    other_user = as_(MANAGER_A).payments.create_sale(sale([a2], [cash(108870)]), key)
+    assert other_user["status"] == "completed" and other_user["id"] != first["id"]
+    assert as_(ASSOCIATE_A).payments.create_sale(sale([a], [cash(108870)]), key) == first
+    with pytest.raises(Conflict):
+        as_(ASSOCIATE_A).payments.create_sale(sale([a2], [cash(108870)]), key)
+    assert db.scalar("select count(*) from sales") == 3
+    assert db.scalar("select count(distinct created_by) from sales") == 3

@@ -90,3 +90,76 @@ def test_sales_over_http(http, db, idb):
     assert forged.status_code == 400 and "signature" in forged.json()["detail"]
     assert db.scalar("select count(*) from stripe_events") == 0
 
+
+
+def test_a_foreign_card_is_charged_at_hqs_rate_never_the_counters(http, db):
+    """Issue 17: ``fx_rate`` 0.0001 would charge 1 EUR for a 10,000 USD ring:
+    the counter's rate is refused (422), HQ's recorded rate is used, and
+    without one the card is refused (422) until HQ records it."""
+    admin, seller, store_id = http.admin, http.seller, http.store_id
+    item = admin.post("/items", piece(store_id, price=usd(1000000))).json()["id"]
+    body = {"store_id": store_id, "lines": [{"item_id": item}],
+            "tenders": [card(1088700) | {"currency": "EUR"}]}
+
+    forged = seller.post("/sales", dict(body, tenders=[card(1088700) | {"currency": "EUR",
+                                                                        "fx_rate": "0.0001"}]))
+    assert forged.status_code == 422, forged.text
+    assert "HQ" in forged.json()["errors"]["tenders.0.fx_rate"][0]
+    no_rate = seller.post("/sales", body)
+    assert no_rate.status_code == 422, no_rate.text
+    assert "HQ must record one" in no_rate.json()["errors"]["tenders.0.fx_rate"][0]
+    assert db.scalar("select count(*) from sales") == 0
+
+    assert admin.post("/fx-rates", {"currency": "EUR", "rate": "1.25"}).status_code == 201
+    sold = seller.post("/sales", body)
+    assert sold.status_code == 201, sold.text
+    assert sold.json()["tenders"][0]["charge"] == {"amount": usd(870960, "EUR"), "fx_rate": "0.8"}
+
+
+def test_a_sale_is_credited_only_to_staff_of_its_store(http, db):
+    """Issue 17: ``associate_id`` must be a user of the sale's store in a store role."""
+    admin, seller, store_id = http.admin, http.seller, http.store_id
+    other_store = admin.store("PVD")["id"]
+    stranger = admin.user("sales_associate", [other_store])
+    colleague = admin.user("store_manager", [store_id])
+    items = [admin.post("/items", piece(store_id, price=usd(100000))).json()["id"]
+             for _ in range(2)]
+
+    def sell(item, associate_id):
+        return seller.post("/sales", {"store_id": store_id, "associate_id": associate_id,
+                                      "lines": [{"item_id": item}], "tenders": [cash(108870)]})
+
+    jeweler_elsewhere = admin.user("bench_jeweler", [other_store])
+    for wrong in (stranger.id, jeweler_elsewhere.id, str(uuid.uuid4()), "made-up"):
+        refused = sell(items[0], wrong)
+        assert refused.status_code == 422, (wrong, refused.text)
+        assert "associate_id" in refused.json()["errors"]
+    assert db.scalar("select count(*) from sales") == 0
+    credited = sell(items[0], colleague.id)
+    assert credited.status_code == 201, credited.text
+    assert db.scalar("select associate_id from sales") == colleague.id
+    assert sell(items[1], seller.id).status_code == 201       # oneself, as by default
+
+
+def test_another_stores_sale_with_the_same_key_is_a_new_sale(http, db, idb):
+    """Issue 17: store B's sale with a key store A used got 409."""
+    admin, seller, store_id = http.admin, http.seller, http.store_id
+    other_store = admin.store("HFD")["id"]
+    wait_for(lambda: db.scalar("select count(*) from stores where code = 'HFD'")
+             and idb.scalar("select count(*) from stores where code = 'HFD'"),
+             message="the new store reached payments and inventory")
+    other_seller = admin.user("sales_associate", [other_store])
+    mine = admin.post("/items", piece(store_id, price=usd(100000))).json()["id"]
+    theirs = admin.post("/items", piece(other_store, price=usd(100000))).json()["id"]
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = seller.post("/sales", {"store_id": store_id, "lines": [{"item_id": mine}],
+                                   "tenders": [cash(108870)]}, headers=key)
+    assert first.status_code == 201, first.text
+    second = other_seller.post("/sales", {"store_id": other_store, "lines": [{"item_id": theirs}],
+                                          "tenders": [cash(108870)]}, headers=key)
+    assert second.status_code == 201, second.text
+    assert second.json()["id"] != first.json()["id"]
+    again = seller.post("/sales", {"store_id": store_id, "lines": [{"item_id": mine}],
+                                   "tenders": [cash(108870)]}, headers=key)
+    assert again.status_code == 201 and again.json() == first.json()
+    assert db.scalar("select count(*) from sales") == 2

@@ -125,3 +125,16 @@ def test_a_payment_whose_answer_was_lost_is_booked_once_by_the_sweeper(platform,
     assert len(db.events("layaway.payment_received")) == 1
     assert sweeper.sweep(domain(), at=now() + timedelta(minutes=20))["payments"] == {}
     assert [pi.status for pi in payment_intents(stripe_client)] == ["succeeded"]
+
+
+def test_a_tax_exempt_layaway_needs_a_store_manager(platform, db, idb, as_, receive):
+    """Issue 17: an associate may not take the tax off with a made-up certificate."""
+    items = receive(1, price=100000)
+    exempt = open_request(items, cash(20000)) | {"tax_exempt": True, "tax_exempt_id": "NY-ST-120"}
+    with pytest.raises(Forbidden) as refused:
+        as_(ASSOCIATE_A).payments.open_layaway(exempt, new_key())
+    assert "tax-exempt layaway needs a store manager" in str(refused.value)
+    assert db.scalar("select count(*) from layaways") == 0
+    assert idb.scalar("select status from items") == "in_stock"
+    lw = as_(MANAGER_A).payments.open_layaway(exempt, new_key())
+    assert lw["status"] == "active" and lw["total"] == usd(100000)

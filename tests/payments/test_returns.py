@@ -77,3 +77,36 @@ def test_a_piece_not_in_the_sale_or_a_closed_window_is_refused(platform, db, idb
     assert db.scalar("select count(*) from returns") == 0
     assert db.scalar("select count(*) from tender_refunds") == 0
     assert idb.scalar("select status from items where id = :a", a=a) == "sold"
+
+
+def test_the_associate_refund_limit_holds_over_all_the_returns_of_a_sale(platform, db, idb, as_,
+                                                                         receive):
+    """Issue 17: two pieces returned in two requests, each under the 1,000.00
+    limit, together above it: the second needs a store manager."""
+    a, b = receive(2, price=60000)              # 600.00 + 8.87 % tax = 653.22 each
+    terminal = as_(ASSOCIATE_A).payments
+    sale = terminal.create_sale({"store_id": STORE_A, "lines": [{"item_id": a}, {"item_id": b}],
+                                 "tenders": [cash(130644)]})
+    first = terminal.create_return(sale["id"], {"item_ids": [a]}, new_key())
+    assert first["state"] == "completed" and first["amount"] == usd(65322)
+    with pytest.raises(Forbidden) as refused:
+        terminal.create_return(sale["id"], {"item_ids": [b]}, new_key())
+    assert "store manager" in str(refused.value) and "$653.22" in str(refused.value)
+    assert db.scalar("select count(*) from returns") == 1
+    assert idb.scalar("select status from items where id = :b", b=b) == "sold"
+    done = as_(MANAGER_A).payments.create_return(sale["id"], {"item_ids": [b]}, new_key())
+    assert done["state"] == "completed" and done["amount"] == usd(65322)
+
+
+def test_a_return_key_is_its_callers_not_the_chains(platform, db, as_, receive):
+    """Issue 17: the same Idempotency-Key from two users is two returns."""
+    a, b = receive(2, price=50000)
+    terminal = as_(ASSOCIATE_A).payments
+    sale = terminal.create_sale({"store_id": STORE_A, "lines": [{"item_id": a}, {"item_id": b}],
+                                 "tenders": [cash(108870)]})
+    key = new_key()
+    first = terminal.create_return(sale["id"], {"item_ids": [a]}, key)
+    assert terminal.create_return(sale["id"], {"item_ids": [a]}, key) == first
+    second = as_(MANAGER_A).payments.create_return(sale["id"], {"item_ids": [b]}, key)
+    assert second["state"] == "completed" and second["id"] != first["id"]
+    assert db.scalar("select count(*) from returns") == 2

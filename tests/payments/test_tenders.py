@@ -154,15 +154,21 @@ def test_discounts_beyond_an_associates_limit_need_a_manager(platform, as_, rece
     assert as_(MANAGER_A).payments.create_sale(request)["status"] == "completed"
 
 
-def test_a_tax_exempt_client_pays_no_tax_and_needs_a_certificate(platform, as_, receive):
+def test_a_tax_exempt_client_pays_no_tax_and_needs_a_certificate(platform, db, as_, receive):
+    """Issue 17: the exemption is a store manager's; an associate gets 403."""
     item = receive(1, price=100000)[0]
-    terminal = as_(ASSOCIATE_A).payments
+    terminal = as_(MANAGER_A).payments
     with pytest.raises(InvalidInput) as err:
         terminal.create_sale({"store_id": STORE_A, "tax_exempt": True, "lines": [{"item_id": item}],
                               "tenders": [cash(100000)]})
     assert "tax_exempt_id" in err.value.errors
-    view = terminal.create_sale({"store_id": STORE_A, "tax_exempt": True, "tax_exempt_id": "NY-ST-120",
-                                 "lines": [{"item_id": item}], "tenders": [cash(100000)]})
+    exempt = {"store_id": STORE_A, "tax_exempt": True, "tax_exempt_id": "NY-ST-120",
+              "lines": [{"item_id": item}], "tenders": [cash(100000)]}
+    with pytest.raises(Forbidden) as refused:
+        as_(ASSOCIATE_A).payments.create_sale(exempt, new_key())
+    assert "tax-exempt sale needs a store manager" in str(refused.value)
+    assert db.scalar("select count(*) from sales") == 0
+    view = terminal.create_sale(exempt)
     assert view["tax"] == usd(0) and view["total"] == usd(100000)
 
 
