@@ -27,11 +27,12 @@ def cursor(values):
 
 LISTS = ("/clients", "/vendors", "/messages", "/memos", "/sales", "/appointments",
          "/compliance/cash-reports", "/items", "/stores", "/work-orders", "/audit",
-         "/transfer-requests", "/segments", "/loyalty", "/timeline", "/history", "/wo-history")
+         "/transfer-requests", "/segments", "/loyalty", "/timeline", "/history", "/wo-history",
+         "/clients/duplicates", "/profile-reads", "/message-templates", "/drawers")
 WRONG = ([["x", "y"], [1, 2], ["x"], [1], [1.5, "a"], [None, None], ["2026-01-01T00:00:00Z", 5],
           ["x", "y", "z"], [True], []])
 # the values that are of the right types for a list (a real cursor may hold them)
-RIGHT = {"/audit": [[1]], "/history": [[1]], "/loyalty": [[1]], "/wo-history": [[1]],
+RIGHT = {"/audit": [[1]], "/history": [[1]], "/profile-reads": [[1]], "/loyalty": [[1]], "/wo-history": [[1]],
          "/work-orders": [[1]], "/stores": [["x"]], "/timeline": [["2026-01-01T00:00:00Z", 5]]}
 DEEP = "[" * 5000 + "]" * 5000
 DEEP_OBJECT = '{"a":' * 5000 + "1" + "}" * 5000
