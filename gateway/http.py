@@ -11,7 +11,9 @@ declares a route; the entrypoint, before the handler runs:
   ``anonymous``, never as the services' all-powerful ``system``);
 - refuses a body over ``MAX_BODY_BYTES`` (413) from its Content-Length,
   before reading any of it, or, chunked, as soon as it grows past the limit;
-- parses JSON (400) and validates the body and query with the route's
+- refuses what no route can accept (``screening``: NUL, lone surrogates,
+  nesting past 64, integers past 64 bits, dates at the calendar's ends),
+  parses JSON (400) and validates the body and query with the route's
   marshmallow schemas (422, field by field);
 - for ``idempotent`` routes honours ``Idempotency-Key`` (see ``idempotency``);
 - writes an audit row for every mutating request, failed ones included.
@@ -21,7 +23,8 @@ The handler gets the werkzeug request with ``body`` (validated),
 ``audit`` (a dict it may fill: ``entity_id``, ``store_id``) and returns a
 JSON-able value (sent with the route's ``status``) or a ``Reply``. Every
 error becomes RFC 9457 ``application/problem+json`` (docs/ARCHITECTURE.md#rule-8);
-unexpected ones are logged and answered 500 without internals.
+unexpected ones are logged and answered 500 without internals. Every answer
+gets the headers of ``screening.secure`` (nosniff, no-store, CSP, Retry-After).
 """
 import json
 import logging
@@ -47,7 +50,8 @@ from chassis.errors import Forbidden, InvalidInput, ServiceError, Unavailable
 from chassis.identity import Identity
 from chassis.validation import load
 
-from . import audit, auth, idempotency, settings as settings_module
+from . import audit, auth, idempotency, screening, settings as settings_module
+from .screening import BadRequest, secure  # noqa: F401  (BadRequest: for the routes)
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +60,6 @@ ANONYMOUS = Identity(user_id=None, role="anonymous")  # never "system": services
 PROBLEM = "application/problem+json"
 _PATH_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-class BadRequest(ServiceError):
-    status = 400
-    title = "Bad request"
 
 
 class PayloadTooLarge(ServiceError):
@@ -177,7 +176,7 @@ class ProblemWsgiApp(WsgiApp):
             if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
                 headers["Allow"] = ", ".join(sorted(exc.valid_methods))
             detail = f"no route {request.method} {request.path}"
-            return problem(exc.code, exc.name, detail, request.path, headers=headers)(
+            return secure(problem(exc.code, exc.name, detail, request.path, headers=headers))(
                 environ, start_response)
         request.path_values = values
         return provider.handle_request(request)(environ, start_response)
@@ -288,7 +287,7 @@ class Route(HttpRequestHandler):
         if self.mutating:
             self.audit_outcome(call, response)
         response.headers["X-Request-ID"] = call.request_id
-        return response
+        return secure(response)
 
     def process(self, call):
         """Admit the caller, read the request, claim its Idempotency-Key and
@@ -318,6 +317,7 @@ class Route(HttpRequestHandler):
     def read_request(self, call):
         """The body as sent and validated, the validated query (400, 422)."""
         request = call.request
+        screening.screen_request(request)
         call.raw_body = self.read_json(request)
         request.json_body = call.raw_body
         request.body = (load(self._schema(self.body_schema), call.raw_body)
@@ -389,16 +389,7 @@ class Route(HttpRequestHandler):
         return identity
 
     def read_json(self, request):
-        try:
-            data = request.get_data(cache=True)
-        except RequestEntityTooLarge:
-            raise PayloadTooLarge("the body is too large") from None
-        if not data:
-            return None
-        try:
-            return json.loads(data)
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequest("the body is not valid JSON") from None
+        return screening.read_json(request, PayloadTooLarge)
 
     def run_worker(self, call):
         request = call.request

@@ -19,7 +19,7 @@ def page(session, stmt, keys, params, view, descending=False):
     columns = [column for column, _ in keys]
     limit, cursor = params["limit"], params.get("cursor")
     if cursor:
-        after = decode_cursor(cursor, len(keys))
+        after = decode_cursor(cursor, types=[column.type.python_type for column in columns])
         left, right = tuple_(*columns), tuple_(*after)
         stmt = stmt.where(left < right if descending else left > right)
     stmt = stmt.order_by(*(c.desc() if descending else c.asc() for c in columns)).limit(limit + 1)

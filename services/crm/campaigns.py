@@ -1,6 +1,7 @@
 """Reaching out at the right moment: segments for campaigns, the daily
 milestone notices and tier review, and recommendations from stock."""
 from datetime import datetime, time, timedelta, timezone
+from uuid import UUID
 
 from sqlalchemy import Date, and_, case, exists, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import insert
@@ -48,7 +49,7 @@ def segment(session, identity, f, today):
             condition.append(Milestone.kind == f["milestone_kind"])
         query = query.where(exists(select(Milestone.id).where(*condition)))
     if f.get("cursor"):
-        name, cid = decode_cursor(f["cursor"], 2)
+        name, cid = decode_cursor(f["cursor"], types=(str, UUID))
         query = query.where(or_(Client.full_name > name,
                                 and_(Client.full_name == name, Client.id > cid)))
     rows = session.scalars(query.order_by(Client.full_name, Client.id).limit(f["limit"] + 1)).all()

@@ -2,6 +2,8 @@
 consent, and the history of changes (docs/API.md#clients-crm). Who sees a
 full profile: docs/ARCHITECTURE.md#rule-7. Duplicates and merging are in
 ``merging``."""
+from uuid import UUID
+
 from sqlalchemy import and_, or_, select
 
 from chassis.clock import now
@@ -211,7 +213,7 @@ def list_profile_reads(session, identity, f):
     if f.get("reader_id"):
         query = query.where(ProfileRead.reader_id == f["reader_id"])
     if f.get("cursor"):
-        (last_id,) = decode_cursor(f["cursor"], 1)
+        (last_id,) = decode_cursor(f["cursor"], types=(int,))
         query = query.where(ProfileRead.id < int(last_id))
     rows = session.scalars(query.order_by(ProfileRead.id.desc()).limit(f["limit"] + 1)).all()
     return page(rows, f["limit"], lambda r: [r.id], lambda r: {
@@ -245,7 +247,7 @@ def search_clients(session, identity, f, settings):
     if f.get("store_id"):
         query = query.where(Client.home_store_id == str(f["store_id"]))
     if f.get("cursor"):
-        name, cid = decode_cursor(f["cursor"], 2)
+        name, cid = decode_cursor(f["cursor"], types=(str, UUID))
         query = query.where(or_(Client.full_name > name,
                                 and_(Client.full_name == name, Client.id > cid)))
     rows = session.scalars(query.order_by(Client.full_name, Client.id).limit(f["limit"] + 1)).all()
@@ -385,7 +387,7 @@ def client_history(session, identity, client_id, query):
         select(Client.id).where(Client.merged_into == client.id)))
     q = select(History).where(History.client_id.in_(ids))
     if query.get("cursor"):
-        (last,) = decode_cursor(query["cursor"], 1)
+        (last,) = decode_cursor(query["cursor"], types=(int,))
         q = q.where(History.id < int(last))
     rows = session.scalars(q.order_by(History.id.desc()).limit(query["limit"] + 1)).all()
     return page(rows, query["limit"], lambda h: [h.id], history_view)

@@ -174,7 +174,7 @@ def ledger(session, identity, client_id, query):
     client = members_only(session, identity, client_id)
     q = select(LedgerEntry).where(LedgerEntry.client_id == client.id)
     if query.get("cursor"):
-        (last,) = decode_cursor(query["cursor"], 1)
+        (last,) = decode_cursor(query["cursor"], types=(int,))
         q = q.where(LedgerEntry.id < int(last))
     rows = session.scalars(q.order_by(LedgerEntry.id.desc()).limit(query["limit"] + 1)).all()
     result = page(rows, query["limit"], lambda e: [e.id], ledger_view)

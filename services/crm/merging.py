@@ -1,6 +1,8 @@
 """Likely duplicates (the same phone, the same e-mail, a similar name) and
 merging them: nothing of either client is lost, the merged id resolves to the
 survivor (docs/API.md#clients-crm)."""
+from uuid import UUID
+
 from sqlalchemy import select, text, update
 
 from chassis.clock import now
@@ -53,7 +55,7 @@ def find_duplicates(session, identity, f, settings):
     else:
         sql = _PAIRS.format(a_filter="", order_filter="p.a_id < p.b_id")
     if f.get("cursor"):
-        params["after_a"], params["after_b"] = decode_cursor(f["cursor"], 2)
+        params["after_a"], params["after_b"] = decode_cursor(f["cursor"], types=(UUID, UUID))
     # the % operator (index-assisted) uses this threshold for the session
     session.execute(text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
                     {"t": str(settings.name_similarity)})

@@ -1,5 +1,8 @@
 """Memo goods and their clocks (docs/API.md#inventory): pieces lent out on
 memo, vendor goods on memo in, and the daily overdue notice."""
+from datetime import date
+from uuid import UUID
+
 from sqlalchemy import and_, or_, select
 
 from chassis.clock import now
@@ -104,7 +107,7 @@ def list_memos(session, identity, overdue=False, store_id=None, limit=50, cursor
     if overdue:
         query = query.where(Memo.status == "open", Memo.due_date < now().date())
     if cursor:
-        due, mid = decode_cursor(cursor)
+        due, mid = decode_cursor(cursor, types=(date, UUID))
         query = query.where(or_(Memo.due_date > due, and_(Memo.due_date == due, Memo.id > mid)))
     rows = session.scalars(query).all()
     page = rows[:limit]

@@ -1,11 +1,12 @@
 """Finding pieces: the filtered search (one store's or chain-wide
 availability, docs/API.md#inventory) and the snapshot HQ's read model is
 rebuilt from."""
+from uuid import UUID
+
 from sqlalchemy import func, select
 
 from chassis.errors import Forbidden
 from chassis.pagination import decode_cursor, decode_time_cursor, encode_cursor
-from chassis.validation import uuid_arg
 from contracts.money import maybe_money, money
 
 from .models import Item, ItemHistory
@@ -78,8 +79,8 @@ def snapshot_items(session, identity, cursor=None, limit=500):
     limit = max(1, min(int(limit or 500), 5000))
     query = select(Item).order_by(Item.id).limit(limit + 1)
     if cursor:
-        (after,) = decode_cursor(cursor, 1)
-        query = query.where(Item.id > uuid_arg(after, "cursor"))
+        (after,) = decode_cursor(cursor, types=(UUID,))
+        query = query.where(Item.id > after)
     rows = session.scalars(query).all()
     page = rows[:limit]
     since = dict(session.execute(

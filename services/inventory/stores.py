@@ -1,4 +1,6 @@
 """Stores (inventory's copy of the gateway's facts) and vendors."""
+from uuid import UUID
+
 from sqlalchemy import and_, or_, select
 
 from chassis import stores
@@ -30,7 +32,7 @@ def vendor_view(vendor):
 def list_vendors(session, identity, limit=50, cursor=None):
     query = select(Vendor).order_by(Vendor.name, Vendor.id).limit(limit + 1)
     if cursor:
-        name, vid = decode_cursor(cursor)
+        name, vid = decode_cursor(cursor, types=(str, UUID))
         query = query.where(or_(Vendor.name > name, and_(Vendor.name == name, Vendor.id > vid)))
     rows = session.scalars(query).all()
     page = rows[:limit]

@@ -11,6 +11,8 @@ an attribute, an index, a format spec) is refused when it is saved.
 """
 import string
 
+from chassis.errors import InvalidInput
+
 from .sms import is_gsm7, plain_spacing, sms_stats
 
 CHANNELS = ("sms", "email")
@@ -236,10 +238,18 @@ def default(trigger, channel):
 
 
 def preview(trigger, body, subject=None):
-    """The template filled with sample values, and its SMS figures."""
-    text = render(body, SAMPLE)
-    return {"sample": text, "sample_subject": render(subject, SAMPLE) if subject else None,
+    """The template filled with sample values, and its SMS figures; a text
+    that is not a template (``"x {"``) is a 422 on its field."""
+    text = _sample(body, "body")
+    return {"sample": text, "sample_subject": _sample(subject, "subject") if subject else None,
             "sms": sms_stats(text)}
+
+
+def _sample(text, field):
+    try:
+        return render(text, SAMPLE)
+    except ValueError as exc:
+        raise InvalidInput(f"the {field} is not a template", {field: [str(exc)]}) from None
 
 
 def catalog():

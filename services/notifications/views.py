@@ -3,9 +3,8 @@ its history and delivery steps, and the list a store's staff may see
 (docs/ARCHITECTURE.md#rule-7)."""
 from sqlalchemy import and_, or_, select
 
-from chassis.clock import instant
 from chassis.errors import Forbidden, NotFound
-from chassis.pagination import decode_cursor, encode_cursor
+from chassis.pagination import decode_time_cursor, encode_cursor
 
 from .models import Message, MessageEvent
 from .records import RANK, iso
@@ -55,8 +54,7 @@ def list_messages(session, identity, q):
     if not identity.chain_wide:
         query = query.where(Message.store_id.in_(identity.store_ids))
     if q.get("cursor"):
-        at, mid = decode_cursor(q["cursor"])
-        at = instant(at)
+        at, mid = decode_time_cursor(q["cursor"])
         query = query.where(or_(Message.created_at < at,
                                 and_(Message.created_at == at, Message.id < mid)))
     limit = q.get("limit") or 50

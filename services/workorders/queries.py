@@ -17,7 +17,7 @@ from .views import estimate_view, order_view
 
 def decode_cursor(cursor, width):
     """Work order cursors hold non-negative integers only."""
-    values = _decode_cursor(cursor, width)
+    values = _decode_cursor(cursor, types=(int,) * width)
     if not all(isinstance(v, int) and v >= 0 for v in values):
         raise InvalidInput("not a valid cursor", {"cursor": ["not a cursor this API gave out"]})
     return values
