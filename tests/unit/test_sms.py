@@ -2,6 +2,7 @@
 worked by hand."""
 import pytest
 
+from services.notifications import sms
 from services.notifications.sms import is_e164, is_gsm7, keyword, segments_of, sms_stats
 
 
@@ -86,3 +87,24 @@ def test_segments_of(units, single, multi, count):
 ])
 def test_keyword(body, word):
     assert keyword(body) == word
+
+
+NBSP, NNBSP, LRM, RLM, ALM = "\u00a0", "\u202f", "\u200e", "\u200f", "\u061c"
+
+
+@pytest.mark.parametrize("text, plain", [
+    (f"1.500,50{NBSP}€", "1.500,50 €"),                 # de_DE
+    (f"10{NBSP}000,00{NBSP}Ft", "10 000,00 Ft"),         # hu_HU
+    (f"1{NNBSP}500,50{NBSP}€", "1 500,50 €"),            # fr_FR
+    (f"{RLM}1.500{NBSP}د.ك.{RLM}", "1.500 د.ك."),         # ar_KW: its marks dropped
+    (f"{LRM}+1 212{ALM}", "+1 212"),
+    ("Déjà vu 10 000,00 Ft", "Déjà vu 10 000,00 Ft"),   # nothing to change
+    ("", ""),
+])
+def test_plain_spacing_writes_the_spaces_gsm7_lacks_plain_and_drops_bidi_marks(text, plain):
+    assert sms.plain_spacing(text) == plain
+
+
+def test_plain_spacing_keeps_a_text_gsm7_that_only_its_spaces_kept_from_it():
+    babel = f"Due: 10{NBSP}000,00{NBSP}Ft"
+    assert not sms.is_gsm7(babel) and sms.is_gsm7(sms.plain_spacing(babel))
