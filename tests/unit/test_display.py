@@ -100,3 +100,9 @@ def test_decimals_do_not_depend_on_what_was_printed_before():
     display.format_money(kwd, "en_GB")
     display.format_money(jpy, "en_GB")
     assert (first, display.format_money(usd, "en_GB")) == ("US$1,500.50", "US$1,500.50")
+
+
+def test_decimals_are_iso_4217s_where_the_locale_data_says_otherwise():
+    # ISO 4217 gives the Iraqi dinar three decimals (CLDR none): the printed
+    # amount must be the stored one
+    assert display.format_money(m(1500, "IQD"), "en_US") == "IQD1.500"

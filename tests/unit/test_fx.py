@@ -27,3 +27,7 @@ def test_a_rate_that_came_with_the_tender_is_never_used():
         (800000, "EUR", "0.8")
     same = check_one(0, {**tender, "currency": None}, Terms("USD", hq_rates=HQ))
     assert (same["charge_amount"], same["fx_rate"]) == (1000000, None)
+
+
+def test_rates_without_their_reporting_currency_convert_nothing():
+    assert cross_rate({"rates": {"EUR": "1.25", "GBP": "1.27"}}, "GBP", "EUR") is None
