@@ -129,6 +129,13 @@ def gift_card_view(session, identity, code):
                            "at": iso(m.at)} for m in moves]}
 
 
+def require_full_profile(scope):
+    """crm's ``client_scope`` reply: a caller who does not see the client in
+    full is told the client "simply is not found"."""
+    if not (isinstance(scope, dict) and scope.get("full") is True):
+        raise NotFound("no such client")
+
+
 def store_credit_view(session, identity, client_id):
     rows = session.scalars(select(StoreCredit).where(StoreCredit.client_id == str(client_id))).all()
     return {"client_id": str(client_id),

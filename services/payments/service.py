@@ -128,9 +128,12 @@ class Service(ServiceBase):
 
     @rpc
     def get_store_credit(self, client_id):
+        """Part of the client's full profile: answered only when crm says the
+        caller sees the client in full (docs/ARCHITECTURE.md#rule-7)."""
+        client_id = uuid_arg(client_id, "client_id")
+        sale_views.require_full_profile(self.crm.client_scope(client_id))
         with self.db.transaction() as session:
-            return sale_views.store_credit_view(session, self.caller,
-                                                uuid_arg(client_id, "client_id"))
+            return sale_views.store_credit_view(session, self.caller, client_id)
 
     # layaways
     @rpc

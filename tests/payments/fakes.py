@@ -12,6 +12,12 @@ class FakeCrm:
     redeemed = {}      # sale_id -> points
     refunded = set()   # sale ids given back
     calls = []
+    hidden = set()     # client ids the caller does not see in full
+
+    @rpc
+    def client_scope(self, client_id):
+        FakeCrm.calls.append(("scope", client_id))
+        return {"client_id": client_id, "full": client_id not in FakeCrm.hidden}
 
     @rpc
     def redeem_points(self, client_id, sale_id, points):
@@ -37,7 +43,7 @@ class FakeCrm:
 
     @classmethod
     def reset(cls):
-        cls.points, cls.redeemed, cls.refunded, cls.calls = {}, {}, set(), []
+        cls.points, cls.redeemed, cls.refunded, cls.calls, cls.hidden = {}, {}, set(), [], set()
 
 
 class FakeWorkorders:
