@@ -342,7 +342,8 @@ class Route(HttpRequestHandler):
         with self.gateway.engine.begin() as conn:
             if keyed:
                 claim = idempotency.claim(conn, call.identity.user_id, key, self.method,
-                                          self.path, request.path, call.raw_body)
+                                          self.path, request.path, call.raw_body,
+                                          store_id=call.audit_values()["store_id"])
             if audited and not (claim and claim.replay):
                 call.audit_id = audit.begin(conn, **call.audit_values())
         return claim

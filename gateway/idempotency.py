@@ -1,7 +1,9 @@
 """``Idempotency-Key`` for POSTs that create or pay (docs/API.md#conventions).
 
 A route declared with ``idempotent=True`` accepts the header. The key is
-kept per caller with the route and a hash of the request body:
+kept per caller, the user AND the store the request acts for (issue 17: the
+same key for another store is another request), with the route and a hash
+of the request body:
 
 - first use: the key is claimed (a row with no answer yet), the request runs,
   and its answer (status and body) is stored;
@@ -43,6 +45,7 @@ def body_hash(body):
 class Claim:
     user_id: str
     key: str
+    store_id: str = ""
     replay_status: int | None = None
     replay_body: object = None
 
@@ -62,45 +65,49 @@ def check_key(key):
     return key
 
 
-def claim(conn, user_id, key, method, route, path, body):
-    """Claim ``key`` for this request, or return the stored answer to replay
-    (``conn``: in the transaction that also writes the request's audit row)."""
+def _this(c):
+    """The row of claim ``c``: its user, store and key."""
+    k = IdempotencyKey
+    return (k.user_id == c.user_id, k.store_id == c.store_id, k.key == c.key)
+
+
+def claim(conn, user_id, key, method, route, path, body, store_id=None):
+    """Claim ``key`` for this request by ``user_id`` acting for ``store_id``
+    (``None``: no store), or return the stored answer to replay (``conn``: in
+    the transaction that also writes the request's audit row)."""
     digest = body_hash(body)
+    mine = Claim(user_id, key, str(store_id or "")[:64])
     inserted = _CLAIM.execute(conn, {
-        "user_id": user_id, "key": key, "method": method, "route": route, "path": path,
-        "request_hash": digest}).first()
+        "user_id": user_id, "store_id": mine.store_id, "key": key, "method": method,
+        "route": route, "path": path, "request_hash": digest}).first()
     if inserted is not None:
-        return Claim(user_id, key)
+        return mine
     k = IdempotencyKey
     stored = conn.execute(
         select(k.method, k.path, k.request_hash, k.status, k.response,
                (func.now() - k.created_at).label("age"))
-        .where(k.user_id == user_id, k.key == key)
-        .with_for_update()
+        .where(*_this(mine)).with_for_update()
     ).first()
     if stored is None:  # expired and purged in between: try once more
-        return claim(conn, user_id, key, method, route, path, body)
+        return claim(conn, user_id, key, method, route, path, body, store_id)
     if (stored.method, stored.path, stored.request_hash) != (method, path, digest):
         raise Conflict(f"this {HEADER} was used for another request")
     if stored.status is not None:
-        return Claim(user_id, key, stored.status, stored.response)
+        return Claim(user_id, key, mine.store_id, stored.status, stored.response)
     if stored.age.total_seconds() < STALE_CLAIM_S:
         raise Conflict(f"a request with this {HEADER} is still in progress; retry later")
-    conn.execute(update(IdempotencyKey)
-                 .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-                 .values(created_at=func.now()))
-    return Claim(user_id, key)
+    conn.execute(update(IdempotencyKey).where(*_this(mine)).values(created_at=func.now()))
+    return mine
 
 
 def complete(conn, claim_, status, body):
+    """Store the answer to ``claim_`` (its user, store and key); a 5xx
+    releases the key."""
     if status >= 500:
-        conn.execute(delete(IdempotencyKey).where(
-            IdempotencyKey.user_id == claim_.user_id, IdempotencyKey.key == claim_.key,
-            IdempotencyKey.status.is_(None)))
+        conn.execute(delete(IdempotencyKey).where(*_this(claim_), IdempotencyKey.status.is_(None)))
         return
-    conn.execute(update(IdempotencyKey).where(
-        IdempotencyKey.user_id == claim_.user_id, IdempotencyKey.key == claim_.key,
-    ).values(status=status, response=body, completed_at=func.now()))
+    conn.execute(update(IdempotencyKey).where(*_this(claim_))
+                 .values(status=status, response=body, completed_at=func.now()))
 
 
 def purge(session, ttl_hours):

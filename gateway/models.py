@@ -71,10 +71,12 @@ class AuditEntry(Base):
 
 
 class IdempotencyKey(Base):
-    """The first answer to a create, kept per caller and key."""
+    """The first answer to a create, kept per caller (user and the store the
+    request acts for, ``''`` for none) and key."""
 
     __tablename__ = "idempotency_keys"
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True, server_default="")
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     method: Mapped[str] = mapped_column(String(10))
     route: Mapped[str] = mapped_column(String(200))
