@@ -116,6 +116,7 @@ def problem_from(exc, instance=None, request_id=None):
         errors = exc.errors if isinstance(exc, InvalidInput) else None
         if exc.status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="jewelry-chain"'
+        headers.update(getattr(exc, "headers", None) or {})
         if exc.status == 503:
             log.warning("answering 503: %s", exc.detail)
         return problem(exc.status, exc.title, str(exc.detail or exc.title), instance, request_id,

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from chassis.identity import CHAIN_WIDE_ROLES, ROLES
 
+from . import passwords
 from .iso import COUNTRIES, CURRENCIES
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
@@ -79,9 +80,16 @@ class TokenReply(Schema):
 
 class UserCreate(Schema):
     username = fields.String(required=True, validate=[validate.Length(min=3, max=64), USERNAME])
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=1024))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     store_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=1000))
+
+    @validates_schema(skip_on_field_errors=False)
+    def password_policy(self, data, **kwargs):
+        if "password" in data:
+            found = passwords.problems(data["password"], data.get("username"))
+            if found:
+                raise ValidationError(found, "password")
 
     @validates_schema
     def store_roles_need_a_store(self, data, **kwargs):

@@ -11,7 +11,7 @@ from chassis.rpc import ServiceRpc
 from chassis.service import ServiceBase, rpc
 from chassis.validation import uuid_arg
 
-from . import audit, auth, domain, idempotency, openapi, schemas
+from . import audit, auth, domain, idempotency, openapi, schemas, throttle
 from .crm_routes import CrmRoutes
 from .hq_routes import HqRoutes
 from .http import Reply, Settings, route
@@ -90,20 +90,30 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
     # identity -------------------------------------------------------------------
 
     @route("POST", "/auth/token", public=True, body=schemas.TokenRequest, response=schemas.TokenReply,
-           errors=(401,))
+           errors=(401, 429))
     def issue_token(self, request):
-        """Sign in: a bearer token for a username and password."""
+        """Sign in: a bearer token for a username and password.
+
+        Failures are counted per username and per client address: after
+        ``SIGNIN_MAX_FAILURES`` within ``SIGNIN_WINDOW_SECONDS`` every attempt
+        is refused for a while (429 with ``Retry-After``), even the right one."""
         data = request.body
         request.audit["actor_username"] = data["username"]
+        keys = throttle.keys(data["username"], request.remote_addr)
         with self.db.transaction() as session:
+            throttle.check(session, keys)
             user = domain.find_user(session, data["username"])
             store_ids = domain.user_store_ids(session, user.id) if user else []
         ok, rehash = auth.check_password(user.password_hash if user else None, data["password"])
         if not ok or not user.active:
-            raise auth.Unauthorized("wrong username or password")
-        if rehash:
-            new_hash = auth.hash_password(data["password"])
+            request.audit["detail"] = f"Unauthorized: wrong username or password (client {keys[1][5:]})"
             with self.db.transaction() as session:
+                throttle.fail(session, keys, self.settings)
+            raise auth.Unauthorized("wrong username or password")
+        with self.db.transaction() as session:
+            throttle.succeed(session, keys[0])
+            if rehash:
+                new_hash = auth.hash_password(data["password"])
                 session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
         request.audit.update(actor_id=user.id, actor_username=user.username, actor_role=user.role,
                              entity_id=user.id)

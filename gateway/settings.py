@@ -20,6 +20,10 @@ class Settings:
     max_body_bytes: int
     health_timeout_s: float
     idempotency_ttl_h: float
+    signin_max_failures: int = 5
+    signin_window_s: int = 900
+    signin_lockout_s: int = 60
+    signin_max_lockout_s: int = 3600
 
 
 def load(get=setting):
@@ -32,6 +36,10 @@ def load(get=setting):
         max_body_bytes=int(get("MAX_BODY_BYTES", 1024 * 1024)),
         health_timeout_s=float(get("HEALTH_TIMEOUT", 1.5)),
         idempotency_ttl_h=float(get("IDEMPOTENCY_TTL_HOURS", 24)),
+        signin_max_failures=max(1, int(get("SIGNIN_MAX_FAILURES", 5))),
+        signin_window_s=max(1, int(get("SIGNIN_WINDOW_SECONDS", 900))),
+        signin_lockout_s=max(1, int(get("SIGNIN_LOCKOUT_SECONDS", 60))),
+        signin_max_lockout_s=max(1, int(get("SIGNIN_MAX_LOCKOUT_SECONDS", 3600))),
     )
     warn_about_the_secret(settings.jwt_secret)
     return settings

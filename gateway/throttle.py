@@ -1,0 +1,70 @@
+"""Sign-in throttling (issue 17): failures are counted per username and per
+client address in the gateway's database, so every gateway process sees the
+same counts.
+
+``max_failures`` failures within ``window_s`` of each other lock the key for
+``lockout_s``; each further failure after a lockout doubles it, up to
+``max_lockout_s``. While a key is locked every attempt is refused (429 with
+``Retry-After``), the right password included, and not checked. A success
+clears the username's count; the address's count only runs out with the
+window (a caller cannot clear it by signing in to an account of their own).
+"""
+import math
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from chassis.errors import ServiceError
+
+from .models import SigninFailure
+
+
+class TooManyAttempts(ServiceError):
+    status = 429
+    title = "Too many sign-in attempts"
+
+    def __init__(self, detail, retry_after_s):
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
+def keys(username, address):
+    return [f"user:{username.lower()}"[:200], f"addr:{address or 'unknown'}"[:200]]
+
+
+def check(session, keys):
+    """Raise ``TooManyAttempts`` while any of ``keys`` is locked."""
+    left = session.scalar(
+        select(func.max(func.extract("epoch", SigninFailure.locked_until - func.now())))
+        .where(SigninFailure.key.in_(keys), SigninFailure.locked_until > func.now()))
+    if left is not None:
+        raise TooManyAttempts("too many failed sign-ins; try again later",
+                              max(1, math.ceil(float(left))))
+
+
+def fail(session, keys, settings):
+    """Count one failure against each key; lock those that reach the limit."""
+    window = func.make_interval(0, 0, 0, 0, 0, 0, settings.signin_window_s)
+    for key in keys:
+        stmt = insert(SigninFailure).values(key=key, failures=1, last_failure_at=func.now())
+        failures = session.execute(stmt.on_conflict_do_update(
+            index_elements=[SigninFailure.key],
+            set_={"failures": case(
+                      (SigninFailure.last_failure_at < func.now() - window, 1),
+                      else_=SigninFailure.failures + 1),
+                  "last_failure_at": func.now()},
+        ).returning(SigninFailure.failures)).scalar_one()
+        if failures >= settings.signin_max_failures:
+            seconds = lockout_s(failures, settings)
+            session.execute(update(SigninFailure).where(SigninFailure.key == key).values(
+                locked_until=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, seconds)))
+
+
+def lockout_s(failures, settings):
+    """The lockout after ``failures`` failures in a row (at least the limit)."""
+    doublings = min(failures - settings.signin_max_failures, 32)
+    return min(settings.signin_lockout_s * 2 ** doublings, settings.signin_max_lockout_s)
+
+
+def succeed(session, username_key):
+    session.execute(delete(SigninFailure).where(SigninFailure.key == username_key))
