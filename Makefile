@@ -27,7 +27,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make run        start every service, the gateway and localstripe, load demo data"
-	@echo "                (ADMIN_USERNAME / ADMIN_PASSWORD, default admin / admin-demo-pass)"
+	@echo "                (ADMIN_USERNAME / ADMIN_PASSWORD, default admin / showcase-velvet-tray-7)"
 	@echo "make test       the gate (make lint), then the whole test suite (PYTEST_ARGS='$(PYTEST_ARGS)')"
 	@echo "make test-unit  the tests that need no database or broker (seconds)"
 	@echo "make lint       ruff (imports, complexity, unused code) and mypy (strict on chassis, contracts)"
@@ -77,7 +77,7 @@ migrate: db
 	done
 
 run: export ADMIN_USERNAME ?= admin
-run: export ADMIN_PASSWORD ?= admin-demo-pass
+run: export ADMIN_PASSWORD ?= showcase-velvet-tray-7
 run: venv infra db migrate
 	"$(VPY)" -m scripts.run
 

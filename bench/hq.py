@@ -191,7 +191,7 @@ def main():
     base = os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000").rstrip("/")
     reply = requests.post(base + "/auth/token", json={
         "username": os.environ.get("ADMIN_USERNAME", "admin"),
-        "password": os.environ.get("ADMIN_PASSWORD", "admin-demo-pass")}, timeout=30)
+        "password": os.environ.get("ADMIN_PASSWORD", "showcase-velvet-tray-7")}, timeout=30)
     reply.raise_for_status()
     token = reply.json()["access_token"]
     if not args.no_seed:

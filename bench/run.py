@@ -212,7 +212,7 @@ def main():
     profile = dict(PROFILES[args.profile])
     duration = args.duration or profile["duration"]
     username = os.environ.get("ADMIN_USERNAME", "admin")
-    password = os.environ.get("ADMIN_PASSWORD", "admin-demo-pass")
+    password = os.environ.get("ADMIN_PASSWORD", "showcase-velvet-tray-7")
     chain, base = _chain_and_admin(username, password)
     echo = start_echo()
     extra = {}

@@ -21,6 +21,7 @@ class Settings:
     health_timeout_s: float
     idempotency_ttl_h: float
     signin_max_failures: int = 5
+    signin_max_failures_per_address: int = 100
     signin_window_s: int = 900
     signin_lockout_s: int = 60
     signin_max_lockout_s: int = 3600
@@ -37,6 +38,7 @@ def load(get=setting):
         health_timeout_s=float(get("HEALTH_TIMEOUT", 1.5)),
         idempotency_ttl_h=float(get("IDEMPOTENCY_TTL_HOURS", 24)),
         signin_max_failures=max(1, int(get("SIGNIN_MAX_FAILURES", 5))),
+        signin_max_failures_per_address=max(1, int(get("SIGNIN_MAX_FAILURES_PER_ADDRESS", 100))),
         signin_window_s=max(1, int(get("SIGNIN_WINDOW_SECONDS", 900))),
         signin_lockout_s=max(1, int(get("SIGNIN_LOCKOUT_SECONDS", 60))),
         signin_max_lockout_s=max(1, int(get("SIGNIN_MAX_LOCKOUT_SECONDS", 3600))),

@@ -54,15 +54,24 @@ def fail(session, keys, settings):
                       else_=SigninFailure.failures + 1),
                   "last_failure_at": func.now()},
         ).returning(SigninFailure.failures)).scalar_one()
-        if failures >= settings.signin_max_failures:
-            seconds = lockout_s(failures, settings)
+        limit = limit_for(key, settings)
+        if failures >= limit:
+            seconds = lockout_s(failures, settings, limit)
             session.execute(update(SigninFailure).where(SigninFailure.key == key).values(
                 locked_until=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, seconds)))
 
 
-def lockout_s(failures, settings):
+def limit_for(key, settings):
+    """A username's limit, or an address's: a whole store behind one address
+    (or a proxy that is not yet trusted to name the client) needs more."""
+    if key.startswith("addr:"):
+        return settings.signin_max_failures_per_address
+    return settings.signin_max_failures
+
+
+def lockout_s(failures, settings, limit=None):
     """The lockout after ``failures`` failures in a row (at least the limit)."""
-    doublings = min(failures - settings.signin_max_failures, 32)
+    doublings = min(failures - (limit or settings.signin_max_failures), 32)
     return min(settings.signin_lockout_s * 2 ** doublings, settings.signin_max_lockout_s)
 
 

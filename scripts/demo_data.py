@@ -214,7 +214,7 @@ def load(gw):
 def main():
     base = os.environ.get("GATEWAY_URL") or "http://127.0.0.1:8000"
     username = os.environ.get("ADMIN_USERNAME") or "admin"
-    password = os.environ.get("ADMIN_PASSWORD") or "admin-demo-pass"
+    password = os.environ.get("ADMIN_PASSWORD") or "showcase-velvet-tray-7"
     gw = Gateway(base)
     try:
         if not gw.sign_in(username, password):

@@ -21,7 +21,7 @@ import time
 from scripts.chain import ROOT, Chain, ChainError
 
 DEMO_USERNAME = "admin"
-DEMO_PASSWORD = "admin-demo-pass"
+DEMO_PASSWORD = "showcase-velvet-tray-7"
 
 
 class _Stop(Exception):

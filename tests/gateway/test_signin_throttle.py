@@ -39,9 +39,16 @@ def test_the_lockout_doubles_and_a_success_after_it_resets_the_count(api, admin,
 
 
 def test_one_address_trying_many_usernames_is_locked(api, admin):
-    for n in range(5):
+    # an address has a higher limit than a username (a store's counter behind one address)
+    for n in range(100):
         assert wrong(api, f"nobody-{n}").status_code == 401
     assert wrong(api, "someone-else").status_code == 429
+
+
+def test_an_address_limit_is_its_own_setting():
+    s = settings_module.load(lambda name, default: {"SIGNIN_MAX_FAILURES_PER_ADDRESS": "7"}.get(
+        name, default))
+    assert throttle.limit_for("addr:10.0.0.1", s) == 7 and throttle.limit_for("user:ann", s) == 5
 
 
 def test_the_lockout_is_capped_and_settings_are_read():
