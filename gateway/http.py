@@ -70,7 +70,8 @@ class PayloadTooLarge(ServiceError):
 def problem_type(status):
     slug = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
             405: "method-not-allowed", 409: "conflict", 413: "payload-too-large",
-            422: "validation", 503: "unavailable"}.get(status, "internal" if status >= 500 else "error")
+            422: "validation", 429: "too-many-requests",
+            503: "unavailable"}.get(status, "internal" if status >= 500 else "error")
     return f"urn:jewelry-chain:problem:{slug}"
 
 

@@ -21,6 +21,7 @@ ERRORS = {
     409: "Conflicts with the current state",
     413: "The body is too large",
     422: "Invalid input; `errors` names each field",
+    429: "Too many failed sign-ins; try again after `Retry-After` seconds",
     503: "A service did not answer in time",
 }
 
