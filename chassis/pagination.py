@@ -17,6 +17,8 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
+from sqlalchemy import and_, or_
+
 from .errors import InvalidInput
 
 _SCALARS = (str, int, float, type(None))
@@ -112,3 +114,12 @@ def page(rows: Sequence[Row], limit: int, key: Callable[[Row], Iterable[Any]],
         "items": [view(r) for r in items],
         "next_cursor": encode_cursor(key(items[-1])) if len(rows) > limit else None,
     }
+
+
+def after_time_cursor(query: Any, time_column: Any, id_column: Any, cursor: object | None) -> Any:
+    """``query`` (listed newest first by ``time_column``, then ``id_column``)
+    past the row a ``(time, id)`` cursor names; unchanged without a cursor."""
+    if not cursor:
+        return query
+    at, row_id = decode_time_cursor(cursor)
+    return query.where(or_(time_column < at, and_(time_column == at, id_column < row_id)))

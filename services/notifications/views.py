@@ -1,10 +1,10 @@
 """Messages as the API shows them (docs/API.md#messages): one message with
 its history and delivery steps, and the list a store's staff may see
 (docs/ARCHITECTURE.md#rule-7)."""
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from chassis.errors import Forbidden, NotFound
-from chassis.pagination import decode_time_cursor, encode_cursor
+from chassis.pagination import after_time_cursor, encode_cursor
 
 from .models import Message, MessageEvent
 from .records import RANK, iso
@@ -53,10 +53,7 @@ def list_messages(session, identity, q):
         raise Forbidden("you may not see this store")
     if not identity.chain_wide:
         query = query.where(Message.store_id.in_(identity.store_ids))
-    if q.get("cursor"):
-        at, mid = decode_time_cursor(q["cursor"])
-        query = query.where(or_(Message.created_at < at,
-                                and_(Message.created_at == at, Message.id < mid)))
+    query = after_time_cursor(query, Message.created_at, Message.id, q.get("cursor"))
     limit = q.get("limit") or 50
     rows = session.scalars(query.order_by(Message.created_at.desc(), Message.id.desc())
                            .limit(limit + 1)).all()

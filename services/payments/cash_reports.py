@@ -2,13 +2,13 @@
 clients, let the pure rules in ``compliance`` decide, open cases, list them
 (docs/API.md#sales-and-payments)."""
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import select, text, update
 
 from chassis.clock import local_day, now
 from chassis.errors import Forbidden
 from chassis.identity import OVERSIGHT, with_system
 from chassis.outbox import emit
-from chassis.pagination import decode_time_cursor, encode_cursor
+from chassis.pagination import after_time_cursor, encode_cursor
 from chassis.scope import one_or_own_stores
 from contracts.money import money
 
@@ -104,10 +104,7 @@ def list_cases(session, identity, q):
         query = query.where(CashReportCase.triggered_at >= q["since"])
     if q.get("until"):
         query = query.where(CashReportCase.triggered_at < q["until"])
-    if q.get("cursor"):
-        at, cid = decode_time_cursor(q["cursor"])
-        query = query.where(or_(CashReportCase.triggered_at < at,
-                                and_(CashReportCase.triggered_at == at, CashReportCase.id < cid)))
+    query = after_time_cursor(query, CashReportCase.triggered_at, CashReportCase.id, q.get("cursor"))
     limit = q.get("limit") or 50
     rows = session.scalars(query.order_by(CashReportCase.triggered_at.desc(),
                                           CashReportCase.id.desc()).limit(limit + 1)).all()

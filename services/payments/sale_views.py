@@ -4,7 +4,7 @@ caller's ``session``."""
 from sqlalchemy import and_, or_, select
 
 from chassis.errors import NotFound
-from chassis.pagination import decode_time_cursor, encode_cursor
+from chassis.pagination import after_time_cursor, encode_cursor
 from chassis.scope import one_or_own_stores, visible
 from contracts.money import money
 
@@ -99,10 +99,7 @@ def _sales_query(identity, q):
         query = query.where(Sale.created_at >= q["since"])
     if q.get("until"):
         query = query.where(Sale.created_at < q["until"])
-    if q.get("cursor"):
-        at, sid = decode_time_cursor(q["cursor"])
-        query = query.where(or_(Sale.created_at < at, and_(Sale.created_at == at, Sale.id < sid)))
-    return query
+    return after_time_cursor(query, Sale.created_at, Sale.id, q.get("cursor"))
 
 
 def list_sales(session, identity, q):
