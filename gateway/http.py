@@ -251,7 +251,7 @@ class Route(HttpRequestHandler):
 
     def __init__(self, method, path, roles=None, public=False, body=None, query=None,
                  response=None, status=200, idempotent=False, summary=None, errors=(),
-                 **kwargs):
+                 limited_ok=False, **kwargs):
         kwargs.setdefault("expected_exceptions", (ServiceError,))
         super().__init__(method.upper(), werkzeug_rule(path), **kwargs)
         self.path = path
@@ -265,6 +265,7 @@ class Route(HttpRequestHandler):
         self.idempotent = idempotent
         self.summary = summary
         self.errors = tuple(errors)   # statuses the route answers beyond the usual ones
+        self.limited_ok = limited_ok  # open to a session limited to changing its password or TOTP
         self.mutating = self.method in MUTATING
         self._schemas = {}
 

@@ -292,7 +292,7 @@ class E2EChain:
     def __init__(self, name, log_dir, broker_proxy=False, db_proxy=(), stripe_proxy=False,
                  env=None, replicas=None):
         self.name = name
-        self.vhost = f"jewelry_e2e_{name}"
+        self.vhost = f"jewelry_{DB_SUFFIX}_{name}"
         self.log_dir = os.fspath(log_dir)
         self.want_broker_proxy = broker_proxy
         self.want_db_proxy = tuple(db_proxy)
