@@ -37,5 +37,14 @@ def test_the_first_admin_obeys_the_policy_too(db):
 
 def test_the_shipped_list_is_large_and_lower_case():
     common = passwords.common_passwords()
-    assert len(common) >= 1000 and all(p == p.lower() for p in common)
+    assert len(common) >= 100_000 and all(p == p.lower() for p in common)
     assert {"123456", "password", "qwerty123", "iloveyou"} <= common
+    # long ones the length rule alone lets through
+    assert {"123qweasdzxc", "1qaz2wsx3edc", "qwerty123456", "leavemealone"} <= common
+    assert not any(p.startswith("#") or p != p.strip() for p in common)
+
+
+def test_a_long_common_password_is_refused():
+    assert passwords.problems("1qaz2wsx3edc") == ["is one of the most common passwords"]
+    assert passwords.problems("QwertyQwerty") == ["is one of the most common passwords"]
+    assert passwords.problems("velvet-tray-showcase-4") == []
