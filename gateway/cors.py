@@ -42,12 +42,12 @@ def origins(value):
 
 def allowed(environ, configured):
     """The request's ``Origin`` when it is one of ``configured``, else None."""
-    origin = environ.get("HTTP_ORIGIN")
+    origin = environ["HTTP_ORIGIN"] if "HTTP_ORIGIN" in environ else None   # a WSGI environ
     return origin if origin and origin in configured else None
 
 
 def is_preflight(environ):
-    return environ.get("REQUEST_METHOD") == "OPTIONS" and \
+    return environ["REQUEST_METHOD"] == "OPTIONS" and \
         "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
 
 
