@@ -9,7 +9,7 @@ start (``chassis.settings.MissingSecret``). ``make run`` and the test chains alw
 import logging
 from dataclasses import dataclass, field
 
-from chassis.settings import MissingSecret, required_secret, setting  # noqa: F401
+from chassis.settings import required_secret, setting
 
 from . import client_address, cors
 
