@@ -43,7 +43,7 @@ help:
 	@echo "                (REBUILD_ARGS='--reset' empties it first; the services must be running)"
 	@echo "make image      build the one container image (IMAGE=$(IMAGE) IMAGE_TAG=$(IMAGE_TAG); docker or podman)"
 	@echo "make k8s        print what deploy/k8s/overlays/$(OVERLAY) creates (OVERLAY=dev|production|holiday)"
-	@echo "make clean      remove the venv stamp and caches"
+	@echo "make clean      remove the venv stamp and caches (keeps .local-secrets.env)"
 
 venv: $(STAMP)
 

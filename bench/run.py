@@ -121,12 +121,13 @@ def _chain_and_admin(username, password):
     chain = None
     base = os.environ.get("GATEWAY_URL", "").rstrip("/")
     if not base or not answering(base):
+        from scripts import local_secrets
         from scripts.chain import Chain
         port = int(os.environ.get("BENCH_GATEWAY_PORT", "8001"))
         log(f"starting the chain on port {port}")
         chain = Chain(gateway_port=port, log_dir=os.path.join(ROOT, "logs", "bench"),
                       env={"STRIPE_PORT": os.environ.get("BENCH_STRIPE_PORT", "18421"),
-                           "LOG_LEVEL": "WARNING"})
+                           "LOG_LEVEL": "WARNING", **local_secrets.environment()})
         chain.start()
         chain.wait_ready(120)
         base = f"http://127.0.0.1:{port}"

@@ -2,7 +2,8 @@
 
 Monkey-patches eventlet first, configures JSON logs and tracing, runs the
 service until SIGTERM/SIGINT, then stops it gracefully (in-flight workers
-finish, unacknowledged messages go back to the broker).
+finish, unacknowledged messages go back to the broker). A component missing
+a secret it needs (``MissingSecret``) exits with 78 (EX_CONFIG) at start.
 """
 from __future__ import annotations
 
@@ -22,9 +23,11 @@ from nameko.runners import ServiceRunner  # noqa: E402
 
 from chassis import components, config, probes  # noqa: E402
 from chassis.logs import configure_logging  # noqa: E402
+from chassis.settings import MissingSecret  # noqa: E402
 from chassis.telemetry import setup_tracing  # noqa: E402
 
 log = logging.getLogger("chassis.run")
+EX_CONFIG = 78   # sysexits.h: a setting is missing or wrong
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -45,7 +48,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         signal.signal(signal.SIGTERM, shutdown)
         signal.signal(signal.SIGINT, shutdown)
         probes.serve(component, runner)  # /livez, /readyz when PROBE_PORT is set
-        runner.start()
+        try:
+            runner.start()
+        except MissingSecret:   # its setup said what to set
+            raise SystemExit(EX_CONFIG) from None
         log.info("%s started", component)
         runnlet = eventlet.spawn(runner.wait)
         try:

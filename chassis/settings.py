@@ -14,6 +14,7 @@ from ``setting`` and hands it to its workers with ``SettingsProvider``::
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, Generic, TypeVar
 
 from nameko import config as nameko_config
@@ -23,6 +24,12 @@ from .config import env
 
 T = TypeVar("T")
 Getter = Callable[[str, Any], Any]
+log = logging.getLogger(__name__)
+
+
+class MissingSecret(RuntimeError):
+    """A secret without which the process must not start: raised from a
+    container's setup, it stops ``chassis.run`` with a non-zero exit."""
 
 
 def setting(name: str, default: Any = None) -> Any:
@@ -32,6 +39,18 @@ def setting(name: str, default: Any = None) -> Any:
     if value is None or value == "":
         return env(name, default)
     return value
+
+
+def required_secret(get: Getter, name: str, what: str) -> str:
+    """``name``'s value (never a default written in the source); without one,
+    a log line saying what to set, then ``MissingSecret``."""
+    value = get(name, None)
+    if value is None or str(value).strip() == "":
+        message = (f"{name} is not set: refusing to start. Set {name} to {what}, "
+                   "the same in every process that needs it (README: Secrets to set)")
+        log.critical(message)
+        raise MissingSecret(message)
+    return str(value)
 
 
 def flag(value: Any) -> bool:

@@ -24,7 +24,8 @@ The handler gets the werkzeug request with ``body`` (validated),
 JSON-able value (sent with the route's ``status``) or a ``Reply``. Every
 error becomes RFC 9457 ``application/problem+json`` (docs/ARCHITECTURE.md#rule-8);
 unexpected ones are logged and answered 500 without internals. Every answer
-gets the headers of ``screening.secure`` (nosniff, no-store, CSP, Retry-After).
+gets the headers of ``screening.secure`` (nosniff, no-store, CSP, Retry-After), and
+``cors`` ones for a configured origin; ``request.remote_addr`` is the client (``client_address``).
 """
 import json
 import logging
@@ -50,7 +51,7 @@ from chassis.errors import Forbidden, InvalidInput, ServiceError, Unavailable
 from chassis.identity import Identity
 from chassis.validation import load
 
-from . import audit, auth, idempotency, screening, settings as settings_module
+from . import audit, auth, client_address, cors, idempotency, screening, settings as settings_module
 from .screening import BadRequest, secure  # noqa: F401  (BadRequest: for the routes)
 
 log = logging.getLogger(__name__)
@@ -185,8 +186,10 @@ class ProblemWsgiApp(WsgiApp):
 
 
 class GatewayWebServer(WebServer):
+    gateway = Gateway()
+
     def get_wsgi_app(self):
-        return ProblemWsgiApp(self)
+        return cors.Middleware(ProblemWsgiApp(self), self.gateway.settings.cors_origins, secure)
 
 
 def werkzeug_rule(path):
@@ -282,6 +285,7 @@ class Route(HttpRequestHandler):
 
     def handle_request(self, request):
         request.shallow = False
+        request.remote_addr = client_address.of(request, self.gateway.settings.trusted_proxies)
         call = Call(self, request)
         try:
             response = self.process(call)

@@ -185,3 +185,8 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
     def purge_idempotency_keys(self):
         with self.db.transaction() as session:
             idempotency.purge(session, self.settings.idempotency_ttl_h)
+
+    @timer(interval=3600)
+    def purge_signin_failures(self):
+        with self.db.transaction() as session:
+            throttle.purge(session, self.settings)

@@ -1,12 +1,17 @@
 """Gateway settings, read the one way every service reads them
 (``chassis.settings.setting``: nameko config first, tests patch it, then the
 environment, then a local default; 12-factor): a frozen dataclass built by
-one ``load(get)``."""
-import logging
-import secrets
-from dataclasses import dataclass
+one ``load(get)``.
 
-from chassis.settings import setting
+``JWT_SECRET`` has no default anywhere: a gateway without one refuses to
+start (``chassis.settings.MissingSecret``). ``make run`` and the test chains always pass one
+(``make run`` from its generated ``.local-secrets.env``)."""
+import logging
+from dataclasses import dataclass, field
+
+from chassis.settings import required_secret, setting
+
+from . import client_address, cors
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +30,15 @@ class Settings:
     signin_window_s: int = 900
     signin_lockout_s: int = 60
     signin_max_lockout_s: int = 3600
+    cors_origins: frozenset = field(default_factory=frozenset)
+    trusted_proxies: tuple = ()
 
 
 def load(get=setting):
     """Read once per container, at setup (the config is global in a process)."""
     settings = Settings(
-        jwt_secret=str(get("JWT_SECRET", None) or _random_secret()),
+        jwt_secret=required_secret(get, "JWT_SECRET", "the HS256 key that signs and verifies "
+                                   "access tokens (32+ random bytes, e.g. `openssl rand -base64 48`)"),
         jwt_issuer=str(get("JWT_ISSUER", "jewelry-chain-gateway")),
         jwt_audience=str(get("JWT_AUDIENCE", "jewelry-chain")),
         token_ttl_s=int(get("JWT_TTL_SECONDS", 8 * 3600)),
@@ -42,18 +50,11 @@ def load(get=setting):
         signin_window_s=max(1, int(get("SIGNIN_WINDOW_SECONDS", 900))),
         signin_lockout_s=max(1, int(get("SIGNIN_LOCKOUT_SECONDS", 60))),
         signin_max_lockout_s=max(1, int(get("SIGNIN_MAX_LOCKOUT_SECONDS", 3600))),
+        cors_origins=cors.origins(get("CORS_ORIGINS", "")),
+        trusted_proxies=client_address.networks(get("TRUSTED_PROXIES", "")),
     )
     warn_about_the_secret(settings.jwt_secret)
     return settings
-
-
-def _random_secret():
-    """No secret configured: one of this process's own, never one written in
-    the source (a token signed with a published secret would be accepted)."""
-    log.warning("JWT_SECRET is not set: this gateway process signs tokens with a random secret "
-                "of its own (they end when it stops, and no other gateway process accepts them); "
-                "set JWT_SECRET (32+ random bytes) to share one")
-    return secrets.token_urlsafe(48)
 
 
 def warn_about_the_secret(secret):

@@ -8,10 +8,12 @@ same counts.
 ``Retry-After``), the right password included, and not checked. A success
 clears the username's count; the address's count only runs out with the
 window (a caller cannot clear it by signing in to an account of their own).
+Rows whose window has passed and that are not locked are purged hourly
+(``purge``): they would count as a first failure anyway.
 """
 import math
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from chassis.errors import ServiceError
@@ -77,3 +79,13 @@ def lockout_s(failures, settings, limit=None):
 
 def succeed(session, username_key):
     session.execute(delete(SigninFailure).where(SigninFailure.key == username_key))
+
+
+def purge(session, settings):
+    """Delete the counts that no longer matter: last failure older than the
+    window, and no lockout still running. Returns how many went."""
+    window = func.make_interval(0, 0, 0, 0, 0, 0, settings.signin_window_s)
+    return session.execute(delete(SigninFailure).where(
+        SigninFailure.last_failure_at < func.now() - window,
+        or_(SigninFailure.locked_until.is_(None), SigninFailure.locked_until <= func.now()),
+    )).rowcount

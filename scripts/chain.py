@@ -16,17 +16,21 @@ group, from the repository root, with the interpreter running this module.
 processes of a component. When ``STRIPE_API_KEY`` is not set, localstripe
 is started on ``STRIPE_PORT`` (default 8420) and the children get
 ``STRIPE_API_KEY=sk_test_local`` and ``STRIPE_API_BASE`` pointing at it.
+
+The chain makes up no secret: the caller passes ``JWT_SECRET`` (and
+``STRIPE_WEBHOOK_SECRET``) in ``env`` or the environment (``make run`` from
+``scripts.local_secrets``), or the gateway refuses to start.
 """
 import atexit
 import json
 import os
 import signal
 import socket
-import secrets
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -148,9 +152,6 @@ class Chain:
         self.gateway_port = int(gateway_port)
         child_env["GATEWAY_PORT"] = str(self.gateway_port)
         child_env.setdefault("PYTHONUNBUFFERED", "1")
-        if not child_env.get("JWT_SECRET"):
-            # a development chain: one random secret its gateway processes share
-            child_env["JWT_SECRET"] = secrets.token_urlsafe(48)
 
         self.stripe_port = None
         if not child_env.get("STRIPE_API_KEY"):
@@ -255,6 +256,17 @@ class Chain:
                 where = f" ({child.log_path})" if child.log_path else ""
                 raise ChainError(f"{child.label} exited with code {code} while the chain was "
                                  f"starting{where}; last lines:\n{child.tail()}")
+
+    def register_stripe_webhook(self):
+        """Have localstripe send its webhooks to the gateway, signed with the
+        chain's ``STRIPE_WEBHOOK_SECRET`` (no localstripe or no secret: nothing)."""
+        secret = self.env.get("STRIPE_WEBHOOK_SECRET")
+        if self.stripe_port is None or not secret:
+            return False
+        form = urllib.parse.urlencode({"url": f"{self.url}/webhooks/stripe", "secret": secret})
+        with _HTTP.open(f"http://127.0.0.1:{self.stripe_port}/_config/webhooks/gateway",
+                        data=form.encode(), timeout=5) as resp:
+            return resp.status == 200
 
     def health(self, timeout=3.0):
         """``(status, json-or-text)`` of ``GET /health``; raises OSError when nothing answers."""

@@ -2,7 +2,9 @@
 
     python -m scripts.run
 
-Starts localstripe (unless STRIPE_API_KEY is set), every service and the
+Reads (first time: generates) this machine's secrets, ``.local-secrets.env``
+(``scripts.local_secrets``; the environment wins), and passes them to the
+chain. Starts localstripe (unless STRIPE_API_KEY is set), every service and the
 gateway as processes (see ``scripts.chain``), waits until ``/health`` says
 every service is up, creates the first hq_admin from ADMIN_USERNAME /
 ADMIN_PASSWORD when the gateway has no user yet, loads the demo chain, prints
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import time
 
+from scripts import local_secrets
 from scripts.chain import ROOT, Chain, ChainError
 
 DEMO_USERNAME = "admin"
@@ -55,6 +58,8 @@ def _start_and_serve(chain, timeout, username, password, log_dir):
     print(f"run: waiting for {chain.url}/health", flush=True)
     chain.wait_ready(timeout)
     print("run: every service is up", flush=True)
+    if chain.register_stripe_webhook():
+        print("run: localstripe sends its webhooks to the gateway", flush=True)
 
     if _step("gateway.create_admin", chain.env) != 0:
         raise ChainError("gateway.create_admin failed (see above)")
@@ -90,9 +95,10 @@ def main():
     timeout = float(_env("READY_TIMEOUT", "90"))
 
     try:
-        chain = Chain(env={"ADMIN_USERNAME": username, "ADMIN_PASSWORD": password},
+        chain = Chain(env={"ADMIN_USERNAME": username, "ADMIN_PASSWORD": password,
+                           **local_secrets.environment()},
                       gateway_port=port, log_dir=log_dir, stripe_from_scratch=False)
-    except ChainError as exc:
+    except (ChainError, local_secrets.UnsafeSecretsFile) as exc:
         print(f"run: {exc}", file=sys.stderr)
         return 1
 

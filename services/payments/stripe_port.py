@@ -15,7 +15,7 @@ money carries an idempotency key derived from the tender's key. Outcomes:
 import stripe
 from nameko.extensions import DependencyProvider
 
-from chassis.settings import setting
+from chassis.settings import required_secret, setting
 
 LOCAL_API_BASE = "http://127.0.0.1:8420"   # localstripe, the local sandbox
 
@@ -121,23 +121,44 @@ class StripePort:
 
     def construct_event(self, payload, signature):
         """Verify the webhook signature (raises ``stripe.SignatureVerificationError``)."""
+        if not self.webhook_secret:
+            raise stripe.SignatureVerificationError(
+                "no STRIPE_WEBHOOK_SECRET is configured: webhooks are refused", signature)
         return stripe.Webhook.construct_event(payload, signature, self.webhook_secret,
                                               api_key=self.api_key)
+
+
+def real_stripe(api_key, api_base):
+    """Does payments talk to Stripe itself? A key and no ``STRIPE_API_BASE``
+    (api.stripe.com), or a live key whatever the base. Not: localstripe (no
+    key, or a key with a base pointing at a sandbox)."""
+    live = str(api_key or "").startswith(("sk_live_", "rk_live_"))
+    return bool(api_key) and (not api_base or live)
+
+
+def load(get=setting):
+    """The port's settings. ``STRIPE_WEBHOOK_SECRET`` has no default written
+    here: with a real Stripe it is required (``MissingSecret`` refuses the
+    start); with a sandbox and none, every webhook is refused."""
+    api_key = get("STRIPE_API_KEY", None)
+    # no key: the local sandbox (localstripe); a key: Stripe itself unless a base is set
+    api_base = get("STRIPE_API_BASE", None if api_key else LOCAL_API_BASE)
+    if real_stripe(api_key, api_base):
+        webhook_secret = required_secret(
+            get, "STRIPE_WEBHOOK_SECRET", "the signing secret of this deployment's webhook "
+            "endpoint (whsec_..., Stripe dashboard: Developers, Webhooks) since STRIPE_API_KEY "
+            "talks to Stripe itself")
+    else:
+        webhook_secret = get("STRIPE_WEBHOOK_SECRET", None) or None
+    return {"api_key": api_key or "sk_test_local", "api_base": api_base,
+            "timeout": float(get("STRIPE_TIMEOUT", 10)), "webhook_secret": webhook_secret}
 
 
 class Stripe(DependencyProvider):
     """One configured Stripe client per container."""
 
     def setup(self):
-        api_key = setting("STRIPE_API_KEY")
-        # no key: the local sandbox (localstripe); a key: Stripe itself unless a base is set
-        api_base = setting("STRIPE_API_BASE", None if api_key else LOCAL_API_BASE)
-        self.port = StripePort(
-            api_key=api_key or "sk_test_local",
-            api_base=api_base,
-            timeout=float(setting("STRIPE_TIMEOUT", 10)),
-            webhook_secret=setting("STRIPE_WEBHOOK_SECRET", "whsec_local"),
-        )
+        self.port = StripePort(**load())
 
     def get_dependency(self, worker_ctx):
         return self.port

@@ -15,7 +15,18 @@ KUBE_VERSIONS = ("1.30", "1.37")
 # Secrets the chain reads, created at install time (README "Secrets");
 # <component>-db-app come from CloudNativePG
 INSTALL_SECRETS = {"chain-rabbitmq-app", "chain-rabbitmq-scaler", "gateway-jwt",
-                   "payments-stripe", "notifications-twilio", "gateway-tls"}
+                   "payments-stripe", "notifications-twilio", "notifications-smtp", "gateway-tls"}
+# the settings that are secrets, by the component that reads them, and whether
+# the component refuses to start without them (then the reference is not optional)
+SECRET_SETTINGS = {
+    "gateway": {"JWT_SECRET": True},
+    "payments": {"STRIPE_API_KEY": False, "STRIPE_WEBHOOK_SECRET": False},
+    "notifications": {"TWILIO_ACCOUNT_SID": False, "TWILIO_AUTH_TOKEN": False,
+                      "SMTP_USER": False, "SMTP_PASSWORD": False},
+}
+# what a secret value looks like wherever it is written
+SECRET_VALUE = re.compile(r"\b(sk|rk|pk)_(live|test)_\w+|\bwhsec_\w+|BEGIN [A-Z ]*PRIVATE KEY|"
+                          r"\bAC[0-9a-f]{32}\b")
 
 
 @pytest.fixture(scope="module", params=k8s.OVERLAYS)
@@ -175,6 +186,47 @@ def test_no_secret_values(objects):
     assert referenced - generated <= INSTALL_SECRETS
     for data in (o.get("data", {}) for o in k8s.of_kind(objects, "ConfigMap")):
         assert not [key for key in data if SECRET_NAME.search(key)]
+
+
+def _strings(value, where=""):
+    """Every string in a rendered object, with where it is."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key, where)
+            yield from _strings(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{where}[{index}]")
+    elif isinstance(value, str):
+        yield where, value
+
+
+def test_no_secret_value_inline_in_any_rendered_object(objects):
+    """Not in env, args, ConfigMaps, annotations or the operators' objects:
+    no key, webhook secret or private key, and no URL with a literal password."""
+    for obj in objects:
+        name = f"{obj['kind']}/{obj['metadata']['name']}"
+        for where, text in _strings(obj):
+            assert not SECRET_VALUE.search(text), f"{name}{where}: looks like a secret"
+            for user, password in URL_CREDENTIALS.findall(text):
+                assert re.fullmatch(r"\$\(\w+\)", password), f"{name}{where}: a password in a URL"
+
+
+def test_every_secret_setting_comes_from_a_secret(objects):
+    """Each secret a component reads is a secretKeyRef (never a value, never a
+    ConfigMap's); those the component cannot start without are not optional."""
+    config_keys = {key for cm in k8s.of_kind(objects, "ConfigMap") for key in cm.get("data", {})}
+    for component, settings in SECRET_SETTINGS.items():
+        assert not set(settings) & config_keys
+        (container,) = [c for c in k8s.containers(k8s.pod_spec(k8s.one(objects, "Deployment", component)))
+                        if c["name"] == "app"]
+        env = {var["name"]: var for var in container.get("env", [])}
+        for setting, required in settings.items():
+            assert setting in env, f"{component} gets no {setting}"
+            ref = env[setting].get("valueFrom", {}).get("secretKeyRef")
+            assert ref and "value" not in env[setting], f"{component} {setting} must come from a Secret"
+            if required:
+                assert not ref.get("optional"), f"{component} refuses to start without {setting}"
 
 
 def test_no_secret_in_any_deploy_file():

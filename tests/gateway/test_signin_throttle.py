@@ -2,7 +2,9 @@
 address (gateway/throttle.py), the state in the gateway's database."""
 from gateway import settings as settings_module, throttle
 
-from .conftest import ADMIN
+from .conftest import ADMIN, SECRET as JWT
+
+SECRET = {"JWT_SECRET": JWT}
 
 
 def wrong(api, username="hq.admin"):
@@ -46,13 +48,13 @@ def test_one_address_trying_many_usernames_is_locked(api, admin):
 
 
 def test_an_address_limit_is_its_own_setting():
-    s = settings_module.load(lambda name, default: {"SIGNIN_MAX_FAILURES_PER_ADDRESS": "7"}.get(
+    s = settings_module.load(lambda name, default: {"SIGNIN_MAX_FAILURES_PER_ADDRESS": "7", **SECRET}.get(
         name, default))
     assert throttle.limit_for("addr:10.0.0.1", s) == 7 and throttle.limit_for("user:ann", s) == 5
 
 
 def test_the_lockout_is_capped_and_settings_are_read():
-    s = settings_module.load(lambda name, default: {"SIGNIN_MAX_FAILURES": "3",
+    s = settings_module.load(lambda name, default: {"SIGNIN_MAX_FAILURES": "3", **SECRET,
                                                     "SIGNIN_WINDOW_SECONDS": "60"}.get(name, default))
     assert (s.signin_max_failures, s.signin_window_s, s.signin_max_lockout_s) == (3, 60, 3600)
     assert [throttle.lockout_s(n, s) for n in (3, 4, 5)] == [60, 120, 240]
