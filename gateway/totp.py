@@ -23,6 +23,7 @@ from urllib.parse import quote, urlencode
 
 import segno
 from sqlalchemy import func, or_, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
@@ -102,7 +103,7 @@ def matching_step(secret, code, last_step=None, at=None):
 def otpauth_uri(secret, account, issuer=None):
     """The ``otpauth://`` URI an authenticator app reads from the QR code."""
     issuer = (issuer or ISSUER).replace(":", " ")
-    label = quote(f"{issuer}:{account}", safe="@")
+    label = quote(issuer) + ":" + quote(account, safe="@")
     query = urlencode({"secret": secret, "issuer": issuer, "algorithm": "SHA1",
                        "digits": DIGITS, "period": STEP_S}, quote_via=quote)
     return f"otpauth://totp/{label}?{query}"
@@ -117,11 +118,9 @@ def qr_svg_data_uri(uri):
 
 def policy(session, for_update=False):
     row = session.get(SecurityPolicy, 1, with_for_update=for_update)
-    if row is None:            # the migration inserts it; a hand-made database may not have it
-        row = SecurityPolicy(id=1, totp_required_roles=[])
-        session.add(row)
-        session.flush()
-        session.refresh(row)
+    if row is None:            # the migration inserts it; an emptied database may not have it
+        session.execute(insert(SecurityPolicy).values(id=1).on_conflict_do_nothing())
+        row = session.get(SecurityPolicy, 1, with_for_update=for_update)
     return row
 
 
