@@ -103,7 +103,7 @@ def matching_step(secret, code, last_step=None, at=None):
 def otpauth_uri(secret, account, issuer=None):
     """The ``otpauth://`` URI an authenticator app reads from the QR code."""
     issuer = (issuer or ISSUER).replace(":", " ")
-    label = quote(issuer) + ":" + quote(account, safe="@")
+    label = quote(issuer, safe="") + ":" + quote(account, safe="@")
     query = urlencode({"secret": secret, "issuer": issuer, "algorithm": "SHA1",
                        "digits": DIGITS, "period": STEP_S}, quote_via=quote)
     return f"otpauth://totp/{label}?{query}"
@@ -202,8 +202,11 @@ def begin(session, user_id, issuer):
     return {"secret": user.totp_secret, "otpauth_uri": uri, "qr_svg": qr_svg_data_uri(uri)}
 
 
-def _wrong_code():
-    return InvalidInput("wrong one-time code", {"code": ["wrong one-time code"]})
+class WrongCode(InvalidInput):
+    """A wrong code on the enrolment routes (422 on ``code``)."""
+
+    def __init__(self):
+        super().__init__("wrong one-time code", {"code": ["wrong one-time code"]})
 
 
 def confirm(session, user_id, code):
@@ -214,7 +217,7 @@ def confirm(session, user_id, code):
     if not user.totp_secret:
         raise Conflict("no enrolment is under way; begin with POST /me/totp")
     if not _use(session, user, code):
-        raise _wrong_code()
+        raise WrongCode()
     user.totp_confirmed_at = func.now()
     session.flush()
     session.refresh(user)
@@ -230,7 +233,7 @@ def turn_off(session, user_id, code):
     if user.totp_confirmed_at is None:
         raise Conflict("no second factor is on")
     if not _use(session, user, code):
-        raise _wrong_code()
+        raise WrongCode()
     _clear(user)
     session.flush()
     return status_view(user, False)

@@ -9,7 +9,7 @@ in the Idempotency-Key table.
 """
 from chassis.identity import ANY_STAFF, HQ, HQ_ADMIN
 
-from . import totp
+from . import throttle, totp
 from .http import route
 from .totp_schemas import SecurityPolicy, SecurityPolicyChange, TotpCode, TotpEnrolment, TotpStatus
 
@@ -31,25 +31,25 @@ class TotpRoutes:
         return result
 
     @route("POST", "/me/totp/confirm", roles=ANY_STAFF, body=TotpCode, response=TotpStatus,
-           limited_ok=True)
+           limited_ok=True, errors=(429,))
     def confirm_totp(self, request):
         """Turn the second factor on with a code the app shows.
 
-        422 on ``code`` when it is wrong; 409 when no enrolment is under way."""
+        422 on ``code`` when it is wrong (after ``SIGNIN_MAX_FAILURES`` wrong
+        codes in a row, 429 for a while); 409 when no enrolment is under way."""
         request.audit["entity_id"] = request.identity.user_id
-        with self.db.transaction() as session:
-            result = totp.confirm(session, request.identity.user_id, request.body["code"])
+        result = self.with_a_code(request, totp.confirm)
         request.audit["detail"] = "second factor on"
         return result
 
-    @route("DELETE", "/me/totp", roles=ANY_STAFF, body=TotpCode, response=TotpStatus)
+    @route("DELETE", "/me/totp", roles=ANY_STAFF, body=TotpCode, response=TotpStatus, errors=(429,))
     def turn_off_totp(self, request):
         """Turn one's own second factor off, with a right code.
 
-        409 when the chain's policy requires it for the caller's role."""
+        409 when the chain's policy requires it for the caller's role; wrong
+        codes are throttled as on ``POST /me/totp/confirm``."""
         request.audit["entity_id"] = request.identity.user_id
-        with self.db.transaction() as session:
-            result = totp.turn_off(session, request.identity.user_id, request.body["code"])
+        result = self.with_a_code(request, totp.turn_off)
         request.audit["detail"] = "second factor off"
         return result
 
@@ -83,3 +83,20 @@ class TotpRoutes:
         request.audit["detail"] = "second factor required for: {}".format(
             ", ".join(result["totp_required_roles"]) or "nobody")
         return result
+
+    def with_a_code(self, request, rule):
+        """Run ``rule(session, user_id, code)``; wrong codes are counted per
+        user and throttled like sign-ins (a stolen session cannot try the
+        million codes), a right one clears the count."""
+        user_id, key = request.identity.user_id, f"totp:{request.identity.user_id}"
+        with self.db.transaction() as session:
+            throttle.check(session, [key])
+        try:
+            with self.db.transaction() as session:
+                result = rule(session, user_id, request.body["code"])
+                throttle.succeed(session, key)
+            return result
+        except totp.WrongCode:
+            with self.db.transaction() as session:
+                throttle.fail(session, [key], self.settings)
+            raise

@@ -233,3 +233,22 @@ def test_the_password_is_not_enough_once_the_code_is_on(admin, db):
         assert step(engine, user, code(secret, 1)) is None
     finally:
         engine.dispose()
+
+
+def test_wrong_codes_on_the_routes_are_throttled_like_sign_ins(admin, db):
+    """A stolen session cannot try the million codes to turn the factor off."""
+    store = admin.store("NYC")
+    manager = admin.user("store_manager", [store["id"]])
+    secret = enrol(manager, db)
+    right = code(secret, 1)
+    wrong = next(c for c in ("000000", "111111", "222222") if totp.matching_step(secret, c) is None)
+    for _ in range(5):
+        problem(manager.request("DELETE", "/me/totp", json={"code": wrong}), 422)
+    locked = manager.request("DELETE", "/me/totp", json={"code": right})
+    assert problem(locked, 429) and int(locked.headers["Retry-After"]) >= 1
+    assert db.scalar("select totp_confirmed_at from users where id = :id", id=manager.id) is not None
+    with db.engine.begin() as conn:
+        conn.execute(text("update signin_failures set locked_until = now() - interval '1 second'"))
+    off = manager.request("DELETE", "/me/totp", json={"code": right})
+    assert off.status_code == 200, off.text
+    assert db.scalar("select count(*) from signin_failures where key = :k", k=f"totp:{manager.id}") == 0
