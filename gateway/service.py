@@ -19,13 +19,14 @@ from .inventory_routes import InventoryRoutes
 from .models import User
 from .notification_routes import NotificationRoutes
 from .payment_routes import PaymentRoutes
+from .totp_routes import TotpRoutes
 from .workorder_routes import WorkorderRoutes
 
 _documents: dict[type, dict] = {}
 
 
 class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRoutes,
-              NotificationRoutes, ServiceBase):
+              NotificationRoutes, TotpRoutes, ServiceBase):
     name = "gateway"
 
     settings = Settings()

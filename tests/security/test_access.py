@@ -379,6 +379,10 @@ CHAIN_WIDE = {
     ("post", "/transfer-requests"): "asking another store for a piece is the point",
     ("post", "/users"): "hq only", ("post", "/stores"): "hq only", ("patch", "/stores/{id}"): "hq only",
     ("put", "/repair-prices/{code}"): "hq only", ("post", "/fx-rates"): "hq only",
+    ("post", "/me/totp"): "the caller's own second factor",
+    ("post", "/me/totp/confirm"): "the caller's own second factor",
+    ("delete", "/me/totp"): "the caller's own second factor",
+    ("put", "/security-policy"): "hq only",
 }
 
 
