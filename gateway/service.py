@@ -11,7 +11,7 @@ from chassis.rpc import ServiceRpc
 from chassis.service import ServiceBase, rpc
 from chassis.validation import uuid_arg
 
-from . import audit, auth, domain, idempotency, openapi, schemas
+from . import audit, auth, domain, idempotency, openapi, schemas, sessions
 from .auth_routes import AuthRoutes
 from .crm_routes import CrmRoutes
 from .hq_routes import HqRoutes
@@ -145,3 +145,4 @@ class Service(AuthRoutes, HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes,
     def purge_idempotency_keys(self):
         with self.db.transaction() as session:
             idempotency.purge(session, self.settings.idempotency_ttl_h)
+            sessions.purge(session)

@@ -18,7 +18,7 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from chassis.errors import Forbidden
 
@@ -54,6 +54,13 @@ def end_all(session, user_id, reason):
 def end(session, session_id, reason):
     session.execute(update(Session).where(Session.id == session_id, Session.ended_at.is_(None))
                     .values(ended_at=func.now(), ended_reason=reason))
+
+
+def purge(session, keep_days=90):
+    """Forget sessions whose hard end passed more than ``keep_days`` ago
+    (every session has ended by then; the audit trail keeps who signed in when)."""
+    cutoff = func.now() - timedelta(days=keep_days)
+    session.execute(delete(Session).where(Session.expires_at < cutoff))
 
 
 def _hash(token):
@@ -141,7 +148,7 @@ def check_live(engine, claims):
                    User.session_epoch)
             .join(User, User.id == Session.user_id)
             .where(Session.id == claims.sid, Session.user_id == claims.identity.user_id)).first()
-    if found is None or found[0] is not None or found[3] > claims.epoch:
+    if found is None or found[0] is not None or found[3] != claims.epoch:
         raise auth.Unauthorized("the session has ended; sign in again")
     if found[1]:
         raise auth.Unauthorized("the session has expired; sign in again")

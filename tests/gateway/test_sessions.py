@@ -170,3 +170,14 @@ def test_a_refused_sign_in_body_is_audited_without_the_password(api, admin, db):
     rows = db.all("select status, detail from audit_log where route = '/auth/token' and status >= 400")
     assert len(rows) == 2
     assert not any("secret" in (r.detail or "") for r in rows)
+
+
+def test_sessions_long_over_are_purged(api, admin, db):
+    execute(db, "insert into sessions (id, user_id, epoch, created_at, expires_at, refresh_hash) "
+                "values (gen_random_uuid(), :u, 0, now() - interval '101 days', "
+                "now() - interval '100 days', :h)", u=admin.id, h="0" * 64)
+    assert db.scalar("select count(*) from sessions") == 2
+    with Session(db.engine) as session, session.begin():
+        sessions.purge(session)
+    assert db.scalar("select count(*) from sessions") == 1
+    assert me(api, admin.token).status_code == 200
