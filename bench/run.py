@@ -127,7 +127,10 @@ def _chain_and_admin(username, password):
         log(f"starting the chain on port {port}")
         chain = Chain(gateway_port=port, log_dir=os.path.join(ROOT, "logs", "bench"),
                       env={"STRIPE_PORT": os.environ.get("BENCH_STRIPE_PORT", "18421"),
-                           "LOG_LEVEL": "WARNING", **local_secrets.environment()})
+                           "LOG_LEVEL": "WARNING",
+                           # one sign-in serves the whole run (seeding the full profile
+                           # outlasts a 15-minute access token; a till would refresh it)
+                           "ACCESS_TOKEN_TTL_SECONDS": "43200", **local_secrets.environment()})
         chain.start()
         chain.wait_ready(120)
         base = f"http://127.0.0.1:{port}"

@@ -2,13 +2,20 @@
 
 Tokens are JWTs signed with one fixed algorithm, HS256: the algorithm named
 in a token's header is never trusted (``alg: none`` or any other algorithm is
-refused), and ``iss``, ``aud``, ``exp``, ``iat`` and ``sub`` are required.
+refused), and ``iss``, ``aud``, ``exp``, ``iat``, ``sub``, ``sid`` (the session)
+and ``epoch`` (the user's session epoch at sign-in) are required. A token is
+short (``ACCESS_TOKEN_TTL_SECONDS``): one whose ``exp`` lies further past its
+``iat`` than that, or whose ``iat`` is older than a session may last
+(``SESSION_MAX_SECONDS``), is refused whatever its ``exp`` says. Whether its
+session is still live is asked of the database on every request
+(``sessions.check_live``).
 
 Passwords are argon2id hashes. Hashing is CPU work in C, so it runs in a real
 thread (``eventlet.tpool``) and never stalls the event loop.
 """
 import time
 import uuid
+from dataclasses import dataclass
 
 import jwt
 from argon2 import PasswordHasher
@@ -29,36 +36,62 @@ class Unauthorized(ServiceError):
     title = "Unauthorized"
 
 
-def issue_token(settings, user_id, username, role, store_ids):
-    now = int(time.time())
-    claims = {
-        "sub": str(user_id), "username": username, "role": role,
-        "store_ids": [str(s) for s in store_ids],
-        "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
-        "iat": now, "exp": now + settings.token_ttl_s, "jti": uuid.uuid4().hex,
-    }
-    token = jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
-    return {"access_token": token, "token_type": "bearer", "expires_in": settings.token_ttl_s}
-
-
-# token -> (identity, exp, settings): a terminal sends one token all day
-_VERIFIED: dict[str, tuple[Identity, int, object]] = {}
-_VERIFIED_MAX = 10_000
+LIMITS = ("password", "totp")   # what a limited session must do before anything else
 LEEWAY_S = 5
 
 
-def verify_token(settings, token):
-    """The caller a bearer token names, or ``Unauthorized``. A token verified
-    before is answered from memory until it expires (nothing but its
-    signature and expiry decides, so the answer cannot differ)."""
+@dataclass(frozen=True)
+class Claims:
+    """What a verified access token says: the caller, their session and its
+    epoch, and the session's limit (``None``: a full session)."""
+    identity: Identity
+    sid: str
+    epoch: int
+    limit: str | None
+    iat: int
+    exp: int
+
+
+def issue_access_token(settings, user, session_id, epoch, store_ids, limit=None):
+    """A short access token (``access_ttl_s``) for one session of ``user``."""
+    now = int(time.time())
+    claims = {
+        "sub": str(user.id), "username": user.username, "role": user.role,
+        "store_ids": [str(s) for s in store_ids], "sid": str(session_id), "epoch": int(epoch),
+        "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
+        "iat": now, "exp": now + settings.access_ttl_s, "jti": uuid.uuid4().hex,
+    }
+    if limit:
+        claims["limit"] = limit
+    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+
+
+# token -> (claims, settings): a terminal sends one token until it is refreshed
+_VERIFIED: dict[str, tuple[Claims, object]] = {}
+_VERIFIED_MAX = 10_000
+
+
+def read_token(settings, token):
+    """The claims of a well-signed, unexpired access token, or
+    ``Unauthorized``. Only the token itself decides here (whether its session
+    is still live is ``sessions.check_live``'s question, asked every time), so
+    a token read before is answered from memory until it expires."""
     known = _VERIFIED.get(token)
-    if known is not None and known[2] is settings and time.time() < known[1] + LEEWAY_S:
+    if known is not None and known[1] is settings and _fresh(settings, known[0]):
         return known[0]
-    identity, exp = _verify(settings, token)
+    claims = _verify(settings, token)
+    if not _fresh(settings, claims):
+        raise Unauthorized("the token has expired")
     if len(_VERIFIED) >= _VERIFIED_MAX:
         _VERIFIED.clear()
-    _VERIFIED[token] = (identity, exp, settings)
-    return identity
+    _VERIFIED[token] = (claims, settings)
+    return claims
+
+
+def _fresh(settings, claims):
+    """Unexpired, and never older than a session may last, whatever ``exp`` says."""
+    now = time.time()
+    return now < claims.exp + LEEWAY_S and now - claims.iat <= settings.session_max_s + LEEWAY_S
 
 
 def _verify(settings, token):
@@ -66,18 +99,31 @@ def _verify(settings, token):
         claims = jwt.decode(
             token, settings.jwt_secret, algorithms=[ALGORITHM],
             audience=settings.jwt_audience, issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iat", "iss", "aud", "sub"]}, leeway=LEEWAY_S,
+            options={"require": ["exp", "iat", "iss", "aud", "sub", "sid", "epoch"]},
+            leeway=LEEWAY_S,
         )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the token has expired") from None
     except jwt.InvalidTokenError:
         raise Unauthorized("the token is not valid") from None
-    role, store_ids = claims.get("role"), claims.get("store_ids") or []
-    if (role not in ROLES or not _uuid(claims["sub"]) or not isinstance(store_ids, list)
-            or not all(_uuid(s) for s in store_ids)):
+    if not _well_formed(claims):
         raise Unauthorized("the token is not valid")
-    return Identity(user_id=claims["sub"], role=role, store_ids=tuple(store_ids),
-                    username=claims.get("username")), claims["exp"]
+    if claims["exp"] - claims["iat"] > settings.access_ttl_s or claims["iat"] > time.time() + LEEWAY_S:
+        raise Unauthorized("the token's lifetime is longer than this gateway issues")
+    identity = Identity(user_id=claims["sub"], role=claims["role"],
+                        store_ids=tuple(claims.get("store_ids") or ()),
+                        username=claims.get("username"))
+    return Claims(identity, claims["sid"], claims["epoch"], claims.get("limit"),
+                  claims["iat"], claims["exp"])
+
+
+def _well_formed(claims):
+    store_ids = claims.get("store_ids") or []
+    numbers = (claims["epoch"], claims["iat"], claims["exp"])
+    return (claims.get("role") in ROLES and _uuid(claims["sub"]) and _uuid(claims["sid"])
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in numbers)
+            and claims.get("limit") in (None,) + LIMITS
+            and isinstance(store_ids, list) and all(_uuid(s) for s in store_ids))
 
 
 def _uuid(value):

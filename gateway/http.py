@@ -4,8 +4,10 @@ docs/API.md#conventions; identity and scope: docs/ARCHITECTURE.md#rule-7).
 ``@route("POST", "/stores", roles=("hq_admin",), body=StoreCreate, status=201)``
 declares a route; the entrypoint, before the handler runs:
 
-- authenticates the bearer token unless the route is ``public`` (401), checks
-  the route's roles and that an auditor never mutates (403), and puts the
+- authenticates the bearer token and its live session unless the route is
+  ``public`` (401, ``sessions``), checks the route's roles, that an auditor
+  never mutates and that a limited session calls only ``limited_ok`` routes
+  (the caller's own account: 403), and puts the
   caller into the worker's context data (``Identity.to_context()``), which
   every ``ServiceRpc`` call carries to the services (public routes act as
   ``anonymous``, never as the services' all-powerful ``system``);
@@ -51,7 +53,7 @@ from chassis.errors import Forbidden, InvalidInput, ServiceError, Unavailable
 from chassis.identity import Identity
 from chassis.validation import load
 
-from . import audit, auth, client_address, cors, idempotency, screening, settings as settings_module
+from . import audit, client_address, cors, idempotency, screening, sessions, settings as settings_module
 from .screening import BadRequest, secure  # noqa: F401  (BadRequest: for the routes)
 
 log = logging.getLogger(__name__)
@@ -152,8 +154,9 @@ class Gateway(SharedExtension):
                 return dependency.engine
         raise RuntimeError("the gateway service has no Database dependency")
 
-    def authenticate(self, request):
-        return auth.verify_token(self.settings, auth.bearer_token(request.headers.get("Authorization")))
+    def authenticate(self, request, limited_ok=False):
+        return sessions.authenticate(self.engine, self.settings,
+                                     request.headers.get("Authorization"), limited_ok)
 
 
 class Settings(DependencyProvider):
@@ -268,7 +271,7 @@ class Route(HttpRequestHandler):
         self.idempotent = idempotent
         self.summary = summary
         self.errors = tuple(errors)   # statuses the route answers beyond the usual ones
-        self.limited_ok = limited_ok  # open to a session limited to changing its password or TOTP
+        self.limited_ok = limited_ok  # the caller's own account: open to a limited session, an auditor
         self.mutating = self.method in MUTATING
         self._schemas = {}
 
@@ -311,7 +314,7 @@ class Route(HttpRequestHandler):
         be read at all (413): headers only, nothing of the body is read yet."""
         request, gateway = call.request, self.gateway
         if not self.public:
-            call.identity = self.acting_store(gateway.authenticate(request), request)
+            call.identity = self.acting_store(gateway.authenticate(request, self.limited_ok), request)
             self.authorize(call.identity)
         limit = gateway.settings.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
@@ -376,7 +379,7 @@ class Route(HttpRequestHandler):
         return response
 
     def authorize(self, identity):
-        if self.mutating and identity.read_only:
+        if self.mutating and identity.read_only and not self.limited_ok:  # the caller's own account
             raise Forbidden("the auditor role is read-only")
         if self.roles is not None and identity.role not in self.roles:
             raise Forbidden("this needs the role {}".format(" or ".join(self.roles)))

@@ -86,7 +86,7 @@ def _operation(name, fn, route):
     roles = list(route.roles) if route.roles else None
     if not route.public:
         who = ", ".join(roles) if roles else "any signed-in role"
-        if route.mutating:
+        if route.mutating and not route.limited_ok:
             who += " (never auditor)"
         description = f"{doc}\n\nRoles: {who}.".strip()
     operation = {
@@ -97,6 +97,8 @@ def _operation(name, fn, route):
         "responses": {},
         "x-roles": roles or ([] if route.public else ["any"]),
     }
+    if route.limited_ok:
+        operation["x-limited-ok"] = True   # the caller's own account: a limited session, an auditor
     if route.public:
         operation["security"] = []
     parameters = _parameters(route)

@@ -70,12 +70,24 @@ class Problem(Schema):
 class TokenRequest(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=1024))
+    totp = fields.String(load_default=None, allow_none=True, load_only=True,
+                         validate=validate.Length(min=1, max=16),
+                         metadata={"description": "the one-time code, for a user with a second factor"})
+
+
+class RefreshRequest(Schema):
+    refresh_token = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
 
 
 class TokenReply(Schema):
     access_token = fields.String()
     token_type = fields.String(metadata={"enum": ["bearer"]})
-    expires_in = fields.Integer(metadata={"description": "seconds"})
+    expires_in = fields.Integer(metadata={"description": "seconds the access token lasts"})
+    refresh_token = fields.String(metadata={"description": "spend it once at POST /auth/refresh"})
+    session_expires_at = fields.DateTime(metadata={"description": "the session's hard end"})
+    limit = fields.String(allow_none=True, metadata={
+        "enum": ["password", "totp", None],
+        "description": "set: this session may only change its password or enrol a second factor"})
 
 
 class UserCreate(Schema):

@@ -2,7 +2,7 @@
 plumbing is in ``http``, the rules in ``domain``, ``auth`` and ``audit``."""
 import eventlet
 from nameko.timer import timer
-from sqlalchemy import text, update
+from sqlalchemy import text
 
 from chassis.config import SERVICES
 from chassis.errors import Forbidden
@@ -11,12 +11,12 @@ from chassis.rpc import ServiceRpc
 from chassis.service import ServiceBase, rpc
 from chassis.validation import uuid_arg
 
-from . import audit, auth, domain, idempotency, openapi, schemas, throttle
+from . import audit, auth, domain, idempotency, openapi, schemas, sessions, throttle
+from .auth_routes import AuthRoutes
 from .crm_routes import CrmRoutes
 from .hq_routes import HqRoutes
 from .http import Reply, Settings, route
 from .inventory_routes import InventoryRoutes
-from .models import User
 from .notification_routes import NotificationRoutes
 from .payment_routes import PaymentRoutes
 from .totp_routes import TotpRoutes
@@ -25,7 +25,7 @@ from .workorder_routes import WorkorderRoutes
 _documents: dict[type, dict] = {}
 
 
-class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRoutes,
+class Service(AuthRoutes, HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRoutes,
               NotificationRoutes, TotpRoutes, ServiceBase):
     name = "gateway"
 
@@ -90,46 +90,6 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
 
     # identity -------------------------------------------------------------------
 
-    @route("POST", "/auth/token", public=True, body=schemas.TokenRequest, response=schemas.TokenReply,
-           errors=(401, 429))
-    def issue_token(self, request):
-        """Sign in: a bearer token for a username and password.
-
-        Failures are counted per username and per client address: after
-        ``SIGNIN_MAX_FAILURES`` within ``SIGNIN_WINDOW_SECONDS`` every attempt
-        is refused for a while (429 with ``Retry-After``), even the right one."""
-        data = request.body
-        request.audit["actor_username"] = data["username"]
-        keys = throttle.keys(data["username"], request.remote_addr)
-        with self.db.transaction() as session:
-            throttle.check(session, keys)
-            user = domain.find_user(session, data["username"])
-            store_ids = domain.user_store_ids(session, user.id) if user else []
-        ok, rehash = auth.check_password(user.password_hash if user else None, data["password"])
-        if not ok or not user.active:
-            request.audit["detail"] = f"Unauthorized: wrong username or password (client {keys[1][5:]})"
-            with self.db.transaction() as session:
-                throttle.fail(session, keys, self.settings)
-            raise auth.Unauthorized("wrong username or password")
-        with self.db.transaction() as session:
-            throttle.succeed(session, keys[0])
-            if rehash:
-                new_hash = auth.hash_password(data["password"])
-                session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
-        request.audit.update(actor_id=user.id, actor_username=user.username, actor_role=user.role,
-                             entity_id=user.id)
-        return auth.issue_token(self.settings, user.id, user.username, user.role, store_ids)
-
-    @route("GET", "/me", response=schemas.Me)
-    def me(self, request):
-        """Who the token belongs to."""
-        with self.db.transaction() as session:
-            user = session.get(User, request.identity.user_id)
-            if user is None or not user.active:
-                raise auth.Unauthorized("this user no longer exists")
-            store_ids = domain.user_store_ids(session, user.id)
-        return {"id": user.id, "username": user.username, "role": user.role, "store_ids": store_ids}
-
     @route("POST", "/users", roles=(HQ_ADMIN,), body=schemas.UserCreate, response=schemas.User,
            status=201, idempotent=True)
     def create_user(self, request):
@@ -186,6 +146,7 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
     def purge_idempotency_keys(self):
         with self.db.transaction() as session:
             idempotency.purge(session, self.settings.idempotency_ttl_h)
+            sessions.purge(session)
 
     @timer(interval=3600)
     def purge_signin_failures(self):

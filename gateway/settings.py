@@ -21,7 +21,7 @@ class Settings:
     jwt_secret: str
     jwt_issuer: str
     jwt_audience: str
-    token_ttl_s: int
+    access_ttl_s: int
     max_body_bytes: int
     health_timeout_s: float
     idempotency_ttl_h: float
@@ -30,6 +30,7 @@ class Settings:
     signin_window_s: int = 900
     signin_lockout_s: int = 60
     signin_max_lockout_s: int = 3600
+    session_max_s: int = 12 * 3600
     cors_origins: frozenset = field(default_factory=frozenset)
     trusted_proxies: tuple = ()
 
@@ -41,7 +42,8 @@ def load(get=setting):
                                    "access tokens (32+ random bytes, e.g. `openssl rand -base64 48`)"),
         jwt_issuer=str(get("JWT_ISSUER", "jewelry-chain-gateway")),
         jwt_audience=str(get("JWT_AUDIENCE", "jewelry-chain")),
-        token_ttl_s=int(get("JWT_TTL_SECONDS", 8 * 3600)),
+        access_ttl_s=max(1, int(get("ACCESS_TOKEN_TTL_SECONDS", None)
+                                or get("JWT_TTL_SECONDS", 15 * 60))),  # the old name, read as a fallback
         max_body_bytes=int(get("MAX_BODY_BYTES", 1024 * 1024)),
         health_timeout_s=float(get("HEALTH_TIMEOUT", 1.5)),
         idempotency_ttl_h=float(get("IDEMPOTENCY_TTL_HOURS", 24)),
@@ -50,6 +52,7 @@ def load(get=setting):
         signin_window_s=max(1, int(get("SIGNIN_WINDOW_SECONDS", 900))),
         signin_lockout_s=max(1, int(get("SIGNIN_LOCKOUT_SECONDS", 60))),
         signin_max_lockout_s=max(1, int(get("SIGNIN_MAX_LOCKOUT_SECONDS", 3600))),
+        session_max_s=max(60, int(get("SESSION_MAX_SECONDS", 12 * 3600))),
         cors_origins=cors.origins(get("CORS_ORIGINS", "")),
         trusted_proxies=client_address.networks(get("TRUSTED_PROXIES", "")),
     )

@@ -11,9 +11,9 @@ from nameko.testing.utils import find_free_port
 from gateway.crm_routes import CrmRoutes
 from gateway.service import Service
 from tests.conftest import wait_for
-from tests.gateway.conftest import AUDIENCE, ISSUER, SECRET, Api, token
+from tests.gateway.conftest import AUDIENCE, ISSUER, SECRET, Api, live_token
 
-from .conftest import client_data, money, new_id
+from .conftest import client_data, money
 
 # The gateway's Service registers the routes with ``class Service(CrmRoutes, ...)``;
 # until it does, the test composes the same class.
@@ -24,16 +24,19 @@ Gateway = Service if issubclass(Service, CrmRoutes) else type("Service", (CrmRou
 def http(crm, start_service):
     """The gateway, as hq_admin (tokens signed like the gateway's: no password hashing)."""
     port = find_free_port()
-    start_service(Gateway, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
-                  JWT_SECRET=SECRET, JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE)
+    gateway = start_service(Gateway, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
+                            JWT_SECRET=SECRET, JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE)
     with requests.Session() as session:
-        yield signed(Api(f"http://127.0.0.1:{port}", session), "hq_admin")
+        api = Api(f"http://127.0.0.1:{port}", session)
+        api.database_url = gateway.database_url
+        yield signed(api, "hq_admin")
 
 
 def signed(api, role, store_ids=()):
-    user_id = new_id()
-    client = api.as_(token(sub=user_id, role=role, store_ids=list(store_ids), username=role))
-    client.id = user_id
+    """A user of ``role`` with a live session (written, not signed in: no password hashing)."""
+    user_id, token = live_token(api.database_url, role, store_ids)
+    client = api.as_(token)
+    client.id, client.database_url = user_id, api.database_url
     return client
 
 

@@ -143,14 +143,37 @@ def admin(api, db):
 
 
 def token(claims=None, secret=SECRET, algorithm="HS256", **over):
-    """A token like the gateway's, or deliberately not."""
+    """A token like the gateway's, or deliberately not (its session exists
+    only if ``live_token`` made it)."""
     import time
     now = int(time.time())
     body = {"sub": str(uuid.uuid4()), "username": "x", "role": "hq_admin", "store_ids": [],
+            "sid": str(uuid.uuid4()), "epoch": 0,
             "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 600}
     body.update(claims or {})
     body.update(over)
     return jwt.encode(body, secret, algorithm=algorithm)
+
+
+def live_token(database_url, role, store_ids=(), username=None, user_id=None):
+    """``(user id, token)``: a user and a live session of theirs written straight
+    into the gateway's database (no password to hash, no sign-in), and a token
+    for it like the gateway's."""
+    user_id = user_id or str(uuid.uuid4())
+    username = username or f"{role}-{user_id[:8]}"
+    session_id = str(uuid.uuid4())
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("insert into users (id, username, password_hash, role, active) "
+                              "values (:id, :u, '!', :r, true)"), {"id": user_id, "u": username, "r": role})
+            conn.execute(text("insert into sessions (id, user_id, epoch, expires_at, refresh_hash) "
+                              "values (:id, :u, 0, now() + interval '12 hours', :h)"),
+                         {"id": session_id, "u": user_id, "h": "0" * 64})
+    finally:
+        engine.dispose()
+    return user_id, token(sub=user_id, role=role, store_ids=[str(s) for s in store_ids],
+                          username=username, sid=session_id, epoch=0)
 
 
 __all__ = ["wait_for", "store_body", "piece", "token"]

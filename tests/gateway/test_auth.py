@@ -18,10 +18,10 @@ def test_token_happy_path_and_me(api, admin, db):
     reply = api.post("/auth/token", {"username": "HQ.Admin", "password": ADMIN[1]})
     assert reply.status_code == 200, reply.text
     body = reply.json()
-    assert body["token_type"] == "bearer" and body["expires_in"] == 8 * 3600
+    assert body["token_type"] == "bearer" and body["expires_in"] == 15 * 60
     claims = jwt.decode(body["access_token"], SECRET, algorithms=["HS256"], audience=AUDIENCE,
                         issuer=ISSUER)
-    assert claims["role"] == "hq_admin" and claims["exp"] - claims["iat"] == 8 * 3600
+    assert claims["role"] == "hq_admin" and claims["exp"] - claims["iat"] == 15 * 60
     me = api.as_(body["access_token"]).get("/me")
     assert me.status_code == 200
     assert me.json() == {"id": admin.id, "username": "hq.admin", "role": "hq_admin", "store_ids": []}
@@ -126,11 +126,11 @@ def test_a_token_verified_once_is_still_refused_once_it_expires(monkeypatch):
     from gateway import auth
 
     settings = SimpleNamespace(jwt_secret=SECRET * 2, jwt_issuer=ISSUER, jwt_audience=AUDIENCE,
-                               token_ttl_s=60)
-    user = str(uuid.uuid4())
-    issued = auth.issue_token(settings, user, "ada", "hq_admin", [])["access_token"]
-    first = auth.verify_token(settings, issued)
-    assert first.user_id == user and auth.verify_token(settings, issued) is first
+                               access_ttl_s=60, session_max_s=3600)
+    user = SimpleNamespace(id=str(uuid.uuid4()), username="ada", role="hq_admin")
+    issued = auth.issue_access_token(settings, user, uuid.uuid4(), 0, [])
+    first = auth.read_token(settings, issued)
+    assert first.identity.user_id == user.id and auth.read_token(settings, issued) is first
     later = time.time() + 60 + auth.LEEWAY_S + 1
     real_datetime = jwt.api_jwt.datetime
 
@@ -142,7 +142,7 @@ def test_a_token_verified_once_is_still_refused_once_it_expires(monkeypatch):
     monkeypatch.setattr(auth.time, "time", lambda: later)       # the memory's clock
     monkeypatch.setattr(jwt.api_jwt, "datetime", Later)         # and PyJWT's
     try:
-        auth.verify_token(settings, issued)
+        auth.read_token(settings, issued)
     except ServiceError as exc:
         assert exc.status == 401 and "expired" in str(exc.detail or exc)
     else:

@@ -269,10 +269,12 @@ class Api:
 
 
 def forge_token(secret=JWT_SECRET, algorithm="HS256", headers=None, **claims):
-    """A token shaped like the gateway's (or deliberately not)."""
+    """A token shaped like the gateway's (or deliberately not). Its session
+    exists nowhere, so the gateway refuses it even when well signed: a
+    working token comes from signing in (``Api.sign_in``)."""
     now = int(time.time())
     body = {"sub": str(uuid.uuid4()), "username": "forged", "role": "hq_admin", "store_ids": [],
-            "iss": JWT_ISSUER, "aud": JWT_AUDIENCE, "iat": now, "exp": now + 600}
+            "sid": str(uuid.uuid4()), "epoch": 0, "iss": JWT_ISSUER, "aud": JWT_AUDIENCE, "iat": now, "exp": now + 600}
     body.update(claims)
     body = {k: v for k, v in body.items() if v is not None}
     return jwt.encode(body, secret, algorithm=algorithm, headers=headers)

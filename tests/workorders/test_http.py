@@ -12,7 +12,7 @@ import contracts
 from gateway.create_admin import create_first_admin
 from gateway.service import Service
 from gateway.workorder_routes import WorkorderRoutes
-from tests.gateway.conftest import ADMIN, AUDIENCE, ISSUER, SECRET, Api, Db as GatewayDb, token
+from tests.gateway.conftest import ADMIN, AUDIENCE, ISSUER, SECRET, Api, Db as GatewayDb, live_token
 
 from .conftest import b64, code128_in, image, new_id, wait_for
 
@@ -35,7 +35,7 @@ def http(workorders, start_service):
     with requests.Session() as session:
         api = Api(f"http://127.0.0.1:{port}", session)
         admin = api.as_(api.login(*ADMIN))
-        admin.public = api
+        admin.public, admin.database_url = api, gateway.database_url
         yield admin
     gateway_db.engine.dispose()
 
@@ -86,9 +86,8 @@ class Staff(dict):
         if name in self.REAL:
             self[name] = self.http.user(role, store_ids)
         else:
-            user_id = new_id()
-            self[name] = self.http.as_(token(sub=user_id, role=role, store_ids=store_ids,
-                                             username=f"{role}-{user_id[:6]}"))
+            user_id, token = live_token(self.http.database_url, role, store_ids)
+            self[name] = self.http.as_(token)
             self[name].id = user_id
         return self[name]
 
