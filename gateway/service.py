@@ -19,13 +19,14 @@ from .inventory_routes import InventoryRoutes
 from .models import User
 from .notification_routes import NotificationRoutes
 from .payment_routes import PaymentRoutes
+from .user_routes import UserRoutes
 from .workorder_routes import WorkorderRoutes
 
 _documents: dict[type, dict] = {}
 
 
 class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRoutes,
-              NotificationRoutes, ServiceBase):
+              NotificationRoutes, UserRoutes, ServiceBase):
     name = "gateway"
 
     settings = Settings()
@@ -128,14 +129,6 @@ class Service(HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRout
                 raise auth.Unauthorized("this user no longer exists")
             store_ids = domain.user_store_ids(session, user.id)
         return {"id": user.id, "username": user.username, "role": user.role, "store_ids": store_ids}
-
-    @route("POST", "/users", roles=(HQ_ADMIN,), body=schemas.UserCreate, response=schemas.User,
-           status=201, idempotent=True)
-    def create_user(self, request):
-        """Create a user with a role and the stores they work in."""
-        password_hash = auth.hash_password(request.body["password"])
-        with self.db.transaction() as session:
-            return domain.create_user(session, request.body, password_hash)
 
     # stores -----------------------------------------------------------------------
 
