@@ -86,7 +86,7 @@ def _operation(name, fn, route):
     roles = list(route.roles) if route.roles else None
     if not route.public:
         who = ", ".join(roles) if roles else "any signed-in role"
-        if route.mutating:
+        if route.mutating and not route.limited_ok:
             who += " (never auditor)"
         description = f"{doc}\n\nRoles: {who}.".strip()
     operation = {
@@ -99,6 +99,8 @@ def _operation(name, fn, route):
     }
     if route.public:
         operation["security"] = []
+    if route.limited_ok:
+        operation["x-own-account"] = True   # any signed-in user, an auditor too, on their own account
     parameters = _parameters(route)
     if parameters:
         operation["parameters"] = parameters
