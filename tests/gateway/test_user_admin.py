@@ -212,3 +212,14 @@ def test_a_wrong_current_password_counts_as_a_failed_sign_in(admin, api, db):
     assert api.post("/auth/token", {"username": name, "password": PASSWORD}).status_code == 429
     nowhere_but_hashed(db, "guess-0-xxxxxx")
     assert db.scalar("select count(*) from users where username = :u", u=ADMIN[0]) == 1
+
+
+def test_an_auditor_changes_their_own_password_and_nothing_else(admin, api, db):
+    auditor = admin.user("auditor")
+    name = seller_name(db, auditor.id)
+    done = auditor.post("/me/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert done.status_code == 204, done.text
+    assert api.login(name, NEW_PASSWORD)
+    problem(auditor.post(f"/users/{admin.id}/password-reset"), 403)
+    problem(auditor.patch(f"/users/{auditor.id}", {"role": "hq_admin"}), 403)
+    assert db.scalar("select role from users where id = :i", i=auditor.id) == "auditor"

@@ -379,7 +379,8 @@ CHAIN_WIDE = {
     ("post", "/message-templates/preview"): "renders text, stores nothing",
     ("post", "/transfer-requests"): "asking another store for a piece is the point",
     ("post", "/me/password"): "the caller's own account",
-    ("post", "/users"): "hq only", ("post", "/stores"): "hq only", ("patch", "/stores/{id}"): "hq only",
+    ("post", "/users"): "hq only", ("patch", "/users/{id}"): "hq only",
+    ("post", "/stores"): "hq only", ("patch", "/stores/{id}"): "hq only",
     ("put", "/repair-prices/{code}"): "hq only", ("post", "/fx-rates"): "hq only",
 }
 
