@@ -23,7 +23,9 @@ def user_store_ids(session, user_id):
 
 def user_view(user, store_ids):
     return {"id": user.id, "username": user.username, "role": user.role,
-            "store_ids": list(store_ids), "active": user.active, "created_at": user.created_at}
+            "store_ids": list(store_ids), "active": user.active, "created_at": user.created_at,
+            "updated_at": user.updated_at, "must_change_password": bool(user.must_change_password),
+            "password_changed_at": user.password_changed_at}
 
 
 def find_user(session, username):

@@ -11,7 +11,7 @@ from chassis.rpc import ServiceRpc
 from chassis.service import ServiceBase, rpc
 from chassis.validation import uuid_arg
 
-from . import audit, auth, domain, idempotency, openapi, schemas, sessions, throttle
+from . import audit, domain, idempotency, openapi, schemas, sessions, throttle
 from .auth_routes import AuthRoutes
 from .crm_routes import CrmRoutes
 from .hq_routes import HqRoutes
@@ -20,13 +20,14 @@ from .inventory_routes import InventoryRoutes
 from .notification_routes import NotificationRoutes
 from .payment_routes import PaymentRoutes
 from .totp_routes import TotpRoutes
+from .user_routes import UserRoutes
 from .workorder_routes import WorkorderRoutes
 
 _documents: dict[type, dict] = {}
 
 
 class Service(AuthRoutes, HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes, PaymentRoutes,
-              NotificationRoutes, TotpRoutes, ServiceBase):
+              NotificationRoutes, TotpRoutes, UserRoutes, ServiceBase):
     name = "gateway"
 
     settings = Settings()
@@ -90,13 +91,6 @@ class Service(AuthRoutes, HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes,
 
     # identity -------------------------------------------------------------------
 
-    @route("POST", "/users", roles=(HQ_ADMIN,), body=schemas.UserCreate, response=schemas.User,
-           status=201, idempotent=True)
-    def create_user(self, request):
-        """Create a user with a role and the stores they work in."""
-        password_hash = auth.hash_password(request.body["password"])
-        with self.db.transaction() as session:
-            return domain.create_user(session, request.body, password_hash)
 
     # stores -----------------------------------------------------------------------
 
