@@ -66,15 +66,15 @@ class AuthRoutes:
         The session's hard end does not move. A refresh token that was
         already spent ends the whole session (someone kept a copy): 401."""
         with self.db.transaction() as session:
-            user, row, token = sessions.refresh(session, request.body["refresh_token"])
+            user, row = sessions.refresh(session, self.settings, request.body["refresh_token"])
             if row is not None:
                 reply = sessions.pair(self.settings, user, row, domain.user_store_ids(session, user.id),
-                                      token, sessions.limit_for(session, user))
+                                      sessions.limit_for(session, user))
         request.audit.update(actor_id=user.id, actor_username=user.username, actor_role=user.role,
                              entity_id=user.id)
         if row is None:
-            request.audit["detail"] = f"session ended: {token}"
-            raise auth.Unauthorized(f"{token}; sign in again")
+            request.audit["detail"] = f"session ended: {sessions.REUSED}"
+            raise auth.Unauthorized(f"{sessions.REUSED}; sign in again")
         request.audit["detail"] = f"session {row.id} refreshed"
         return reply
 

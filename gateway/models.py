@@ -113,7 +113,7 @@ class Session(Base):
     epoch: Mapped[int] = mapped_column(Integer)          # the user's session_epoch at sign-in
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the hard end
-    refresh_hash: Mapped[str] = mapped_column(String(64))
+    refresh_salt: Mapped[str] = mapped_column(String(64))  # keys its refresh tokens' macs
     generation: Mapped[int] = mapped_column(Integer, server_default="0")
     refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

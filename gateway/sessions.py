@@ -1,9 +1,12 @@
 """Sessions (issue 17; docs/API.md#sessions): a session is one sign-in, a
 shift at most ``SESSION_MAX_SECONDS`` long from it (refreshing never extends
 it). It hands out short access tokens (``auth``) and one refresh token at a
-time: ``<session id>.<secret>``, of which only a sha256 hash is stored.
-Refreshing spends the token and gives a new pair; a token that is not the
-session's current one (a spent one: someone kept a copy) ends the session.
+time: ``<session id>.<generation>.<mac>``, the mac an HMAC-SHA256 under
+``JWT_SECRET`` of the session, the generation and the session's random salt
+(the database holds the salt, never a token). Refreshing spends the token
+and gives the next generation's; a genuine token of an earlier generation (a
+spent one: someone kept a copy) ends the session. A token whose mac is wrong
+is refused and ends nothing, so knowing a session's id is not enough to end it.
 
 A user's sessions end together when their ``session_epoch`` is raised;
 ``end_all`` is the one way to do it, in the caller's transaction
@@ -14,6 +17,7 @@ the session joined to its user): an ended session, an inactive user or an
 older epoch is refused at once, in every gateway process.
 """
 import hashlib
+import hmac
 import secrets
 import uuid
 from datetime import timedelta
@@ -22,8 +26,8 @@ from sqlalchemy import delete, func, select, update
 
 from chassis.errors import Forbidden
 
-from . import auth
-from .models import SecurityPolicy, Session, User
+from . import auth, totp
+from .models import Session, User
 
 REUSED = "refresh token reused"
 LIMITED = {
@@ -63,38 +67,42 @@ def purge(session, keep_days=90):
     session.execute(delete(Session).where(Session.expires_at < cutoff))
 
 
-def _hash(token):
-    return hashlib.sha256(token.encode()).hexdigest()
+def _mac(settings, session_id, generation, salt):
+    message = f"refresh|{session_id}|{generation}|{salt}".encode()
+    return hmac.new(settings.jwt_secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _new_refresh_token(session_id):
-    token = f"{session_id}.{secrets.token_urlsafe(32)}"
-    return token, _hash(token)
+def refresh_token_of(settings, row):
+    """The session's current refresh token."""
+    return f"{row.id}.{row.generation}.{_mac(settings, row.id, row.generation, row.refresh_salt)}"
 
 
 def start(session, settings, user, store_ids, limit=None, address=None, user_agent=None):
     """Sign-in: a new session of ``user`` and its first pair of tokens."""
-    row = Session(id=str(uuid.uuid4()), user_id=user.id, epoch=user.session_epoch,
+    row = Session(id=str(uuid.uuid4()), user_id=user.id, epoch=user.session_epoch, generation=0,
+                  refresh_salt=secrets.token_hex(32),
                   address=(address or "")[:64] or None, user_agent=(user_agent or "")[:200] or None,
                   expires_at=session.scalar(select(func.now()))
                   + timedelta(seconds=settings.session_max_s))
-    refresh_token, row.refresh_hash = _new_refresh_token(row.id)
     session.add(row)
     session.flush()
-    return pair(settings, user, row, store_ids, refresh_token, limit)
+    return pair(settings, user, row, store_ids, limit)
 
 
-def pair(settings, user, row, store_ids, refresh_token, limit):
+def pair(settings, user, row, store_ids, limit):
     access = auth.issue_access_token(settings, user, row.id, row.epoch, store_ids, limit)
     return {"access_token": access, "token_type": "bearer", "expires_in": settings.access_ttl_s,
-            "refresh_token": refresh_token, "session_expires_at": row.expires_at, "limit": limit}
+            "refresh_token": refresh_token_of(settings, row),
+            "session_expires_at": row.expires_at, "limit": limit}
 
 
-def session_id_of(refresh_token):
-    """The session a refresh token names, or ``Unauthorized``."""
-    session_id, _, secret = (refresh_token or "").partition(".")
+def parse(refresh_token):
+    """``(session id, generation, mac)`` of a refresh token, or ``Unauthorized``."""
+    parts = (refresh_token or "").split(".")
+    if len(parts) != 3 or not parts[1].isdigit() or len(parts[1]) > 9 or len(parts[2]) != 64:
+        _not_valid()
     try:
-        return str(uuid.UUID(session_id)) if secret else _not_valid()
+        return str(uuid.UUID(parts[0])), int(parts[1]), parts[2]
     except ValueError:
         return _not_valid()
 
@@ -103,26 +111,28 @@ def _not_valid():
     raise auth.Unauthorized("the refresh token is not valid")
 
 
-def refresh(session, refresh_token):
-    """Spend ``refresh_token``: ``(user, row, new refresh token)``, or, for
-    a token that is not the session's current one, end the session and
-    answer ``(user, None, reason)``; ``Unauthorized`` for a dead session."""
-    row = session.get(Session, session_id_of(refresh_token), with_for_update=True)
-    if row is None or row.ended_at is not None:
+def refresh(session, settings, refresh_token):
+    """Spend ``refresh_token``: ``(user, row)`` with the row at its next
+    generation; or, for a spent token of this session, end the session and
+    answer ``(user, None)``; ``Unauthorized`` for a forged token or a dead
+    session."""
+    session_id, generation, mac = parse(refresh_token)
+    row = session.get(Session, session_id, with_for_update=True)
+    if row is None or row.ended_at is not None or generation > row.generation or \
+            not hmac.compare_digest(mac, _mac(settings, row.id, generation, row.refresh_salt)):
         _not_valid()
     user = session.get(User, row.user_id)
-    if not secrets.compare_digest(row.refresh_hash, _hash(refresh_token)):
+    if generation < row.generation:
         end(session, row.id, REUSED)
-        return user, None, REUSED
+        return user, None
     expired = session.scalar(select(func.now() >= row.expires_at))
     if expired or not user.active or user.session_epoch != row.epoch:
         end(session, row.id, "expired" if expired else "ended")
-        return user, None, "the session has ended"
-    token, row.refresh_hash = _new_refresh_token(row.id)
+        raise auth.Unauthorized("the session has ended; sign in again")
     row.generation += 1
     row.refreshed_at = func.now()
     session.flush()
-    return user, row, token
+    return user, row
 
 
 def limit_for(session, user, totp_step="ask"):
@@ -133,8 +143,7 @@ def limit_for(session, user, totp_step="ask"):
     if user.must_change_password:
         return "password"
     if totp_step == "ask":
-        required = session.scalar(select(SecurityPolicy.totp_required_roles)) or []
-        totp_step = "enrol" if user.role in required and user.totp_confirmed_at is None else None
+        totp_step = "enrol" if totp.enrolment_required(session, user) else None
     return "totp" if totp_step == "enrol" else None
 
 

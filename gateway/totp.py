@@ -133,6 +133,11 @@ def required_for(session, role):
     return role in (policy(session).totp_required_roles or [])
 
 
+def enrolment_required(session, user):
+    """Must ``user`` enrol a second factor before anything else?"""
+    return user.totp_confirmed_at is None and required_for(session, user.role)
+
+
 def set_policy(session, roles, actor_id):
     row = policy(session, for_update=True)
     row.totp_required_roles = sorted(set(roles))
@@ -151,7 +156,7 @@ def sign_in_step(session, user, code):
     or ``OneTimeCodeRequired`` (401) when the user has one and ``code`` is
     missing or wrong. A right code's step is used up."""
     if user.totp_confirmed_at is None or not user.totp_secret:
-        return "enrol" if required_for(session, user.role) else None
+        return "enrol" if enrolment_required(session, user) else None
     if not code:
         raise OneTimeCodeRequired("this account has a second factor: send the 6-digit code "
                                   "from the authenticator app in the `totp` field")

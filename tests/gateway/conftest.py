@@ -167,7 +167,7 @@ def live_token(database_url, role, store_ids=(), username=None, user_id=None):
         with engine.begin() as conn:
             conn.execute(text("insert into users (id, username, password_hash, role, active) "
                               "values (:id, :u, '!', :r, true)"), {"id": user_id, "u": username, "r": role})
-            conn.execute(text("insert into sessions (id, user_id, epoch, expires_at, refresh_hash) "
+            conn.execute(text("insert into sessions (id, user_id, epoch, expires_at, refresh_salt) "
                               "values (:id, :u, 0, now() + interval '12 hours', :h)"),
                          {"id": session_id, "u": user_id, "h": "0" * 64})
     finally:

@@ -1,7 +1,6 @@
 """Issue 17, sessions belong to a live user (gateway/sessions.py): short
 access tokens, a rotating refresh token per session, reuse of a spent one
 ends the session, sign-out, the user's epoch, limited sessions."""
-import hashlib
 import time
 
 import jwt
@@ -41,8 +40,9 @@ def test_refresh_rotates_and_a_spent_token_ends_the_whole_session(api, admin, db
     first = sign_in(api)
     assert first["expires_in"] == 900 and first["limit"] is None
     sid = claims_of(first["access_token"])["sid"]
-    stored = db.scalar("select refresh_hash from sessions where id = :s", s=sid)
-    assert stored == hashlib.sha256(first["refresh_token"].encode()).hexdigest()  # never the token
+    stored = db.scalar("select refresh_salt from sessions where id = :s", s=sid)
+    assert len(stored) == 64 and stored not in first["refresh_token"]           # never the token
+    assert first["refresh_token"].startswith(f"{sid}.0.")
     second = refresh(api, first["refresh_token"])
     assert second.status_code == 200, second.text
     second = second.json()
@@ -59,8 +59,20 @@ def test_refresh_rotates_and_a_spent_token_ends_the_whole_session(api, admin, db
         assert me(api, access).status_code == 401
     assert db.scalar("select ended_reason from sessions where id = :s", s=sid) == "refresh token reused"
     assert me(api, admin.token).status_code == 200          # the user's other session lives on
-    for bad in ("", "garbage", f"{sid}", f"{sid}.", "not-a-uuid.secret"):
+    for bad in ("", "garbage", f"{sid}", f"{sid}.", "not-a-uuid.secret", f"{sid}.1.{'0' * 64}"):
         assert refresh(api, bad).status_code in (401, 422), bad
+
+
+def test_a_forged_refresh_token_ends_nothing(api, admin, db):
+    """Knowing a session's id (it is in every access token) is not enough to
+    end the session: only a genuine spent token is a reuse."""
+    live = sign_in(api)
+    sid, generation, mac = live["refresh_token"].split(".")
+    for forged in (f"{sid}.{generation}.{'0' * 64}", f"{sid}.{int(generation) + 1}.{mac}",
+                   f"{sid}.0.{mac[::-1]}"):
+        assert refresh(api, forged).status_code == 401, forged
+    assert db.scalar("select ended_at from sessions where id = :s", s=sid) is None
+    assert refresh(api, live["refresh_token"]).status_code == 200
 
 
 def test_sign_out_ends_that_session_at_once(api, admin, db):
@@ -173,7 +185,7 @@ def test_a_refused_sign_in_body_is_audited_without_the_password(api, admin, db):
 
 
 def test_sessions_long_over_are_purged(api, admin, db):
-    execute(db, "insert into sessions (id, user_id, epoch, created_at, expires_at, refresh_hash) "
+    execute(db, "insert into sessions (id, user_id, epoch, created_at, expires_at, refresh_salt) "
                 "values (gen_random_uuid(), :u, 0, now() - interval '101 days', "
                 "now() - interval '100 days', :h)", u=admin.id, h="0" * 64)
     assert db.scalar("select count(*) from sessions") == 2

@@ -99,7 +99,9 @@ def test_change_role_and_stores_ends_sessions_and_is_audited(admin, db):
     problem(admin.patch(f"/users/{seller.id}", {}), 422)
     problem(admin.patch(f"/users/{seller.id}", {"role": "king", "username": "x"}), 422)
     problem(admin.patch(f"/users/{uuid.uuid4()}", {"role": "auditor"}), 404)
-    problem(seller.patch(f"/users/{seller.id}", {"role": "hq_admin"}), 403)
+    # the seller's token from before the change died with it
+    assert "session has ended" in problem(seller.patch(f"/users/{seller.id}", {"role": "hq_admin"}),
+                                          401)["detail"]
     assert db.scalar("select role from users where id = :i", i=seller.id) == "store_manager"
     # a chain-wide role needs no store
     assert admin.patch(f"/users/{seller.id}", {"role": "auditor", "store_ids": []}).json()["store_ids"] == []
@@ -143,7 +145,8 @@ def test_deactivate_and_reactivate(admin, api, db):
     assert details == ["deactivated; sessions ended", "already inactive"]
     assert audit_of(db, seller.id, "/users/{id}/reactivate")[0].detail == "reactivated"
     problem(admin.post(f"/users/{uuid.uuid4()}/deactivate"), 404)
-    problem(seller.post(f"/users/{seller.id}/deactivate"), 403)
+    back = admin.as_(api.login(name, PASSWORD))      # the deactivation ended their sessions
+    problem(back.post(f"/users/{seller.id}/deactivate"), 403)
 
 
 def test_hq_resets_a_password_once_and_it_is_kept_nowhere(admin, api, db):
@@ -167,7 +170,9 @@ def test_hq_resets_a_password_once_and_it_is_kept_nowhere(admin, api, db):
     assert [r.status for r in rows] == [200, 200] and "temporary password" in rows[0].detail
     assert "own password" in problem(admin.post(f"/users/{admin.id}/password-reset"), 409)["detail"]
     problem(admin.post(f"/users/{uuid.uuid4()}/password-reset"), 404)
-    problem(seller.post(f"/users/{admin.id}/password-reset"), 403)
+    limited = admin.as_(api.login(name, second.json()["temporary_password"]))  # must change it first
+    assert problem(limited.post(f"/users/{admin.id}/password-reset"), 403)["title"] == \
+        "Password change required"
 
 
 def test_a_user_changes_their_own_password(admin, api, db):
@@ -220,6 +225,7 @@ def test_an_auditor_changes_their_own_password_and_nothing_else(admin, api, db):
     done = auditor.post("/me/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
     assert done.status_code == 204, done.text
     assert api.login(name, NEW_PASSWORD)
-    problem(auditor.post(f"/users/{admin.id}/password-reset"), 403)
-    problem(auditor.patch(f"/users/{auditor.id}", {"role": "hq_admin"}), 403)
+    again = admin.as_(api.login(name, NEW_PASSWORD))     # the change ended their sessions
+    problem(again.post(f"/users/{admin.id}/password-reset"), 403)
+    problem(again.patch(f"/users/{auditor.id}", {"role": "hq_admin"}), 403)
     assert db.scalar("select role from users where id = :i", i=auditor.id) == "auditor"

@@ -6,7 +6,7 @@ user administration and the TOTP second factor share.
   ``password_changed_at``, the TOTP secret, when it was confirmed and the
   last time step used (a code is good once).
 - ``sessions``: one row per sign-in (a refresh-token family): its hard end,
-  the hash of its current refresh token and generation, and when and why it
+  the salt of its refresh tokens' macs and their generation, and when and why it
   ended.
 - ``security_policy``: the chain's one row: the roles that must use TOTP.
 
@@ -39,7 +39,7 @@ def upgrade():
         sa.Column("epoch", sa.Integer, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("refresh_hash", sa.String(64), nullable=False),
+        sa.Column("refresh_salt", sa.String(64), nullable=False),
         sa.Column("generation", sa.Integer, nullable=False, server_default="0"),
         sa.Column("refreshed_at", sa.DateTime(timezone=True)),
         sa.Column("ended_at", sa.DateTime(timezone=True)),
