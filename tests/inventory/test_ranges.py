@@ -29,3 +29,22 @@ def test_filters_and_limits_past_the_range_are_refused(inventory, as_):
             call()
         assert "limit" in refused.value.errors
     assert manager.list_vendors(200)["items"] == []
+
+
+@pytest.mark.parametrize("change,field", [
+    (lambda p: p["metal"].update(weight_g="10000000.000"), "metal.weight_g"),    # NUMERIC(10, 3)
+    (lambda p: p["stones"][0].update(carat="100000.000"), "stones.0.carat"),     # NUMERIC(8, 3)
+    (lambda p: p["stones"].extend(dict(p["stones"][0], carat="60000.000", certificate=None)
+                                  for _ in range(2)), "stones"),                 # together
+])
+def test_a_weight_past_its_column_is_refused_and_nothing_is_received(inventory, db, as_, change,
+                                                                     field):
+    body = piece()
+    change(body)
+    with pytest.raises(InvalidInput) as refused:
+        as_(MANAGER_A).inventory.receive_item(body)
+    assert field in refused.value.errors, refused.value.errors
+    assert db.scalar("select count(*) from items") == 0
+    most = piece()
+    most["metal"]["weight_g"], most["stones"][0]["carat"] = "9999999.999", "99999.999"
+    assert as_(MANAGER_A).inventory.receive_item(most)["total_carat"] == "99999.999"
