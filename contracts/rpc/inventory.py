@@ -2,6 +2,7 @@
 inventory service validates again on entry."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -20,6 +21,9 @@ SHAPES = ("round", "princess", "oval", "cushion", "emerald", "pear", "marquise",
           "asscher", "heart", "baguette", "trillion", "other")
 CLARITIES = ("FL", "IF", "VVS1", "VVS2", "VS1", "VS2", "SI1", "SI2", "I1", "I2", "I3")
 CUTS = ("excellent", "very_good", "good", "fair", "poor")
+# what the columns hold (NUMERIC(10, 3) grams; NUMERIC(8, 3) carats, a piece's stones together)
+MAX_GRAMS = Decimal("9999999.999")
+MAX_CARATS = Decimal("99999.999")
 
 
 class Metal(Schema):
@@ -30,7 +34,7 @@ class Metal(Schema):
                               validate=validate.Range(min=1, max=1000))
     color = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=40))
     weight_g = fields.Decimal(required=True, as_string=True, places=3,
-                              validate=validate.Range(min=0, min_inclusive=False))
+                              validate=validate.Range(min=0, min_inclusive=False, max=MAX_GRAMS))
 
 
 class Certificate(Schema):
@@ -42,7 +46,7 @@ class Stone(Schema):
     type = fields.String(required=True, validate=validate.Length(min=1, max=40))
     shape = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(SHAPES))
     carat = fields.Decimal(required=True, as_string=True, places=3,
-                           validate=validate.Range(min=0, min_inclusive=False))
+                           validate=validate.Range(min=0, min_inclusive=False, max=MAX_CARATS))
     color = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20))
     clarity = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(CLARITIES))
     cut = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(CUTS))
@@ -82,6 +86,8 @@ class ReceiveItem(Schema):
             raise ValidationError("cost and price must be in the same currency", "cost")
         if data.get("pricing") and not data.get("metal"):
             raise ValidationError("pricing by weight needs the metal", "pricing")
+        if sum(s["carat"] for s in data.get("stones") or []) > MAX_CARATS:
+            raise ValidationError(f"the stones weigh more than {MAX_CARATS} carats together", "stones")
         certs = [(s["certificate"]["lab"], s["certificate"]["number"])
                  for s in data.get("stones") or [] if s.get("certificate")]
         if len(certs) != len(set(certs)):

@@ -14,6 +14,7 @@ from . import loyalty, rules
 from .clients import milestone_view, summary_view
 from .common import acting_store, decode_cursor, page, require_full_view, resolve
 from .models import Client, Milestone, MilestoneNotice, Purchase
+from .scope import members_only
 
 
 def next_occurrence_sql(today):
@@ -136,9 +137,12 @@ def recommendation_store(identity, client, requested):
 
 
 def recommendation_plan(session, identity, client_id, f):
-    """What to ask inventory for: the client's taste and the queries."""
+    """What to ask inventory for: the client's taste and the queries. The
+    taste (preferences, what they bought, their price range) is the full
+    profile's: a store the client does not belong to gets 'no such client'
+    (docs/ARCHITECTURE.md#rule-7)."""
     require_full_view(identity)
-    client = resolve(session, client_id)
+    client = members_only(session, identity, client_id)
     store_id = recommendation_store(identity, client, f.get("store_id"))
     lines = [line for lines in session.scalars(select(Purchase.lines).where(
         Purchase.client_id == client.id, Purchase.kind == "sale")) for line in lines or []]

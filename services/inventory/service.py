@@ -10,7 +10,7 @@ from chassis.errors import InvalidInput
 from chassis.events import event_handler
 from chassis.service import ServiceBase, rpc
 from chassis.settings import SettingsProvider
-from chassis.validation import load, uuid_arg
+from chassis.validation import int_arg, load, uuid_arg
 from contracts.rpc import inventory as schemas
 
 from . import counts, holds, items, labels, memos, metal_prices, reports, sales, search, stores, transfers
@@ -86,7 +86,8 @@ class Service(ServiceBase):
     def snapshot_items(self, cursor=None, limit=500):
         """Every piece in id order (read-only), to rebuild HQ's read model."""
         with self.db.transaction() as session:
-            return search.snapshot_items(session, self.caller, cursor, limit)
+            return search.snapshot_items(session, self.caller, cursor,
+                                         int_arg(limit or 500, "limit", 1))
 
     @rpc
     def tag_label(self, item_id):
@@ -105,7 +106,7 @@ class Service(ServiceBase):
     @rpc
     def list_vendors(self, limit=50, cursor=None):
         with self.db.transaction() as session:
-            return stores.list_vendors(session, self.caller, int(limit), cursor)
+            return stores.list_vendors(session, self.caller, int_arg(limit, "limit", 1, 200), cursor)
 
     # sales (called by payments)
     @rpc
@@ -202,7 +203,8 @@ class Service(ServiceBase):
     def list_memos(self, overdue=False, store_id=None, limit=50, cursor=None):
         store_id = uuid_arg(store_id, "store_id") if store_id else None
         with self.db.transaction() as session:
-            return memos.list_memos(session, self.caller, bool(overdue), store_id, int(limit), cursor)
+            return memos.list_memos(session, self.caller, bool(overdue), store_id,
+                                   int_arg(limit, "limit", 1, 200), cursor)
 
     @timer(interval=3600)
     def overdue_memos(self):

@@ -13,7 +13,7 @@ from chassis.display import locale_for
 from chassis.errors import InvalidInput
 from chassis.events import event_handler
 from chassis.service import ServiceBase, rpc
-from chassis.validation import load, uuid_arg
+from chassis.validation import int_arg, load, uuid_arg
 from contracts.rpc import workorders as schemas
 
 from . import appraisals, approval, balances, documents, dues, facts, intake, queries, views, workflow
@@ -151,10 +151,7 @@ class Service(ServiceBase):
         """The appraisal document (latest version by default), base64-encoded PDF."""
         work_order_id = uuid_arg(work_order_id, "work_order_id")
         if version is not None:
-            try:
-                version = int(version)
-            except (TypeError, ValueError):
-                raise InvalidInput("not a version", {"version": ["not a whole number"]}) from None
+            version = int_arg(version, "version", 1, 2 ** 31 - 1)
         with self.db.transaction() as session:
             return _b64(appraisals.render(session, self.caller, work_order_id, self.photos, version))
 

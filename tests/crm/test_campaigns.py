@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from nameko.testing.services import entrypoint_hook
 
-from chassis.errors import Forbidden, InvalidInput, Unavailable
+from chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from services.crm import campaigns
 
 from .conftest import (
@@ -149,12 +149,18 @@ def test_recommendations_ask_inventory_for_the_clients_taste_at_the_home_store(c
     assert result["store_id"] == STORE_A
 
 
-def test_recommendations_for_a_client_of_another_store_use_the_callers_store(crm, as_):
+def test_recommendations_for_a_client_of_another_store_use_the_callers_store(crm, db, as_, publish):
+    """A client of store B who bought at store A: A recommends from its own
+    stock. A client store A never served is not A's to profile (issue 17)."""
     client = as_().crm.create_client(client_data(home_store_id=STORE_B, preferences={}))
     crm.inventory_mock.search_items.return_value = {"items": [], "next_cursor": None}
+    with pytest.raises(NotFound):
+        as_(ASSOCIATE_A).crm.recommendations(client["id"])
+    assert crm.inventory_mock.search_items.call_args_list == []
+    sell(publish, db, client["id"], 10_000, store_id=STORE_A)
     as_(ASSOCIATE_A).crm.recommendations(client["id"])
-    (call,) = crm.inventory_mock.search_items.call_args_list
-    assert call.args[0] == {"store_id": STORE_A, "status": "in_stock", "limit": 10}
+    calls = crm.inventory_mock.search_items.call_args_list
+    assert calls and {call.args[0]["store_id"] for call in calls} == {STORE_A}
     with pytest.raises(Forbidden):
         as_(ASSOCIATE_A).crm.recommendations(client["id"], {"store_id": STORE_B})
     with pytest.raises(Forbidden):
