@@ -98,7 +98,9 @@ class CrmRoutes:
     @route("GET", "/clients/{id}/recommendations", roles=READERS,
            query=schemas.RecommendationQuery, response=schemas.Recommendations)
     def recommendations(self, request, id):
-        """In-stock pieces at the client's home store that match their taste."""
+        """In-stock pieces that match the client's taste, from the home store's stock
+        (or the caller's, a store the client bought at); part of the full profile:
+        404 to a store the client does not belong to."""
         return self.crm.recommendations(id, _query(request))
 
     @route("GET", "/clients/{id}/loyalty", roles=READERS, query=schemas.Page,
