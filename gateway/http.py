@@ -353,7 +353,8 @@ class Route(HttpRequestHandler):
             if keyed:
                 claim = idempotency.claim(conn, call.identity.user_id, key, self.method,
                                           self.path, request.path, call.raw_body,
-                                          store_id=call.audit_values()["store_id"])
+                                          store_id=call.audit_values()["store_id"],
+                                          secret=self.gateway.settings.jwt_secret)
             if audited and not (claim and claim.replay):
                 call.audit_id = audit.begin(conn, **call.audit_values())
         return claim

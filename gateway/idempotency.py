@@ -15,6 +15,7 @@ An answer of 5xx (e.g. a service was unavailable) releases the key so the
 client can retry with it. Keys are forgotten after ``IDEMPOTENCY_TTL_HOURS``.
 """
 import hashlib
+import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -36,9 +37,13 @@ _VALID = re.compile(r"^[\x21-\x7e]{1,255}$")
 STALE_CLAIM_S = 120
 
 
-def body_hash(body):
+def body_hash(body, secret=""):
+    """An HMAC-SHA256 of the body, keyed with a key derived from the gateway's
+    secret: a body can hold a password (``POST /users``), and an unkeyed hash
+    of it could be guessed offline from a copy of the database."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    key = hmac.new(secret.encode(), b"idempotency request hash", hashlib.sha256).digest()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass
@@ -71,11 +76,11 @@ def _this(c):
     return (k.user_id == c.user_id, k.store_id == c.store_id, k.key == c.key)
 
 
-def claim(conn, user_id, key, method, route, path, body, store_id=None):
+def claim(conn, user_id, key, method, route, path, body, store_id=None, secret=""):
     """Claim ``key`` for this request by ``user_id`` acting for ``store_id``
     (``None``: no store), or return the stored answer to replay (``conn``: in
     the transaction that also writes the request's audit row)."""
-    digest = body_hash(body)
+    digest = body_hash(body, secret)
     mine = Claim(user_id, key, str(store_id or "")[:64])
     inserted = _CLAIM.execute(conn, {
         "user_id": user_id, "store_id": mine.store_id, "key": key, "method": method,
