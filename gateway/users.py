@@ -180,11 +180,17 @@ def reset_password(session, actor, user_id, password_hash):
     user = get_user(session, actor, user_id, for_update=True)
     if str(user.id) == str(actor.user_id):
         raise Conflict("you may not reset your own password; change it with POST /me/password")
+    return _set_password(session, user, password_hash, temporary=True)
+
+
+def _set_password(session, user, password_hash, temporary):
+    """A new password (a temporary one must be changed at the next sign-in);
+    every session of the user ends."""
     user.password_hash = password_hash
-    user.must_change_password = True
+    user.must_change_password = temporary
     user.password_changed_at = func.now()
     user.updated_at = func.now()
-    sessions.end_all(session, user.id, "password reset")
+    sessions.end_all(session, user.id, "password reset" if temporary else "password changed")
     session.flush()
     session.refresh(user)
     return user
@@ -196,8 +202,4 @@ def change_own_password(session, user_id, checked_hash, password_hash):
     user = session.get(User, user_id, with_for_update=True)
     if user is None or user.password_hash != checked_hash:
         raise Conflict("your password changed meanwhile; sign in again")
-    user.password_hash = password_hash
-    user.must_change_password = False
-    user.password_changed_at = func.now()
-    user.updated_at = func.now()
-    sessions.end_all(session, user.id, "password changed")
+    _set_password(session, user, password_hash, temporary=False)

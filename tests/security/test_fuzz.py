@@ -83,18 +83,19 @@ def test_the_served_document_is_the_route_tables_and_its_bounds_are_numbers(chai
 
 @pytest.fixture(scope="module")
 def fuzzed(chain):
-    # a store and a client, so that generated lookups can sometimes hit something real
+    return prepare(chain)
+
+
+def prepare(chain):
+    """A store, so that generated lookups can sometimes hit something real;
+    ``chain.leaver``: an hq_admin whose sessions the routes that end the
+    caller's session end (a sign-out would end the module's own session; the
+    admin's username may be locked by then: ``POST /me/password`` with wrong
+    passwords counts)."""
     chain.admin.ok("POST", "/stores", {"code": "FZZ", "name": "Fuzz", "currency": "USD",
                                        "timezone": "UTC", "tax_rate_bps": 500}, 201)
-    leaver(chain)
-    return chain
-
-
-def leaver(chain):
-    """An hq_admin whose sessions the routes that end the caller's session
-    end (a sign-out would end the module's own session; the admin's username
-    may be locked by then: ``POST /me/password`` with wrong passwords counts)."""
     chain.leaver = chain.admin.user("hq_admin")
+    return chain
 
 
 def token_for(label, chain):

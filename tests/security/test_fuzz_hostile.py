@@ -20,7 +20,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.core import NOT_SET
 
-from tests.security.test_fuzz import DOCUMENT, leaver, token_for
+from tests.security.test_fuzz import DOCUMENT, prepare, token_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
 
@@ -97,10 +97,7 @@ def taint(case, n):
 
 @pytest.fixture(scope="module")
 def fuzzed(chain):
-    chain.admin.ok("POST", "/stores", {"code": "FZH", "name": "Fuzz hostile", "currency": "USD",
-                                       "timezone": "UTC", "tax_rate_bps": 500}, 201)
-    leaver(chain)
-    return chain
+    return prepare(chain)
 
 
 @schema.parametrize()
