@@ -32,9 +32,12 @@ class AuthRoutes:
         ok, rehash = auth.check_password(user.password_hash if user else None, data["password"])
         if not ok or not user.active:
             self.signin_failed(request, keys, auth.Unauthorized("wrong username or password"))
+        checked = user.password_hash
         try:
             with self.db.transaction() as session:
-                user = session.get(User, user.id)
+                user = session.get(User, user.id, with_for_update=True)
+                if user.password_hash != checked or not user.active:   # reset or deactivated meanwhile
+                    raise auth.Unauthorized("wrong username or password")
                 step = totp.sign_in_step(session, user, data.get("totp"))
                 throttle.succeed(session, keys[0])
                 if rehash:
@@ -44,8 +47,9 @@ class AuthRoutes:
                                        domain.user_store_ids(session, user.id),
                                        sessions.limit_for(session, user, step), keys[1][5:],
                                        request.headers.get("User-Agent"))
-        except ServiceError as exc:   # the second factor: missing or wrong
-            self.signin_failed(request, keys, exc, counted=bool(data.get("totp")))
+        except ServiceError as exc:   # the second factor missing (not counted) or wrong; a stale password
+            missing_code = isinstance(exc, totp.OneTimeCodeRequired) and not data.get("totp")
+            self.signin_failed(request, keys, exc, counted=not missing_code)
         request.audit.update(actor_id=user.id, actor_username=user.username, actor_role=user.role,
                              entity_id=user.id, detail=_signed_in(reply))
         return reply
@@ -66,15 +70,15 @@ class AuthRoutes:
         The session's hard end does not move. A refresh token that was
         already spent ends the whole session (someone kept a copy): 401."""
         with self.db.transaction() as session:
-            user, row = sessions.refresh(session, self.settings, request.body["refresh_token"])
+            user, row, ended = sessions.refresh(session, self.settings, request.body["refresh_token"])
             if row is not None:
                 reply = sessions.pair(self.settings, user, row, domain.user_store_ids(session, user.id),
                                       sessions.limit_for(session, user))
         request.audit.update(actor_id=user.id, actor_username=user.username, actor_role=user.role,
                              entity_id=user.id)
         if row is None:
-            request.audit["detail"] = f"session ended: {sessions.REUSED}"
-            raise auth.Unauthorized(f"{sessions.REUSED}; sign in again")
+            request.audit["detail"] = f"session ended: {ended}"
+            raise auth.Unauthorized(f"{ended}; sign in again")
         request.audit["detail"] = f"session {row.id} refreshed"
         return reply
 
@@ -91,9 +95,7 @@ class AuthRoutes:
     def me(self, request):
         """Who the token belongs to."""
         with self.db.transaction() as session:
-            user = session.get(User, request.identity.user_id)
-            if user is None or not user.active:
-                raise auth.Unauthorized("this user no longer exists")
+            user = session.get(User, request.identity.user_id)   # live: the session check saw to it
             store_ids = domain.user_store_ids(session, user.id)
         return {"id": user.id, "username": user.username, "role": user.role, "store_ids": store_ids}
 

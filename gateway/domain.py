@@ -36,14 +36,20 @@ def count_users(session):
     return session.scalar(select(func.count()).select_from(User))
 
 
+def check_stores(session, store_ids):
+    """``InvalidInput`` on ``store_ids`` naming each store that does not exist."""
+    if not store_ids:
+        return
+    known = set(session.scalars(select(Store.id).where(Store.id.in_(store_ids))).all())
+    unknown = [s for s in store_ids if s not in known]
+    if unknown:
+        raise InvalidInput("unknown store", {"store_ids": [f"unknown store {s}" for s in unknown]})
+
+
 def create_user(session, data, password_hash):
     """``data`` is a loaded ``UserCreate``; the password is already hashed."""
     store_ids = sorted({str(s) for s in data["store_ids"]})
-    if store_ids:
-        known = set(session.scalars(select(Store.id).where(Store.id.in_(store_ids))).all())
-        unknown = [s for s in store_ids if s not in known]
-        if unknown:
-            raise InvalidInput("unknown store", {"store_ids": [f"unknown store {s}" for s in unknown]})
+    check_stores(session, store_ids)
     if find_user(session, data["username"]) is not None:
         raise Conflict(f"the username {data['username']!r} is taken")
     user = User(username=data["username"], password_hash=password_hash, role=data["role"], active=True)

@@ -37,7 +37,7 @@ _VALID = re.compile(r"^[\x21-\x7e]{1,255}$")
 STALE_CLAIM_S = 120
 
 
-def body_hash(body, secret=""):
+def body_hash(body, secret):
     """An HMAC-SHA256 of the body, keyed with a key derived from the gateway's
     secret: a body can hold a password (``POST /users``), and an unkeyed hash
     of it could be guessed offline from a copy of the database."""
@@ -76,7 +76,7 @@ def _this(c):
     return (k.user_id == c.user_id, k.store_id == c.store_id, k.key == c.key)
 
 
-def claim(conn, user_id, key, method, route, path, body, store_id=None, secret=""):
+def claim(conn, user_id, key, method, route, path, body, *, secret, store_id=None):
     """Claim ``key`` for this request by ``user_id`` acting for ``store_id``
     (``None``: no store), or return the stored answer to replay (``conn``: in
     the transaction that also writes the request's audit row)."""
@@ -94,7 +94,7 @@ def claim(conn, user_id, key, method, route, path, body, store_id=None, secret="
         .where(*_this(mine)).with_for_update()
     ).first()
     if stored is None:  # expired and purged in between: try once more
-        return claim(conn, user_id, key, method, route, path, body, store_id)
+        return claim(conn, user_id, key, method, route, path, body, secret=secret, store_id=store_id)
     if (stored.method, stored.path, stored.request_hash) != (method, path, digest):
         raise Conflict(f"this {HEADER} was used for another request")
     if stored.status is not None:

@@ -18,6 +18,7 @@ older epoch is refused at once, in every gateway process.
 """
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from datetime import timedelta
@@ -30,6 +31,8 @@ from . import auth, totp
 from .models import Session, User
 
 REUSED = "refresh token reused"
+_GENERATION = re.compile(r"[0-9]{1,9}")
+_MAC = re.compile(r"[0-9a-f]{64}")
 LIMITED = {
     "password": ("Password change required",
                  "this session may only change its password (POST /me/password), then sign in again"),
@@ -80,13 +83,18 @@ def refresh_token_of(settings, row):
 def start(session, settings, user, store_ids, limit=None, address=None, user_agent=None):
     """Sign-in: a new session of ``user`` and its first pair of tokens."""
     row = Session(id=str(uuid.uuid4()), user_id=user.id, epoch=user.session_epoch, generation=0,
-                  refresh_salt=secrets.token_hex(32),
-                  address=(address or "")[:64] or None, user_agent=(user_agent or "")[:200] or None,
+                  refresh_salt=secrets.token_hex(32), address=_text(address, 64),
+                  user_agent=_text(user_agent, 200),
                   expires_at=session.scalar(select(func.now()))
                   + timedelta(seconds=settings.session_max_s))
     session.add(row)
     session.flush()
     return pair(settings, user, row, store_ids, limit)
+
+
+def _text(value, size):
+    """A header's value as the table keeps it (no NUL: PostgreSQL refuses it)."""
+    return (value or "").replace("\x00", "")[:size] or None
 
 
 def pair(settings, user, row, store_ids, limit):
@@ -99,7 +107,7 @@ def pair(settings, user, row, store_ids, limit):
 def parse(refresh_token):
     """``(session id, generation, mac)`` of a refresh token, or ``Unauthorized``."""
     parts = (refresh_token or "").split(".")
-    if len(parts) != 3 or not parts[1].isdigit() or len(parts[1]) > 9 or len(parts[2]) != 64:
+    if len(parts) != 3 or not _GENERATION.fullmatch(parts[1]) or not _MAC.fullmatch(parts[2]):
         _not_valid()
     try:
         return str(uuid.UUID(parts[0])), int(parts[1]), parts[2]
@@ -112,27 +120,25 @@ def _not_valid():
 
 
 def refresh(session, settings, refresh_token):
-    """Spend ``refresh_token``: ``(user, row)`` with the row at its next
-    generation; or, for a spent token of this session, end the session and
-    answer ``(user, None)``; ``Unauthorized`` for a forged token or a dead
-    session."""
+    """Spend ``refresh_token``: ``(user, row, None)`` with the row at its next
+    generation; or, for a spent token of this session or a session past its
+    end, end the session and answer ``(user, None, why)``; ``Unauthorized``
+    for a forged token or an ended session."""
     session_id, generation, mac = parse(refresh_token)
     row = session.get(Session, session_id, with_for_update=True)
     if row is None or row.ended_at is not None or generation > row.generation or \
             not hmac.compare_digest(mac, _mac(settings, row.id, generation, row.refresh_salt)):
         _not_valid()
     user = session.get(User, row.user_id)
-    if generation < row.generation:
-        end(session, row.id, REUSED)
-        return user, None
     expired = session.scalar(select(func.now() >= row.expires_at))
-    if expired or not user.active or user.session_epoch != row.epoch:
-        end(session, row.id, "expired" if expired else "ended")
-        raise auth.Unauthorized("the session has ended; sign in again")
+    if generation < row.generation or expired or not user.active or user.session_epoch != row.epoch:
+        why = REUSED if generation < row.generation else "the session has ended"
+        end(session, row.id, REUSED if generation < row.generation else "expired" if expired else "ended")
+        return user, None, why
     row.generation += 1
     row.refreshed_at = func.now()
     session.flush()
-    return user, row
+    return user, row, None
 
 
 def limit_for(session, user, totp_step="ask"):

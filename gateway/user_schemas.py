@@ -33,7 +33,7 @@ class UserChange(Schema):
     store_ids = fields.List(fields.UUID(), validate=validate.Length(max=1000))
 
     @validates_schema
-    def something(self, data, **kwargs):
+    def not_empty(self, data, **kwargs):
         if not data:
             raise ValidationError("send role and/or store_ids")
 

@@ -21,8 +21,8 @@ from chassis.errors import Conflict, InvalidInput, NotFound
 from chassis.identity import CHAIN_WIDE_ROLES, HQ_ADMIN
 
 from . import passwords, sessions
-from .domain import user_store_ids, user_view
-from .models import Store, User, UserStore
+from .domain import check_stores, user_store_ids, user_view
+from .models import User, UserStore
 from .pagination import page
 
 # no look-alikes (0/O, 1/l/I): a temporary password is read out or typed by hand
@@ -125,13 +125,6 @@ def _others(admin_ids, user):
 
 # changing -------------------------------------------------------------------------
 
-def _check_stores(session, store_ids):
-    known = set(session.scalars(select(Store.id).where(Store.id.in_(store_ids))).all())
-    unknown = [s for s in store_ids if s not in known]
-    if unknown:
-        raise InvalidInput("unknown store", {"store_ids": [f"unknown store {s}" for s in unknown]})
-
-
 def change_user(session, actor, user_id, data):
     """Change ``role`` and/or ``store_ids``: (the user's view, audit detail)."""
     admins = _lock_admins(session)      # before the user's row: always in one order
@@ -143,7 +136,7 @@ def change_user(session, actor, user_id, data):
         raise InvalidInput("a store role needs a store",
                            {"store_ids": ["a store role needs at least one store"]})
     admin_guard(actor.user_id, user, role, user.active, _others(admins, user))
-    _check_stores(session, stores)
+    check_stores(session, stores)
     detail = describe_change(user.role, role, before_stores, stores)
     if not detail:
         return view(session, user), "no change"

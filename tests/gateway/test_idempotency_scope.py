@@ -34,7 +34,7 @@ def test_the_same_key_for_two_stores_is_two_requests_over_http(admin, inventory)
 def _claim(db, store_id, body, key="k-1", user="u-1"):
     with db.engine.begin() as conn:
         return idempotency.claim(conn, user, key, "POST", "/sales", "/sales", body,
-                                 store_id=store_id)
+                                 secret="test-secret", store_id=store_id)
 
 
 def _complete(db, claim, status, body):

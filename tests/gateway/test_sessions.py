@@ -6,7 +6,6 @@ import time
 import jwt
 from sqlalchemy.orm import Session
 
-from chassis.errors import ServiceError
 from gateway import sessions, totp
 
 from .conftest import ADMIN, AUDIENCE, ISSUER, PASSWORD, SECRET, token
@@ -152,14 +151,9 @@ def test_a_limited_session_may_only_do_what_it_must(api, admin, db, monkeypatch)
     assert me(api, sign_in(api)["access_token"]).status_code == 200
 
 
-class WrongCode(ServiceError):
-    status = 401
-    title = "Unauthorized"
-
-
 def test_a_wrong_second_factor_is_refused_counted_and_audited(api, admin, db, monkeypatch):
     def step(session, user, code):
-        raise WrongCode("wrong one-time code" if code else "a one-time code is required (totp)")
+        raise totp.OneTimeCodeRequired("wrong one-time code" if code else "a one-time code is required (totp)")
 
     monkeypatch.setattr(totp, "sign_in_step", step)
     missing = api.post("/auth/token", {"username": ADMIN[0], "password": ADMIN[1]})
@@ -193,3 +187,43 @@ def test_sessions_long_over_are_purged(api, admin, db):
         sessions.purge(session)
     assert db.scalar("select count(*) from sessions") == 1
     assert me(api, admin.token).status_code == 200
+
+
+def test_a_session_past_its_end_is_marked_ended_when_refreshed(api, admin, db):
+    live = sign_in(api)
+    sid = claims_of(live["access_token"])["sid"]
+    execute(db, "update sessions set expires_at = now() - interval '1 second' where id = :s", s=sid)
+    refused = refresh(api, live["refresh_token"])
+    assert refused.status_code == 401 and "ended" in refused.json()["detail"]
+    assert db.scalar("select ended_reason from sessions where id = :s", s=sid) == "expired"
+
+
+def test_a_password_reset_during_a_sign_in_wins(api, admin, db, monkeypatch):
+    """The password is checked outside the transaction that starts the
+    session: a reset landing in between refuses the sign-in (and a rehash
+    never writes the old password back over the new one)."""
+    from gateway import auth_routes
+    checked = auth_routes.auth.check_password
+
+    def check_then_reset(password_hash, password):
+        answer = checked(password_hash, password)
+        execute(db, "update users set password_hash = 'reset-meanwhile' where username = :u", u=ADMIN[0])
+        return answer[0], True                    # and a rehash is due
+    monkeypatch.setattr(auth_routes.auth, "check_password", check_then_reset)
+    before = db.scalar("select count(*) from sessions")
+    refused = api.post("/auth/token", {"username": ADMIN[0], "password": ADMIN[1]})
+    assert refused.status_code == 401, refused.text
+    assert db.scalar("select password_hash from users where username = :u", u=ADMIN[0]) == "reset-meanwhile"
+    assert db.scalar("select count(*) from sessions") == before
+
+
+def test_hostile_refresh_tokens_and_headers_are_refused_not_failed(api, admin, db):
+    live = sign_in(api)
+    sid = claims_of(live["access_token"])["sid"]
+    for hostile in (f"{sid}.0.{'é' * 64}", f"{sid}.\u0663.{'0' * 64}", f"{sid}.0.{'A' * 64}"):
+        assert refresh(api, hostile).status_code == 401, hostile
+    reply = api.post("/auth/token", {"username": ADMIN[0], "password": ADMIN[1]},
+                     headers={"User-Agent": "till\x00three"})
+    assert reply.status_code == 200, reply.text
+    sid = claims_of(reply.json()["access_token"])["sid"]
+    assert db.scalar("select user_agent from sessions where id = :s", s=sid) == "tillthree"
