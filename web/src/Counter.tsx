@@ -84,11 +84,17 @@ export function Counter({ store, cart, setCart }: Props) {
         },
         cart.key,
       );
-      if (view.status !== "completed") throw new Error(view.failure_reason ?? "the sale did not complete");
+      if (view.status !== "completed") {
+        setCart({ ...cart, key: crypto.randomUUID() }); // answered: another try is another sale
+        throw new Error(view.failure_reason ?? "the sale did not complete");
+      }
       setSale({ view, change: given - (view.total?.amount ?? total) });
       setCart({ items: [], key: crypto.randomUUID() });
       setReceived("");
     } catch (e) {
+      // The gateway keeps a refusal (4xx) under its key: the corrected sale needs a new
+      // one. A lost answer or a 5xx keeps the key, so a retry never sells twice.
+      if (e instanceof api.ApiError && e.status < 500) setCart({ ...cart, key: crypto.randomUUID() });
       const lines = e instanceof api.ApiError && e.about("lines").length;
       if (lines) fail("tag", e, ["lines"]);
       else fail("received", e, ["tenders", "client_id", "store_id"]);
