@@ -92,8 +92,10 @@ web: venv
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm || exit 1; \
 	fi
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' || \
+	  { echo "web: Vite needs Node.js 20.19 or newer; this machine has $$(node --version) (Debian 12's own is 18)" >&2; exit 1; }
 	"$(VPY)" -m scripts.openapi_dump web/openapi.json
-	cd web && npm ci --no-audit --no-fund && npm run build
+	cd web && npm ci --no-audit --no-fund && npm run build && npm test
 
 CHROMIUM ?= /usr/bin/chromium
 
