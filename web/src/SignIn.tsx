@@ -1,5 +1,5 @@
 // Sign in: username and password; the one-time code when the gateway asks for it.
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "./api";
 import { FieldError } from "./FieldError";
 
@@ -12,6 +12,12 @@ export function SignIn({ notice, onSignedIn }: { notice: string; onSignedIn: () 
   const [askCode, setAskCode] = useState(false);
   const [error, setError] = useState<api.ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  const first = useRef<HTMLInputElement>(null);
+  const code = useRef<HTMLInputElement>(null);
+
+  // keyboard-first: the field to type in has the focus (autofocus only works on a page's load)
+  useEffect(() => first.current?.focus(), []);
+  useEffect(() => code.current?.focus(), [askCode]);
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -44,7 +50,7 @@ export function SignIn({ notice, onSignedIn }: { notice: string; onSignedIn: () 
       {notice && <p class="notice" role="status">{notice}</p>}
       <label>
         Username
-        <input name="username" autocomplete="username" autofocus required value={username}
+        <input ref={first} name="username" autocomplete="username" required value={username}
           onInput={(e) => setUsername(e.currentTarget.value)} />
       </label>
       <FieldError messages={error?.about("username")} />
@@ -58,7 +64,7 @@ export function SignIn({ notice, onSignedIn }: { notice: string; onSignedIn: () 
         <>
           <label>
             One-time code
-            <input name="totp" inputMode="numeric" autocomplete="one-time-code" autofocus value={totp}
+            <input ref={code} name="totp" inputMode="numeric" autocomplete="one-time-code" value={totp}
               onInput={(e) => setTotp(e.currentTarget.value)} />
           </label>
           <FieldError messages={error?.about("totp")} />

@@ -1,6 +1,7 @@
 // The console in a real browser (make test-browser): sign in with the demo
-// admin, pick a store, scan a demo piece's tag, take cash, see the change due
-// and the receipt. Debian's chromium, headless; no browser is downloaded.
+// admin, pick a store, scan a demo piece's tag (an unknown one first), lose
+// the session and sign in again with the cart kept, take cash, see the change
+// due and the receipt. Debian's chromium, headless; no browser is downloaded.
 // Screenshots: web/screenshots/ (git-ignored).
 //
 //   CONSOLE_URL=http://127.0.0.1:8000 CONSOLE_USERNAME=admin CONSOLE_PASSWORD=... node tests/sale.browser.mjs
@@ -65,9 +66,24 @@ test("sign in with the demo admin and sell a demo piece for cash, see the receip
     await tag.fill(item.tag);
     await tag.press("Enter");
     await page.getByRole("cell", { name: item.tag, exact: true }).waitFor();
+    // the session ends elsewhere (signed out from another tab): back to sign-in, the cart kept
+    await page.evaluate(async () => {
+      const { access } = JSON.parse(sessionStorage.getItem("console.session") ?? "{}");
+      await fetch("/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${access}` } });
+    });
+    await tag.fill("ANY-TAG");
+    await tag.press("Enter");
+    await page.getByText("Your session has ended").waitFor();
+    await page.screenshot({ path: `${SHOTS}03-session-ended.png` });
+    await page.keyboard.type(USERNAME); // the username field has the focus again
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press("Enter");
+    await page.getByRole("cell", { name: item.tag, exact: true }).waitFor();
+    problems.length = 0; // the browser logs the ended session's 401s
     const received = Math.ceil((item.price.amount * 1.2) / 10000) * 100; // whole dollars above the total
     await page.getByLabel("Cash received").fill(String(received));
-    await page.screenshot({ path: `${SHOTS}03-cart-and-cash.png` });
+    await page.screenshot({ path: `${SHOTS}04-cart-and-cash.png` });
     await page.getByLabel("Cash received").press("Enter");
     await page.getByRole("heading", { name: /Sale .* completed/ }).waitFor();
     const change = await page.locator(".done .change output").textContent();
@@ -75,7 +91,7 @@ test("sign in with the demo admin and sell a demo piece for cash, see the receip
     await page.getByRole("button", { name: "Receipt" }).click();
     const receipt = page.frameLocator("iframe.receipt");
     await receipt.getByText(item.tag).first().waitFor();
-    await page.screenshot({ path: `${SHOTS}04-sale-and-receipt.png`, fullPage: true });
+    await page.screenshot({ path: `${SHOTS}05-sale-and-receipt.png`, fullPage: true });
     assert.deepEqual(problems, []);
   } catch (error) {
     await page.screenshot({ path: `${SHOTS}99-failure.png`, fullPage: true });
