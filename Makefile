@@ -1,7 +1,8 @@
 # Jewelry chain platform: one entry point for a newcomer, a developer and CI.
 #
-#   make run    the whole chain with demo data at http://127.0.0.1:8000
+#   make run    the whole chain with demo data; the console at http://127.0.0.1:8000/
 #   make test   the whole test suite (what CI runs)
+#   make web    build the console (web/) that the gateway serves at /
 #
 # Recipes run under /bin/sh; every target is phony except the venv stamp.
 
@@ -23,11 +24,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv infra db db-test migrate run test test-unit lint mutation bench seed-large rebuild-reporting image k8s clean
+.PHONY: help venv infra db db-test migrate run web test-browser test test-unit lint mutation bench seed-large rebuild-reporting image k8s clean
 
 help:
 	@echo "make run        start every service, the gateway and localstripe, load demo data"
 	@echo "                (ADMIN_USERNAME / ADMIN_PASSWORD, default admin / showcase-velvet-tray-7)"
+	@echo "make web        build the console (web/: Node.js from the OS packages where missing, npm ci)"
+	@echo "make test-browser  the console in headless chromium against a whole chain (screenshots: web/screenshots/)"
 	@echo "make test       the gate (make lint), then the whole test suite (PYTEST_ARGS='$(PYTEST_ARGS)')"
 	@echo "make test-unit  the tests that need no database or broker (seconds)"
 	@echo "make lint       ruff (imports, complexity, unused code) and mypy (strict on chassis, contracts)"
@@ -78,8 +81,28 @@ migrate: db
 
 run: export ADMIN_USERNAME ?= admin
 run: export ADMIN_PASSWORD ?= showcase-velvet-tray-7
-run: venv infra db migrate
+run: venv infra db migrate web
 	"$(VPY)" -m scripts.run
+
+# The console: its API types come from the gateway's OpenAPI document, dumped
+# from the route table; Node.js and npm from the OS packages when node is absent.
+web: venv
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	  echo "web: Node.js is missing; installing nodejs and npm"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm || exit 1; \
+	fi
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' || \
+	  { echo "web: Vite needs Node.js 20.19 or newer; this machine has $$(node --version) (Debian 12's own is 18)" >&2; exit 1; }
+	"$(VPY)" -m scripts.openapi_dump web/openapi.json
+	cd web && npm ci --no-audit --no-fund && npm run build && npm test
+
+CHROMIUM ?= /usr/bin/chromium
+
+# Not part of make test yet; chromium is not installed here (apt-get install chromium).
+test-browser: venv infra db-test web
+	@[ -x "$(CHROMIUM)" ] || { echo "test-browser: $(CHROMIUM) is missing: apt-get install chromium" >&2; exit 1; }
+	CHROMIUM="$(CHROMIUM)" "$(VPY)" -m tests.browser.run_console
 
 test: venv lint infra db-test
 	"$(VPY)" -m pytest $(PYTEST_ARGS)

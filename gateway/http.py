@@ -53,7 +53,7 @@ from chassis.errors import Forbidden, InvalidInput, ServiceError, Unavailable
 from chassis.identity import Identity
 from chassis.validation import load
 
-from . import audit, client_address, cors, idempotency, screening, sessions, settings as settings_module
+from . import audit, client_address, console, cors, idempotency, screening, sessions, settings as settings_module
 from .screening import BadRequest, secure  # noqa: F401  (BadRequest: for the routes)
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,7 @@ class GatewayWebServer(WebServer):
     gateway = Gateway()
 
     def get_wsgi_app(self):
-        return cors.Middleware(ProblemWsgiApp(self), self.gateway.settings.cors_origins, secure)
+        return console.Middleware(cors.Middleware(ProblemWsgiApp(self), self.gateway.settings.cors_origins, secure))
 
 
 def werkzeug_rule(path):

@@ -68,7 +68,8 @@ def _start_and_serve(chain, timeout, username, password, log_dir):
 
     print(
         "\n"
-        f"  The jewelry chain is running: {chain.url}/\n"
+        "  The jewelry chain is running.\n"
+        f"  The console:    {chain.url}/  (sign in as the demo admin)\n"
         f"  API reference:  {chain.url}/docs\n"
         f"  Demo admin:     {username} / {password}\n"
         f"                  (POST {chain.url}/auth/token with these; when users existed\n"

@@ -1,0 +1,157 @@
+// The console's only way to the gateway: its calls, typed from the gateway's
+// OpenAPI document (src/api.gen.ts, generated at build time), the session's
+// tokens (refreshed before the access token ends) and problem+json errors.
+import type { components } from "./api.gen";
+
+type S = components["schemas"];
+export type TokenReply = S["TokenReply"];
+export type TokenRequest = S["TokenRequest"];
+export type Me = S["Me"];
+export type Store = S["Store"];
+export type Item = S["Item"];
+export type SaleRequest = S["SaleRequest"];
+export type SaleView = S["SaleView"];
+export type Problem = S["Problem"];
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly problem: Problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+  }
+  /** The messages about ``field`` and the fields under it (``tenders`` covers ``tenders.0.amount``). */
+  about(...fields: string[]): string[] {
+    const errors = this.problem.errors ?? {};
+    return Object.entries(errors)
+      .filter(([name]) => fields.some((f) => name === f || name.startsWith(f + ".")))
+      .flatMap(([, messages]) => messages);
+  }
+}
+
+const REFRESH_EARLY_S = 60;
+const KEY = "console.session";
+
+interface Tokens {
+  access: string;
+  refresh: string;
+}
+
+let tokens: Tokens | null = JSON.parse(sessionStorage.getItem(KEY) ?? "null");
+let storeId: string | null = null;
+let timer: number | undefined;
+let refreshing: Promise<boolean> | null = null;
+let onEnded: () => void = () => {};
+
+export function whenSessionEnds(callback: () => void) {
+  onEnded = callback;
+}
+
+export function signedIn(): boolean {
+  return tokens !== null;
+}
+
+export function actAt(store: string | null) {
+  storeId = store;
+}
+
+function keep(reply: TokenReply) {
+  tokens = { access: reply.access_token ?? "", refresh: reply.refresh_token ?? "" };
+  sessionStorage.setItem(KEY, JSON.stringify(tokens));
+  window.clearTimeout(timer);
+  const seconds = Math.max((reply.expires_in ?? 900) - REFRESH_EARLY_S, 5);
+  timer = window.setTimeout(() => void refresh(), seconds * 1000);
+}
+
+function forget() {
+  tokens = null;
+  sessionStorage.removeItem(KEY);
+  window.clearTimeout(timer);
+}
+
+async function send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const sent: Record<string, string> = { Accept: "application/json, text/html", ...headers };
+  if (body !== undefined) sent["Content-Type"] = "application/json";
+  if (tokens) sent.Authorization = `Bearer ${tokens.access}`;
+  if (storeId) sent["X-Store-Id"] = storeId;
+  return fetch(path, { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+async function failure(response: Response): Promise<ApiError> {
+  let problem: Problem = { status: response.status, title: response.statusText };
+  try {
+    problem = (await response.json()) as Problem;
+  } catch {
+    /* not problem+json: keep the status line */
+  }
+  return new ApiError(response.status, problem);
+}
+
+/** Spend the refresh token once (one refresh at a time); false: the session is over. */
+export function refresh(): Promise<boolean> {
+  if (!refreshing) {
+    refreshing = (async () => {
+      if (!tokens) return false;
+      const response = await fetch("/auth/refresh", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ refresh_token: tokens.refresh }),
+      });
+      if (!response.ok) {
+        forget();
+        onEnded();
+        return false;
+      }
+      keep((await response.json()) as TokenReply);
+      return true;
+    })().finally(() => {
+      refreshing = null;
+    });
+  }
+  return refreshing;
+}
+
+/** A call; a 401 refreshes once and repeats it, a dead session goes back to sign-in. */
+async function call(method: string, path: string, body?: unknown, headers?: Record<string, string>) {
+  let response = await send(method, path, body, headers);
+  if (response.status === 401 && tokens && (await refresh())) {
+    response = await send(method, path, body, headers);
+  }
+  if (response.status === 401 && tokens) {
+    forget();
+    onEnded();
+  }
+  if (!response.ok) throw await failure(response);
+  return response;
+}
+
+export async function signIn(request: TokenRequest): Promise<TokenReply> {
+  const response = await fetch("/auth/token", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(request),
+  });
+  if (!response.ok) throw await failure(response);
+  const reply = (await response.json()) as TokenReply;
+  keep(reply);
+  return reply;
+}
+
+export async function signOut() {
+  try {
+    if (tokens) await send("POST", "/auth/logout");
+  } finally {
+    forget();
+  }
+}
+
+export const me = async (): Promise<Me> => (await call("GET", "/me")).json();
+
+export const stores = async (): Promise<Store[]> =>
+  ((await (await call("GET", "/stores?limit=200")).json()) as S["StorePage"]).items ?? [];
+
+export const itemByTag = async (tag: string): Promise<Item> =>
+  (await call("GET", `/items/by-tag/${encodeURIComponent(tag)}`)).json();
+
+export const sell = async (sale: SaleRequest, idempotencyKey: string): Promise<SaleView> =>
+  (await call("POST", "/sales", sale, { "Idempotency-Key": idempotencyKey })).json();
+
+export const receiptHtml = async (saleId: string): Promise<string> =>
+  (await call("GET", `/sales/${saleId}/receipt.html`)).text();
