@@ -180,7 +180,6 @@ class AvailablePiece(rpc.Item):
     vendor_id = fields.UUID(allow_none=True, metadata=OPTIONAL)
     cost = fields.Nested(Money, allow_none=True, metadata=OPTIONAL)
     pricing = fields.Nested(rpc.PricingRule, allow_none=True, metadata=OPTIONAL)
-    stones = fields.List(fields.Nested(rpc.StoneView), metadata=OPTIONAL)
     store = fields.Nested(StoreRef)
     yours = fields.Boolean(metadata={"description": "the piece is at one of your stores"})
 

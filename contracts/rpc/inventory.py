@@ -224,7 +224,8 @@ class Item(Schema):
     category = fields.String()
     description = fields.String()
     metal = fields.Nested(Metal, allow_none=True)
-    stones = fields.List(fields.Nested(StoneView))
+    stones = fields.List(fields.Nested(StoneView), metadata={
+        "optional": True, "description": "one piece's answer; not in a search's"})
     total_carat = fields.String(allow_none=True)
     vendor_id = fields.UUID(allow_none=True)
     cost = fields.Nested(Money, allow_none=True)
