@@ -179,7 +179,7 @@ class AvailablePiece(rpc.Item):
 
     vendor_id = fields.UUID(allow_none=True, metadata=OPTIONAL)
     cost = fields.Nested(Money, allow_none=True, metadata=OPTIONAL)
-    pricing = fields.Nested(rpc.PricingRule, allow_none=True, metadata=OPTIONAL)
+    pricing = fields.Nested(rpc.PricingView, allow_none=True, metadata=OPTIONAL)
     store = fields.Nested(StoreRef)
     yours = fields.Boolean(metadata={"description": "the piece is at one of your stores"})
 

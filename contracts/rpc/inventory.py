@@ -217,6 +217,13 @@ class StoneView(Stone):
     pass
 
 
+class PricingView(Schema):
+    """A piece's rule of pricing by weight as the piece keeps it."""
+
+    markup = fields.String(metadata={"description": "a decimal, as text"})
+    labor = fields.Integer(metadata={"description": "minor units of the piece's currency"})
+
+
 class Item(Schema):
     id = fields.UUID()
     tag = fields.String()
@@ -230,7 +237,7 @@ class Item(Schema):
     vendor_id = fields.UUID(allow_none=True)
     cost = fields.Nested(Money, allow_none=True)
     price = fields.Nested(Money)
-    pricing = fields.Nested(PricingRule, allow_none=True)
+    pricing = fields.Nested(PricingView, allow_none=True)
     ownership = fields.String()
     status = fields.String(validate=validate.OneOf(STATUSES))
     hold_reason = fields.String(allow_none=True)
