@@ -21,6 +21,7 @@ from chassis.identity import ANY_STAFF, HQ, HQ_ADMIN, MANAGERS, OVERSIGHT, STAFF
 from contracts.rpc import inventory as inventory_schemas
 from contracts.rpc.payments import Instant
 
+from . import inventory_schemas as views
 from .http import Reply, route
 from .models import Store
 from .schemas import PageQuery, valid_currency
@@ -181,7 +182,8 @@ class HqRoutes:
 
     # chain-wide availability ---------------------------------------------------------------------------
 
-    @route("GET", "/availability", roles=ANY_STAFF, query=inventory_schemas.SearchFilters)
+    @route("GET", "/availability", roles=ANY_STAFF, query=inventory_schemas.SearchFilters,
+           response=views.AvailabilityPage)
     def availability(self, request):
         """Find a piece anywhere in the chain (default: in stock): tag,
         description, price and store for every store's pieces; cost, vendor
@@ -204,8 +206,8 @@ class HqRoutes:
 
     # transfer requests ---------------------------------------------------------------------------------
 
-    @route("POST", "/transfer-requests", roles=STAFF, body=TransferRequestCreate, status=201,
-           idempotent=True)
+    @route("POST", "/transfer-requests", roles=STAFF, body=TransferRequestCreate,
+           response=views.TransferRequestView, status=201, idempotent=True)
     def request_transfer(self, request):
         """Ask the store that has a piece to send it to yours; its manager
         ships it with ``POST /transfers`` (the request follows the transfer)."""
@@ -219,12 +221,14 @@ class HqRoutes:
         request.audit.update(entity_id=made["id"], store_id=made["to_store_id"])
         return made
 
-    @route("GET", "/transfer-requests", roles=ANY_STAFF, query=TransferRequestQuery)
+    @route("GET", "/transfer-requests", roles=ANY_STAFF, query=TransferRequestQuery,
+           response=views.TransferRequestPage)
     def list_transfer_requests(self, request):
         """Requests for or from your stores (HQ: all), newest first."""
         return self.reporting.list_transfer_requests(_wire(request.params))
 
-    @route("POST", "/transfer-requests/{id}/decline", roles=MANAGERS, body=TransferRequestDecline)
+    @route("POST", "/transfer-requests/{id}/decline", roles=MANAGERS, body=TransferRequestDecline,
+           response=views.TransferRequestView)
     def decline_transfer_request(self, request, id):
         """The store that has the piece declines to send it."""
         declined = self.reporting.decline_transfer_request(id, (request.body or {}).get("reason"))

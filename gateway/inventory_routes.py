@@ -5,12 +5,14 @@ caller's store scope and answers 404 for another store's piece.
 A mixin of the gateway ``Service``: it uses the service's ``inventory`` RPC proxy.
 """
 import base64
+import uuid
 
 from marshmallow import Schema, fields, validate
 
 from chassis.identity import ANY_STAFF, MANAGERS, READERS, SELLERS
 from contracts.rpc import inventory as schemas
 
+from . import inventory_schemas as views
 from .http import Reply, route
 
 
@@ -37,6 +39,12 @@ class PageQuery(Schema):
 
 def _query(request):
     return request.args.to_dict()
+
+
+def _wire(params):
+    """Validated query values as JSON for an RPC (ids as text, no unset ones)."""
+    return {k: (str(v) if isinstance(v, uuid.UUID) else v)
+            for k, v in params.items() if v is not None}
 
 
 def _store(request):
@@ -92,7 +100,7 @@ class InventoryRoutes:
     # client holds -----------------------------------------------------------------
 
     @route("POST", "/items/{id}/reservations", roles=SELLERS, body=schemas.HoldRequest,
-           status=201, idempotent=True)
+           response=views.Reservation, status=201, idempotent=True)
     def hold_item(self, request, id):
         """Hold a piece for a client (click and collect); it is released by
         itself when ``hold_hours`` have passed."""
@@ -100,24 +108,37 @@ class InventoryRoutes:
         request.audit.update(entity_id=hold["id"], store_id=hold["store_id"])
         return hold
 
-    @route("DELETE", "/reservations/{id}", roles=SELLERS)
+    @route("DELETE", "/reservations/{id}", roles=SELLERS, response=views.Reservation)
     def release_hold(self, request, id):
         """Release a client hold: the piece is back in stock."""
         hold = self.inventory.release_hold(id)
         request.audit["store_id"] = hold["store_id"]
         return hold
 
+    @route("GET", "/holds", roles=ANY_STAFF, query=schemas.HoldQuery, response=views.HoldPage)
+    def list_holds(self, request):
+        """The pieces held now at your stores (or ``store_id``), by tag: for a
+        client (``hold``), in a checkout (``sale``) or on a layaway."""
+        return self.inventory.list_holds(_wire(request.params))
+
     # transfers ----------------------------------------------------------------------
 
-    @route("POST", "/transfers", roles=MANAGERS, body=schemas.TransferRequest, status=201,
-           idempotent=True)
+    @route("GET", "/transfers", roles=ANY_STAFF, query=schemas.TransferQuery,
+           response=views.TransferPage)
+    def list_transfers(self, request):
+        """Transfers of your stores (or ``store_id``), newest first; ``direction``
+        ``in`` (coming) or ``out`` (leaving), ``status`` shipped or received."""
+        return self.inventory.list_transfers(_wire(request.params))
+
+    @route("POST", "/transfers", roles=MANAGERS, body=schemas.TransferRequest,
+           response=views.Transfer, status=201, idempotent=True)
     def ship_transfer(self, request):
         """Send pieces to another store: they are ``in_transit`` until received."""
         transfer = self.inventory.ship_transfer(request.json_body)
         request.audit.update(entity_id=transfer["id"], store_id=transfer["from_store_id"])
         return transfer
 
-    @route("POST", "/transfers/{id}/receive", roles=MANAGERS)
+    @route("POST", "/transfers/{id}/receive", roles=MANAGERS, response=views.Transfer)
     def receive_transfer(self, request, id):
         """Receive a transfer at its destination: its pieces are ``in_stock`` there."""
         transfer = self.inventory.receive_transfer(id)
@@ -126,20 +147,36 @@ class InventoryRoutes:
 
     # stock counts -------------------------------------------------------------------
 
-    @route("POST", "/stock-counts", roles=SELLERS, body=schemas.StockCountRequest, status=201,
-           idempotent=True)
+    @route("POST", "/stock-counts", roles=SELLERS, body=schemas.StockCountRequest,
+           response=views.StockCount, status=201, idempotent=True)
     def open_count(self, request):
         """Open a stock count of a store."""
         count = self.inventory.open_count(request.json_body)
         request.audit.update(entity_id=count["id"], store_id=count["store_id"])
         return count
 
-    @route("POST", "/stock-counts/{id}/scans", roles=SELLERS, body=schemas.ScanRequest)
+    @route("GET", "/stock-counts", roles=ANY_STAFF, query=schemas.CountQuery,
+           response=views.StockCountPage)
+    def list_counts(self, request):
+        """Stock counts of your stores (or ``store_id``), newest first;
+        ``status=open`` finds the count under way."""
+        return self.inventory.list_counts(_wire(request.params))
+
+    @route("GET", "/stock-counts/{id}", roles=ANY_STAFF, response=views.OpenStockCount)
+    def get_count(self, request, id):
+        """One count; an open one as it stands: the tags scanned, the pieces not
+        scanned yet (``missing``) and the tags that are not this store's
+        pieces (``unexpected``)."""
+        return self.inventory.get_count(id)
+
+    @route("POST", "/stock-counts/{id}/scans", roles=SELLERS, body=schemas.ScanRequest,
+           response=views.StockCount)
     def scan_tags(self, request, id):
         """Record scanned tags (a batch; scanning a tag twice counts once)."""
         return self.inventory.scan_tags(id, request.json_body)
 
-    @route("POST", "/stock-counts/{id}/close", roles=MANAGERS, body=schemas.CloseCountRequest)
+    @route("POST", "/stock-counts/{id}/close", roles=MANAGERS, body=schemas.CloseCountRequest,
+           response=views.StockCount)
     def close_count(self, request, id):
         """Close a count: ``{matched, missing: [tags], unexpected: [tags]}``;
         with ``mark_missing`` the missing pieces become ``missing`` and their
@@ -150,7 +187,8 @@ class InventoryRoutes:
 
     # memos ----------------------------------------------------------------------------
 
-    @route("POST", "/memos", roles=MANAGERS, body=schemas.MemoRequest, status=201, idempotent=True)
+    @route("POST", "/memos", roles=MANAGERS, body=schemas.MemoRequest, response=views.Memo,
+           status=201, idempotent=True)
     def create_memo(self, request):
         """Goods on memo: ``out`` lends pieces (``on_memo_out``) until they come
         back; ``in`` records a vendor's goods and their return date."""
@@ -158,13 +196,13 @@ class InventoryRoutes:
         request.audit.update(entity_id=memo["id"], store_id=memo["store_id"])
         return memo
 
-    @route("GET", "/memos", roles=READERS, query=MemoQuery)
+    @route("GET", "/memos", roles=READERS, query=MemoQuery, response=views.MemoPage)
     def list_memos(self, request):
         """Memos by due date; ``overdue=true`` shows those past due."""
         p = request.params
         return self.inventory.list_memos(p["overdue"], _store(request), p["limit"], p["cursor"])
 
-    @route("POST", "/memos/{id}/return", roles=MANAGERS)
+    @route("POST", "/memos/{id}/return", roles=MANAGERS, response=views.Memo)
     def return_memo(self, request, id):
         """Close a memo: lent pieces come back, vendor goods go back to the vendor."""
         memo = self.inventory.return_memo(id)
@@ -173,37 +211,45 @@ class InventoryRoutes:
 
     # vendors and prices -------------------------------------------------------------------
 
-    @route("POST", "/vendors", roles=MANAGERS, body=schemas.VendorRequest, status=201,
-           idempotent=True)
+    @route("POST", "/vendors", roles=MANAGERS, body=schemas.VendorRequest,
+           response=views.Vendor, status=201, idempotent=True)
     def create_vendor(self, request):
         """A vendor pieces are bought from or held on memo for."""
         vendor = self.inventory.create_vendor(request.json_body)
         request.audit["entity_id"] = vendor["id"]
         return vendor
 
-    @route("GET", "/vendors", roles=READERS, query=PageQuery)
+    @route("GET", "/vendors", roles=READERS, query=PageQuery, response=views.VendorPage)
     def list_vendors(self, request):
         """Vendors by name."""
         return self.inventory.list_vendors(request.params["limit"], request.params["cursor"])
 
-    @route("POST", "/metal-prices", roles=MANAGERS, body=schemas.MetalPriceRequest, status=201)
+    @route("PATCH", "/vendors/{id}", roles=MANAGERS, body=schemas.VendorChange,
+           response=views.Vendor)
+    def update_vendor(self, request, id):
+        """Change a vendor's name or contact fields (``contact`` replaces them)."""
+        return self.inventory.update_vendor(id, request.json_body)
+
+    @route("POST", "/metal-prices", roles=MANAGERS, body=schemas.MetalPriceRequest,
+           response=views.MetalPriceResult, status=201)
     def set_metal_price(self, request):
         """A new spot price per gram of pure metal. Pieces priced by weight are
         repriced; a change above the guard percentage waits for a manager
         (``GET /price-changes``) unless ``confirm`` is true."""
         return self.inventory.set_metal_price(request.json_body)
 
-    @route("GET", "/price-changes", roles=READERS, query=StoreQuery)
+    @route("GET", "/price-changes", roles=READERS, query=StoreQuery,
+           response=views.PriceChangePage)
     def list_price_changes(self, request):
         """Repricings waiting for a manager's confirmation."""
         return self.inventory.list_price_changes(_store(request))
 
-    @route("POST", "/price-changes/{id}/confirm", roles=MANAGERS)
+    @route("POST", "/price-changes/{id}/confirm", roles=MANAGERS, response=views.PriceChange)
     def confirm_price_change(self, request, id):
         """Apply a repricing above the guard."""
         return self.inventory.decide_price_change(id, True)
 
-    @route("POST", "/price-changes/{id}/reject", roles=MANAGERS)
+    @route("POST", "/price-changes/{id}/reject", roles=MANAGERS, response=views.PriceChange)
     def reject_price_change(self, request, id):
         """Keep the old price."""
         return self.inventory.decide_price_change(id, False)

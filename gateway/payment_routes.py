@@ -27,6 +27,7 @@ from contracts.rpc import payments as schemas
 
 from .http import BadRequest, Reply, route
 from .models import User, UserStore
+from .workorder_schemas import DepositView
 
 SAGA_TIMEOUT = 12.0   # a checkout makes several Stripe and inventory calls
 STORE_ROLES = (STORE_MANAGER, SALES_ASSOCIATE, BENCH_JEWELER)   # the roles a store's staff hold
@@ -169,7 +170,7 @@ class PaymentRoutes:
     # work-order deposits --------------------------------------------------------------
 
     @route("POST", "/work-orders/{id}/deposits", roles=STAFF, body=schemas.PaymentRequest,
-           status=201, idempotent=True)
+           response=DepositView, status=201, idempotent=True)
     def take_deposit(self, request, id):
         """A deposit on a repair or custom job (``payment.captured`` with its id)."""
         view = self.payments.take_deposit(id, request.json_body, _key(request),

@@ -20,6 +20,7 @@ LABS = ("GIA", "IGI", "AGS", "HRD", "GCAL", "EGL", "other")
 SHAPES = ("round", "princess", "oval", "cushion", "emerald", "pear", "marquise", "radiant",
           "asscher", "heart", "baguette", "trillion", "other")
 CLARITIES = ("FL", "IF", "VVS1", "VVS2", "VS1", "VS2", "SI1", "SI2", "I1", "I2", "I3")
+HOLD_REASONS = ("hold", "sale", "layaway")   # why a piece is ``reserved``
 CUTS = ("excellent", "very_good", "good", "fair", "poor")
 # what the columns hold (NUMERIC(10, 3) grams; NUMERIC(8, 3) carats, a piece's stones together)
 MAX_GRAMS = Decimal("9999999.999")
@@ -150,6 +151,47 @@ class VendorRequest(Schema):
     contact = fields.Dict(load_default=dict)
 
 
+class VendorChange(Schema):
+    """What may change on a vendor: its name and contact fields."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    contact = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=60)),
+                          metadata={"description": "replaces the contact fields as a whole"})
+
+    @validates_schema
+    def something(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("nothing to change", "_schema")
+
+
+class ListPage(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                           metadata={"description": "next_cursor of the previous page"})
+
+
+class TransferQuery(ListPage):
+    store_id = fields.UUID(load_default=None, allow_none=True)
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(("shipped", "received")))
+    direction = fields.String(load_default=None, allow_none=True,
+                              validate=validate.OneOf(("in", "out")), metadata={
+        "description": "in: coming to the store (or your stores); out: leaving it"})
+
+
+class HoldQuery(ListPage):
+    store_id = fields.UUID(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(HOLD_REASONS), metadata={
+        "description": "hold: for a client; sale: in a checkout; layaway: on a layaway"})
+
+
+class CountQuery(ListPage):
+    store_id = fields.UUID(load_default=None, allow_none=True)
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(("open", "closed")))
+
+
 class SearchFilters(Schema):
     store_id = fields.UUID(allow_none=True, load_default=None)
     status = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(STATUSES))
@@ -175,6 +217,13 @@ class StoneView(Stone):
     pass
 
 
+class PricingView(Schema):
+    """A piece's rule of pricing by weight as the piece keeps it."""
+
+    markup = fields.String(metadata={"description": "a decimal, as text"})
+    labor = fields.Integer(metadata={"description": "minor units of the piece's currency"})
+
+
 class Item(Schema):
     id = fields.UUID()
     tag = fields.String()
@@ -182,12 +231,13 @@ class Item(Schema):
     category = fields.String()
     description = fields.String()
     metal = fields.Nested(Metal, allow_none=True)
-    stones = fields.List(fields.Nested(StoneView))
+    stones = fields.List(fields.Nested(StoneView), metadata={
+        "optional": True, "description": "one piece's answer; not in a search's"})
     total_carat = fields.String(allow_none=True)
     vendor_id = fields.UUID(allow_none=True)
     cost = fields.Nested(Money, allow_none=True)
     price = fields.Nested(Money)
-    pricing = fields.Nested(PricingRule, allow_none=True)
+    pricing = fields.Nested(PricingView, allow_none=True)
     ownership = fields.String()
     status = fields.String(validate=validate.OneOf(STATUSES))
     hold_reason = fields.String(allow_none=True)

@@ -6,6 +6,8 @@ from sqlalchemy.dialects.postgresql import insert
 from chassis.clock import now
 from chassis.errors import Conflict, NotFound
 from chassis.outbox import emit
+from chassis.pagination import after_time_cursor, page
+from chassis.scope import one_or_own_stores
 from contracts.money import money
 
 from .common import ON_HAND, move, store_for
@@ -32,15 +34,58 @@ def open_count(session, identity, store_id):
     return count_view(count, scanned=0)
 
 
-def _count_for(session, identity, count_id, lock=False):
+def _count_for(session, identity, count_id, lock=False, write=True):
     query = select(StockCount).where(StockCount.id == str(count_id))
     if lock:
         query = query.with_for_update()
     count = session.scalars(query).first()
     if count is None or not identity.can_see_store(count.store_id):
         raise NotFound("no such stock count")
-    store_for(session, identity, count.store_id)
+    store_for(session, identity, count.store_id, write=write)
     return count
+
+
+def list_counts(session, identity, q):
+    """Counts of the caller's stores (or of ``store_id``), newest first."""
+    query = one_or_own_stores(select(StockCount), StockCount.store_id, identity, q.get("store_id"),
+                              "you may not see this store's stock counts")
+    if q.get("status"):
+        query = query.where(StockCount.status == q["status"])
+    query = after_time_cursor(query, StockCount.opened_at, StockCount.id, q.get("cursor"))
+    rows = session.scalars(query.order_by(StockCount.opened_at.desc(), StockCount.id.desc())
+                           .limit(q["limit"] + 1)).all()
+    scanned = _scanned_counts(session, [c.id for c in rows if c.status == "open"])
+    return page(rows, q["limit"], lambda c: [c.opened_at.isoformat(), c.id],
+                lambda c: count_view(c, scanned=scanned.get(c.id, 0) if c.status == "open" else None))
+
+
+def _scanned_counts(session, count_ids):
+    if not count_ids:
+        return {}
+    return dict(session.execute(select(StockCountScan.count_id, func.count())
+                                .where(StockCountScan.count_id.in_(count_ids))
+                                .group_by(StockCountScan.count_id)).all())
+
+
+def get_count(session, identity, count_id):
+    """A count; an open one as it stands: the tags scanned, the pieces on hand
+    not scanned yet (``missing``) and the tags scanned that are not on hand
+    here (``unexpected``), as closing it now would find them."""
+    count = _count_for(session, identity, count_id, write=False)
+    if count.status != "open":
+        return count_view(count)
+    scanned = sorted(session.scalars(select(StockCountScan.tag)
+                                     .where(StockCountScan.count_id == count.id)).all())
+    on_hand = {i.tag: i for i in session.scalars(
+        select(Item).where(Item.store_id == count.store_id, Item.status.in_(ON_HAND))).all()}
+    missing = sorted(on_hand.keys() - set(scanned))
+    view = count_view(count, scanned=len(scanned))
+    view.update(scanned_tags=scanned, missing=missing,
+                unexpected=sorted(set(scanned) - on_hand.keys()),
+                matched=len(set(scanned) & on_hand.keys()),
+                missing_pieces=[{"id": on_hand[t].id, "tag": t, "description": on_hand[t].description,
+                                 "status": on_hand[t].status} for t in missing])
+    return view
 
 
 def scan_tags(session, identity, count_id, tags):

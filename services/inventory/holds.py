@@ -1,15 +1,19 @@
 """Client holds (click and collect, docs/API.md#inventory): a piece put
-aside for a client that is released by hand or expires by itself."""
+aside for a client that is released by hand or expires by itself; and the
+list of every piece held now, for a client, in a checkout or on a layaway."""
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
 from chassis.clock import now
 from chassis.errors import NotFound
 from chassis.outbox import emit
+from chassis.pagination import decode_cursor, page
+from chassis.scope import one_or_own_stores
+from contracts.money import money
 
 from .common import check_status, move, store_for, visible_item
-from .models import Item, Reservation
+from .models import Item, Reservation, SaleHold
 
 
 def reservation_view(r):
@@ -71,3 +75,33 @@ def expire_holds(session, identity, at=None):
     for reservation in due:
         _end_hold(session, identity, reservation, "expired")
     return [r.id for r in due]
+
+
+def hold_view(row):
+    item, reservation, held_at = row
+    return {"item_id": item.id, "tag": item.tag, "description": item.description,
+            "store_id": item.store_id, "price": money(item.price_amount, item.currency),
+            "reason": item.hold_reason, "ref_id": item.hold_ref,
+            "client_id": reservation.client_id if reservation else None,
+            "expires_at": reservation.expires_at.isoformat() if reservation else None,
+            "held_at": held_at.isoformat() if held_at else None}
+
+
+def list_holds(session, identity, q):
+    """The pieces held now at the caller's stores (or ``store_id``), by tag:
+    ``hold`` for a client (``ref_id`` the reservation), ``sale`` in a checkout
+    or ``layaway`` (``ref_id`` the sale or layaway)."""
+    query = select(Item, Reservation, func.coalesce(Reservation.created_at, SaleHold.created_at)) \
+        .outerjoin(Reservation, and_(Item.hold_reason == "hold", Reservation.id == Item.hold_ref)) \
+        .outerjoin(SaleHold, and_(Item.hold_reason != "hold", SaleHold.sale_id == Item.hold_ref,
+                                  SaleHold.item_id == Item.id)) \
+        .where(Item.status == "reserved")
+    query = one_or_own_stores(query, Item.store_id, identity, q.get("store_id"),
+                              "you may not see this store's holds")
+    if q.get("reason"):
+        query = query.where(Item.hold_reason == q["reason"])
+    if q.get("cursor"):
+        (after,) = decode_cursor(q["cursor"], width=1, types=(str,))
+        query = query.where(Item.tag > after)
+    rows = session.execute(query.order_by(Item.tag).limit(q["limit"] + 1)).all()
+    return page(rows, q["limit"], lambda r: [r[0].tag], hold_view)

@@ -27,6 +27,10 @@ _memo = schemas.MemoRequest()
 _metal = schemas.MetalPriceRequest()
 _vendor = schemas.VendorRequest()
 _search = schemas.SearchFilters()
+_vendor_change = schemas.VendorChange()
+_transfers = schemas.TransferQuery()
+_holds = schemas.HoldQuery()
+_counts = schemas.CountQuery()
 
 
 def _ids(values, field="item_ids"):
@@ -108,6 +112,12 @@ class Service(ServiceBase):
         with self.db.transaction() as session:
             return stores.list_vendors(session, self.caller, int_arg(limit, "limit", 1, 200), cursor)
 
+    @rpc
+    def update_vendor(self, vendor_id, data):
+        vendor_id, data = uuid_arg(vendor_id, "vendor_id"), load(_vendor_change, data)
+        with self.db.transaction() as session:
+            return stores.update_vendor(session, self.caller, vendor_id, data)
+
     # sales (called by payments)
     @rpc
     def reserve_for_sale(self, sale_id, item_ids, store_id=None, reason="sale"):
@@ -149,6 +159,12 @@ class Service(ServiceBase):
         with self.db.transaction() as session:
             return holds.release_hold(session, self.caller, reservation_id)
 
+    @rpc
+    def list_holds(self, query=None):
+        query = load(_holds, query or {})
+        with self.db.read() as session:
+            return holds.list_holds(session, self.caller, query)
+
     @timer(interval=60)
     def expire_holds(self):
         with self.db.transaction() as session:
@@ -167,7 +183,25 @@ class Service(ServiceBase):
         with self.db.transaction() as session:
             return transfers.receive_transfer(session, self.caller, transfer_id)
 
+    @rpc
+    def list_transfers(self, query=None):
+        query = load(_transfers, query or {})
+        with self.db.read() as session:
+            return transfers.list_transfers(session, self.caller, query)
+
     # stock counts
+    @rpc
+    def list_counts(self, query=None):
+        query = load(_counts, query or {})
+        with self.db.transaction() as session:
+            return counts.list_counts(session, self.caller, query)
+
+    @rpc
+    def get_count(self, count_id):
+        count_id = uuid_arg(count_id, "count_id")
+        with self.db.transaction() as session:
+            return counts.get_count(session, self.caller, count_id)
+
     @rpc
     def open_count(self, data):
         data = load(_count, data)

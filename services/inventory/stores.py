@@ -4,7 +4,7 @@ from uuid import UUID
 from sqlalchemy import and_, or_, select
 
 from chassis import stores
-from chassis.errors import Forbidden
+from chassis.errors import Forbidden, NotFound
 from chassis.pagination import decode_cursor, encode_cursor
 
 from .models import Store, Vendor
@@ -20,6 +20,23 @@ def create_vendor(session, identity, data):
         raise Forbidden("read-only role")
     vendor = Vendor(name=data["name"], contact=data.get("contact") or {})
     session.add(vendor)
+    session.flush()
+    return vendor_view(vendor)
+
+
+def update_vendor(session, identity, vendor_id, data):
+    """Change a vendor's name or contact fields (``contact`` replaces the old
+    ones as a whole); vendors are the chain's, as at creation."""
+    if identity.read_only:
+        raise Forbidden("read-only role")
+    vendor = session.scalars(select(Vendor).where(Vendor.id == str(vendor_id))
+                             .with_for_update()).first()
+    if vendor is None:
+        raise NotFound("no such vendor")
+    if "name" in data:
+        vendor.name = data["name"]
+    if "contact" in data:
+        vendor.contact = data["contact"] or {}
     session.flush()
     return vendor_view(vendor)
 

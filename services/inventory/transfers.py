@@ -1,10 +1,11 @@
 """Transfers between stores (docs/API.md#inventory): pieces are
 ``in_transit``, then ``in_stock`` at the destination."""
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from chassis.clock import now
-from chassis.errors import InvalidInput, NotFound
+from chassis.errors import Forbidden, InvalidInput, NotFound
 from chassis.outbox import emit
+from chassis.pagination import after_time_cursor, page
 
 from .common import check_status, lock_items, move, store_for
 from .models import Store, Transfer
@@ -69,3 +70,24 @@ def receive_transfer(session, identity, transfer_id):
                                         "item_ids": transfer.item_ids},
          store_id=transfer.to_store_id)
     return transfer_view(transfer)
+
+
+def list_transfers(session, identity, q):
+    """Transfers of the caller's stores (or of ``store_id``), newest first:
+    ``direction`` in (coming to it) or out (leaving it), either by default."""
+    if q.get("store_id") and not identity.can_see_store(q["store_id"]):
+        raise Forbidden("you may not see this store's transfers")
+    query = select(Transfer)
+    columns = {"in": (Transfer.to_store_id,), "out": (Transfer.from_store_id,)}.get(
+        q.get("direction"), (Transfer.to_store_id, Transfer.from_store_id))
+    if q.get("store_id"):
+        query = query.where(or_(*(c == str(q["store_id"]) for c in columns)))
+    elif not identity.chain_wide:
+        mine = identity.store_ids or ("-",)
+        query = query.where(or_(*(c.in_(mine) for c in columns)))
+    if q.get("status"):
+        query = query.where(Transfer.status == q["status"])
+    query = after_time_cursor(query, Transfer.shipped_at, Transfer.id, q.get("cursor"))
+    rows = session.scalars(query.order_by(Transfer.shipped_at.desc(), Transfer.id.desc())
+                           .limit(q["limit"] + 1)).all()
+    return page(rows, q["limit"], lambda t: [t.shipped_at.isoformat(), t.id], transfer_view)

@@ -84,3 +84,35 @@ def test_count_transfer_memo_and_reports_over_http(http):
     assert value["stores"][0]["owned"]["count"] == 1
     assert admin.get("/reports/aging", params={"store_id": nyc["id"]}).status_code == 200
     assert admin.get("/memos", params={"overdue": "true"}).json()["items"] == []
+
+
+def test_the_consoles_lists_and_a_vendors_edit_over_http(http):
+    admin, nyc, mia = http
+    a, b = (admin.post("/items", piece(nyc["id"])).json() for _ in range(2))
+    associate = admin.user("sales_associate", [nyc["id"]])
+    miami = admin.user("store_manager", [mia["id"]])
+    client = "c1000000-0000-4000-8000-000000000001"
+    hold = associate.post(f"/items/{a['id']}/reservations", {"client_id": client}).json()
+    holds = associate.get("/holds").json()["items"]
+    assert [(h["ref_id"], h["tag"]) for h in holds] == [(hold["id"], a["tag"])]
+    assert miami.get("/holds", params={"store_id": nyc["id"]}).status_code == 403
+    assert associate.get("/holds", params={"reason": "gift"}).status_code == 422
+    shipped = admin.post("/transfers", {"item_ids": [b["id"]], "from_store_id": nyc["id"],
+                                        "to_store_id": mia["id"]}).json()
+    incoming = miami.get("/transfers", params={"direction": "in"}).json()
+    assert [t["id"] for t in incoming["items"]] == [shipped["id"]] and incoming["next_cursor"] is None
+    assert miami.get("/transfers", params={"direction": "out"}).json()["items"] == []
+    count = associate.post("/stock-counts", {"store_id": nyc["id"]}).json()
+    associate.post(f"/stock-counts/{count['id']}/scans", {"tags": ["NOTATAG1"]})
+    open_ = associate.get("/stock-counts", params={"status": "open"}).json()["items"]
+    assert [c["id"] for c in open_] == [count["id"]]
+    now = associate.get(f"/stock-counts/{count['id']}").json()
+    assert (now["missing"], now["unexpected"]) == ([a["tag"]], ["NOTATAG1"])
+    assert miami.get(f"/stock-counts/{count['id']}").status_code == 404
+    vendor = admin.post("/vendors", {"name": "Gem Co"}).json()
+    assert associate.patch(f"/vendors/{vendor['id']}", {"name": "x"}).status_code == 403
+    assert miami.patch(f"/vendors/{vendor['id']}", {}).status_code == 422
+    changed = miami.patch(f"/vendors/{vendor['id']}", {"name": "Gem & Co", "contact": {"phone": "1"}})
+    assert changed.status_code == 200 and changed.json()["name"] == "Gem & Co"
+    trail = admin.get("/audit", params={"entity_id": vendor["id"]}).json()["items"]
+    assert any(e["route"] == "/vendors/{id}" and e["method"] == "PATCH" for e in trail), trail

@@ -292,6 +292,7 @@ def _concrete(company, path):
         "messages": o["message"]["id"], "message-templates": o["template"]["id"],
         "transfer-requests": (o.get("transfer_request") or {}).get("id"),
         "stores": company.store["AAA"], "users": company.users["sales_associate"].id,
+        "vendors": o["vendor"]["id"],
     }
     values = {"id": by_kind.get(first), "wish_id": o["wish"]["id"], "photo_id": o["photo"]["id"],
               "tag": o["item"]["tag"], "code": o["gift_card"]["code"],
@@ -384,6 +385,7 @@ CHAIN_LISTS = {
 # routes that are chain-wide by design (no store's object in them), with why
 CHAIN_WIDE = {
     ("post", "/vendors"): "vendors serve the whole chain",
+    ("patch", "/vendors/{id}"): "vendors serve the whole chain",
     ("post", "/metal-prices"): "a manager's spot price reprices only their own stores' pieces "
                                "(checked below)",
     ("post", "/clients"): "the client book is the chain's; the new client is the caller's",
