@@ -1,4 +1,4 @@
-"""What the client book's oversight routes answer (docs/API.md#clients), for
+"""What the client book's oversight routes answer (docs/API.md#clients-crm), for
 the OpenAPI document: crm's views (``services/crm``: ``clients.history_view``,
 ``clients.list_profile_reads``, ``loyalty.adjust_points``) field by field."""
 from marshmallow import Schema, fields, validate

@@ -1,4 +1,4 @@
-"""What the message and template routes answer (docs/API.md#notifications)
+"""What the message and template routes answer (docs/API.md#messages)
 that ``contracts.rpc.notifications`` does not describe yet, for the OpenAPI
 document: the notifications service's views (``views.list_messages``,
 ``saved_templates``, ``templates.preview`` and ``templates.catalog``)."""

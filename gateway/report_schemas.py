@@ -1,4 +1,4 @@
-"""What HQ's and the stores' reports answer (docs/API.md#headquarters,
+"""What HQ's and the stores' reports answer (docs/API.md#identity-stores-audit,
 docs/API.md#inventory), for the OpenAPI document: the reporting service's
 views (``services/reporting``: ``summary``, ``sales_report``, ``turnover``,
 ``rates``) and inventory's (``services/inventory/reports``) field by field.
