@@ -41,18 +41,18 @@ class ForeignCharge(Schema):
 
 
 class TenderRefund(Schema):
-    id = fields.String()
+    id = fields.UUID()
     amount = _money()
     reason = fields.String(allow_none=True)
     state = fields.String()
-    return_id = fields.String(allow_none=True)
+    return_id = fields.UUID(allow_none=True)
 
 
 class TenderView(Schema):
     """A tender (a payment): its card, foreign charge, cash handed over or
     points only where they apply."""
 
-    id = fields.String()
+    id = fields.UUID()
     index = fields.Integer()
     method = fields.String()
     amount = _money()
@@ -76,9 +76,9 @@ class LineDiscount(Schema):
 class SaleLineView(Schema):
     index = fields.Integer()
     kind = fields.String(metadata={"description": "item, work_order, free or gift_card"})
-    item_id = fields.String(allow_none=True)
+    item_id = fields.UUID(allow_none=True)
     tag = fields.String(allow_none=True)
-    work_order_id = fields.String(allow_none=True)
+    work_order_id = fields.UUID(allow_none=True)
     description = fields.String(allow_none=True)
     list_price = _money()
     discount = fields.Nested(LineDiscount, allow_none=True)
@@ -86,19 +86,19 @@ class SaleLineView(Schema):
     tax = _money()
     taxable = fields.Boolean(allow_none=True)
     returned = fields.Boolean()
-    return_id = fields.String(allow_none=True)
-    gift_card_id = fields.String(allow_none=True)
+    return_id = fields.UUID(allow_none=True)
+    gift_card_id = fields.UUID(allow_none=True)
 
 
 class SoldGiftCard(Schema):
-    id = fields.String()
+    id = fields.UUID()
     code = fields.String()
     balance = _money()
 
 
 class SaleReturn(Schema):
-    id = fields.String()
-    item_ids = fields.List(fields.String())
+    id = fields.UUID()
+    item_ids = fields.List(fields.UUID())
     amount = _money()
     refund_method = fields.String()
     state = fields.String()
@@ -108,10 +108,10 @@ class SaleReturn(Schema):
 class SaleView(Schema):
     """A sale with its lines, tenders, refunds and returns."""
 
-    id = fields.String()
+    id = fields.UUID()
     status = fields.String(validate=validate.OneOf(SALE_STATUSES))
-    store_id = fields.String()
-    client_id = fields.String(allow_none=True)
+    store_id = fields.UUID()
+    client_id = fields.UUID(allow_none=True)
     associate_id = fields.String(allow_none=True)
     register = fields.String()
     receipt_number = fields.String(allow_none=True)
@@ -126,7 +126,7 @@ class SaleView(Schema):
     failure_code = fields.String(allow_none=True, validate=validate.OneOf(FAILURE_CODES))
     failure_reason = fields.String(allow_none=True)
     compensation_pending = fields.Boolean()
-    layaway_id = fields.String(allow_none=True)
+    layaway_id = fields.UUID(allow_none=True)
     lines = _list(SaleLineView)
     tenders = _list(TenderView)
     change_due = _money()
@@ -146,23 +146,23 @@ class PlanEntry(Schema):
 
     kind = fields.String(metadata={"description": "tender or store_credit"})
     amount = _money()
-    tender_id = fields.String(metadata=OPTIONAL)
+    tender_id = fields.UUID(metadata=OPTIONAL)
     method = fields.String(metadata=OPTIONAL)
 
 
 class ReturnRefund(Schema):
-    id = fields.String()
-    payment_id = fields.String()
+    id = fields.UUID()
+    payment_id = fields.UUID()
     amount = _money()
     state = fields.String()
 
 
 class ReturnView(Schema):
-    id = fields.String()
-    sale_id = fields.String()
-    store_id = fields.String()
-    client_id = fields.String(allow_none=True)
-    item_ids = fields.List(fields.String())
+    id = fields.UUID()
+    sale_id = fields.UUID()
+    store_id = fields.UUID()
+    client_id = fields.UUID(allow_none=True)
+    item_ids = fields.List(fields.UUID())
     refund_method = fields.String()
     amount = _money()
     state = fields.String()
@@ -179,25 +179,25 @@ class GiftCardMovement(Schema):
 
 
 class GiftCardView(Schema):
-    id = fields.String()
+    id = fields.UUID()
     code = fields.String()
     status = fields.String()
     balance = _money()
     initial_amount = _money()
     issued_at = fields.DateTime()
-    store_id = fields.String(allow_none=True)
+    store_id = fields.UUID(allow_none=True)
     movements = _list(GiftCardMovement)
 
 
 class StoreCreditView(Schema):
-    client_id = fields.String()
+    client_id = fields.UUID()
     balances = _list(Money, metadata={"description": "one per currency"})
 
 
 # layaways ------------------------------------------------------------------------------
 
 class LayawayLine(Schema):
-    item_id = fields.String()
+    item_id = fields.UUID()
     tag = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
     amount = _money()
@@ -213,11 +213,11 @@ class InstallmentView(Schema):
 
 
 class LayawayView(Schema):
-    id = fields.String()
+    id = fields.UUID()
     status = fields.String(validate=validate.OneOf(LAYAWAY_STATUSES))
-    store_id = fields.String()
-    client_id = fields.String()
-    item_ids = fields.List(fields.String())
+    store_id = fields.UUID()
+    client_id = fields.UUID()
+    item_ids = fields.List(fields.UUID())
     failure_reason = fields.String(allow_none=True)
     lines = _list(LayawayLine)
     subtotal = _money()
@@ -229,7 +229,7 @@ class LayawayView(Schema):
     payments = _list(TenderView)
     cancel_policy = fields.String(allow_none=True)
     cancel_plan = _list(PlanEntry)
-    sale_id = fields.String(allow_none=True, metadata={"description": "once completed"})
+    sale_id = fields.UUID(allow_none=True, metadata={"description": "once completed"})
     created_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
     cancelled_at = fields.DateTime(allow_none=True)
@@ -238,10 +238,10 @@ class LayawayView(Schema):
 class LayawaySummary(Schema):
     """A layaway in a list: its client, what is left to pay, the next installment due."""
 
-    id = fields.String()
+    id = fields.UUID()
     status = fields.String(validate=validate.OneOf(LAYAWAY_STATUSES))
-    store_id = fields.String()
-    client_id = fields.String()
+    store_id = fields.UUID()
+    client_id = fields.UUID()
     item_count = fields.Integer()
     total = _money()
     paid = _money()
@@ -260,16 +260,16 @@ class LayawayPayment(Schema):
     """A payment on a layaway and the layaway after it."""
 
     payment = fields.Nested(TenderView)
-    store_id = fields.String()
-    client_id = fields.String(allow_none=True)
+    store_id = fields.UUID()
+    client_id = fields.UUID(allow_none=True)
     layaway = fields.Nested(LayawayView)
 
 
 # cash drawers ---------------------------------------------------------------------------
 
 class DrawerView(Schema):
-    id = fields.String()
-    store_id = fields.String()
+    id = fields.UUID()
+    store_id = fields.UUID()
     register = fields.String()
     business_date = fields.Date()
     status = fields.String(validate=validate.OneOf(("open", "closed")))
@@ -288,7 +288,7 @@ class DrawerView(Schema):
 
 
 class DrawerDay(Schema):
-    store_id = fields.String()
+    store_id = fields.UUID()
     business_date = fields.Date()
     over_short = _money()
     drawers = fields.Integer()
@@ -302,13 +302,13 @@ class DrawerList(Page):
 # compliance and commissions ----------------------------------------------------------------
 
 class CashReportCase(Schema):
-    id = fields.String()
-    client_id = fields.String()
-    store_id = fields.String()
+    id = fields.UUID()
+    client_id = fields.UUID()
+    store_id = fields.UUID()
     store_code = fields.String(allow_none=True)
     total_cash = _money()
-    sale_ids = fields.List(fields.String())
-    payment_ids = fields.List(fields.String())
+    sale_ids = fields.List(fields.UUID())
+    payment_ids = fields.List(fields.UUID())
     first_payment_at = fields.DateTime()
     triggered_at = fields.DateTime()
     due_date = fields.Date(metadata={"description": "the Form 8300 filing is due by"})
