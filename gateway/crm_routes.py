@@ -10,6 +10,7 @@ it uses the service's ``crm`` RPC proxy.
 from chassis.identity import ANY_STAFF, HQ, HQ_ADMIN, MANAGERS, OVERSIGHT, READERS, SELLERS
 from contracts.rpc import crm as schemas
 
+from . import crm_schemas as views
 from .http import route
 
 
@@ -110,19 +111,21 @@ class CrmRoutes:
         return self.crm.loyalty_ledger(id, _query(request))
 
     @route("POST", "/clients/{id}/loyalty/adjustments", roles=(HQ_ADMIN,),
-           body=schemas.PointsAdjustment, status=201, idempotent=True)
+           body=schemas.PointsAdjustment, status=201, idempotent=True,
+           response=views.PointsAdjusted)
     def adjust_points(self, request, id):
         """HQ's correction of a points balance (never below zero)."""
         request.audit["entity_id"] = id
         return self.crm.adjust_points(id, request.json_body)
 
     @route("GET", "/clients/{id}/history", roles=OVERSIGHT,
-           query=schemas.Page)
+           query=schemas.Page, response=views.ClientHistoryPage)
     def client_history(self, request, id):
         """Every change of a client: who, when, from which store, what."""
         return self.crm.client_history(id, _query(request))
 
-    @route("GET", "/profile-reads", roles=HQ, query=schemas.ProfileReadQuery)
+    @route("GET", "/profile-reads", roles=HQ, query=schemas.ProfileReadQuery,
+           response=views.ProfileReadPage)
     def profile_reads(self, request):
         """Who read which client's profile, when, from which store."""
         return self.crm.profile_reads(_query(request))

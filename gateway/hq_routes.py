@@ -24,6 +24,7 @@ from contracts.rpc.payments import Instant
 from . import inventory_schemas as views
 from .http import Reply, route
 from .models import Store
+from .report_schemas import FxRate, FxRateList, HqSummary, SalesReport, TurnoverReport
 from .schemas import PageQuery, valid_currency
 
 MAX_RATE = 10 ** 12
@@ -75,15 +76,6 @@ class FxRateCreate(Schema):
             raise ValidationError(f"must be below {MAX_RATE}", "rate")
 
 
-class FxRate(Schema):
-    id = fields.Integer()
-    currency = fields.String()
-    reporting_currency = fields.String()
-    rate = fields.String()
-    effective_at = fields.String()
-    created_by = fields.String(allow_none=True)
-
-
 class TransferRequestCreate(Schema):
     item_id = fields.UUID(required=True)
     to_store_id = fields.UUID(load_default=None, allow_none=True, metadata={
@@ -123,7 +115,7 @@ def _wire(values):
 class HqRoutes:
     # the chain on one screen ----------------------------------------------------------------------
 
-    @route("GET", "/hq/summary", roles=HQ)
+    @route("GET", "/hq/summary", roles=HQ, response=HqSummary)
     def hq_summary(self, request):
         """Per store and chain-wide: stock count and value (at cost and retail;
         owned, memo and consignment apart), sales today (each store's own
@@ -139,7 +131,8 @@ class HqRoutes:
 
     # reports ------------------------------------------------------------------------------------------
 
-    @route("GET", "/reports/sales", roles=OVERSIGHT, query=SalesReportQuery)
+    @route("GET", "/reports/sales", roles=OVERSIGHT, query=SalesReportQuery,
+           response=SalesReport)
     def sales_report(self, request):
         """Sales by day (store time), store, associate, category or metal:
         sales, pieces, gross, discounts, net sales, tax, total, cost, margin,
@@ -152,7 +145,8 @@ class HqRoutes:
         body = self.reporting.sales_report_csv(_wire(request.params), timeout=REPORT_TIMEOUT)
         return _csv(body, f"sales-by-{request.params['group_by']}")
 
-    @route("GET", "/reports/turnover", roles=OVERSIGHT, query=TurnoverQuery)
+    @route("GET", "/reports/turnover", roles=OVERSIGHT, query=TurnoverQuery,
+           response=TurnoverReport)
     def turnover_report(self, request):
         """Inventory turnover, GMROI and aging per store and category for a
         period (default: the last 30 days); owned stock at cost."""
@@ -175,7 +169,7 @@ class HqRoutes:
         request.audit["entity_id"] = str(rate["id"])
         return rate
 
-    @route("GET", "/fx-rates", roles=ANY_STAFF)
+    @route("GET", "/fx-rates", roles=ANY_STAFF, response=FxRateList)
     def list_fx_rates(self, request):
         """The rate in force for each currency."""
         return self.reporting.list_fx_rates()

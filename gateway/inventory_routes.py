@@ -14,6 +14,7 @@ from contracts.rpc import inventory as schemas
 
 from . import inventory_schemas as views
 from .http import Reply, route
+from .report_schemas import AgingReport, StockValueReport
 
 
 class ItemPage(Schema):
@@ -256,13 +257,14 @@ class InventoryRoutes:
 
     # reports ---------------------------------------------------------------------------
 
-    @route("GET", "/reports/aging", roles=READERS, query=StoreQuery)
+    @route("GET", "/reports/aging", roles=READERS, query=StoreQuery, response=AgingReport)
     def aging_report(self, request):
         """Pieces by days since received (0-90, 91-180, 181-365, 365+) per store,
         with their value at cost and at retail."""
         return self.inventory.aging_report(_store(request))
 
-    @route("GET", "/reports/stock-value", roles=READERS, query=StoreQuery)
+    @route("GET", "/reports/stock-value", roles=READERS, query=StoreQuery,
+           response=StockValueReport)
     def stock_value_report(self, request):
         """Stock value at cost and retail per store; owned, memo and consignment apart."""
         return self.inventory.stock_value_report(_store(request))

@@ -16,6 +16,7 @@ it uses the service's ``notifications`` RPC proxy.
 from chassis.identity import ANY_STAFF, MANAGERS
 from contracts.rpc import notifications as schemas
 
+from . import message_schemas as views
 from .http import Reply, Route
 
 FORM = "application/x-www-form-urlencoded"
@@ -48,7 +49,8 @@ def _webhook(request):
 class NotificationRoutes:
     # messages -----------------------------------------------------------------------
 
-    @route("GET", "/messages", roles=ANY_STAFF, query=schemas.MessageQuery)
+    @route("GET", "/messages", roles=ANY_STAFF, query=schemas.MessageQuery,
+           response=views.MessagePage)
     def list_messages(self, request):
         """Messages sent and received, with their delivery status, newest first.
 
@@ -88,7 +90,8 @@ class NotificationRoutes:
 
     # templates ----------------------------------------------------------------------
 
-    @route("GET", "/message-templates", roles=ANY_STAFF, query=schemas.TemplateQuery)
+    @route("GET", "/message-templates", roles=ANY_STAFF, query=schemas.TemplateQuery,
+           response=views.TemplateList)
     def list_templates(self, request):
         """Saved wording, per chain and store and language, with SMS length
         and segments."""
@@ -101,17 +104,18 @@ class NotificationRoutes:
         language replace the last one). An unknown placeholder is a 422."""
         return self.notifications.save_template(request.json_body)
 
-    @route("DELETE", "/message-templates/{id}", roles=MANAGERS)
+    @route("DELETE", "/message-templates/{id}", roles=MANAGERS, response=views.TemplateDeleted)
     def delete_template(self, request, id):
         """Remove saved wording; the chain's or the built-in wording applies again."""
         return self.notifications.delete_template(id)
 
-    @route("POST", "/message-templates/preview", roles=ANY_STAFF, body=schemas.TemplatePreview)
+    @route("POST", "/message-templates/preview", roles=ANY_STAFF, body=schemas.TemplatePreview,
+           response=views.TemplatePreviewed)
     def preview_template(self, request):
         """What a wording looks like with sample values, and its segments."""
         return self.notifications.preview_template(request.json_body)
 
-    @route("GET", "/message-templates/catalog", roles=ANY_STAFF)
+    @route("GET", "/message-templates/catalog", roles=ANY_STAFF, response=views.TEMPLATE_CATALOG)
     def template_catalog(self, request):
         """Every trigger with its placeholders and built-in wording."""
         return self.notifications.template_catalog()

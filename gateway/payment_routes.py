@@ -25,6 +25,7 @@ from chassis.errors import InvalidInput
 from chassis.identity import ANY_STAFF, BENCH_JEWELER, OVERSIGHT, SALES_ASSOCIATE, SELLERS, STAFF, STORE_MANAGER
 from contracts.rpc import payments as schemas
 
+from . import payment_schemas as views
 from .http import BadRequest, Reply, route
 from .models import User, UserStore
 from .workorder_schemas import DepositView
@@ -83,7 +84,7 @@ class PaymentRoutes:
     # sales ----------------------------------------------------------------------
 
     @route("POST", "/sales", roles=SELLERS, body=schemas.SaleRequest,
-           response=schemas.SaleView, status=201, idempotent=True)
+           response=views.SaleView, status=201, idempotent=True)
     def create_sale(self, request):
         """Sell: lines (pieces, work-order balances, free lines, gift cards),
         tax, discounts by line with a reason, tenders in any split that sums
@@ -94,12 +95,12 @@ class PaymentRoutes:
                                          timeout=SAGA_TIMEOUT)
         return Reply(view, status=schemas.sale_http_status(view))
 
-    @route("GET", "/sales", roles=ANY_STAFF, query=schemas.SalesQuery)
+    @route("GET", "/sales", roles=ANY_STAFF, query=schemas.SalesQuery, response=views.SalePage)
     def list_sales(self, request):
         """Sales of the stores the caller may see, newest first."""
         return self.payments.list_sales(_query(request))
 
-    @route("GET", "/sales/{id}", roles=ANY_STAFF, response=schemas.SaleView)
+    @route("GET", "/sales/{id}", roles=ANY_STAFF, response=views.SaleView)
     def get_sale(self, request, id):
         """One sale with its lines, tenders, refunds and returns."""
         return self.payments.get_sale(id)
@@ -118,6 +119,7 @@ class PaymentRoutes:
                      headers={"Content-Disposition": f'inline; filename="{receipt["filename"]}"'})
 
     @route("POST", "/sales/{id}/returns", roles=SELLERS, body=schemas.ReturnRequest, status=201,
+           response=views.ReturnView,
            idempotent=True)
     def create_return(self, request, id):
         """Return pieces of a sale within the return window: back to stock,
@@ -127,12 +129,12 @@ class PaymentRoutes:
 
     # gift cards, store credit -------------------------------------------------------
 
-    @route("GET", "/gift-cards/{code}", roles=ANY_STAFF)
+    @route("GET", "/gift-cards/{code}", roles=ANY_STAFF, response=views.GiftCardView)
     def get_gift_card(self, request, code):
         """A gift card's balance and movements (sold as a sale line ``{gift_card}``)."""
         return self.payments.get_gift_card(code)
 
-    @route("GET", "/clients/{id}/store-credit", roles=ANY_STAFF)
+    @route("GET", "/clients/{id}/store-credit", roles=ANY_STAFF, response=views.StoreCreditView)
     def get_store_credit(self, request, id):
         """A client's store credit balances."""
         return self.payments.get_store_credit(id)
@@ -140,6 +142,7 @@ class PaymentRoutes:
     # layaways ------------------------------------------------------------------------
 
     @route("POST", "/layaways", roles=SELLERS, body=schemas.LayawayRequest, status=201,
+           response=views.LayawayView,
            idempotent=True)
     def open_layaway(self, request):
         """Hold pieces for a client against a deposit, with an installment schedule."""
@@ -148,13 +151,20 @@ class PaymentRoutes:
                                           timeout=SAGA_TIMEOUT)
         return Reply(view, status=schemas.layaway_http_status(view))
 
-    @route("GET", "/layaways/{id}", roles=ANY_STAFF)
+    @route("GET", "/layaways", roles=ANY_STAFF, query=schemas.LayawayQuery,
+           response=views.LayawayPage)
+    def list_layaways(self, request):
+        """Layaways of a store (or the caller's stores), newest first, by status
+        and client: each with its client, balance and next installment due."""
+        return self.payments.list_layaways(_query(request))
+
+    @route("GET", "/layaways/{id}", roles=ANY_STAFF, response=views.LayawayView)
     def get_layaway(self, request, id):
         """A layaway with its schedule and payments."""
         return self.payments.get_layaway(id)
 
     @route("POST", "/layaways/{id}/payments", roles=SELLERS, body=schemas.PaymentRequest,
-           status=201, idempotent=True)
+           response=views.LayawayPayment, status=201, idempotent=True)
     def pay_layaway(self, request, id):
         """A payment on a layaway; the last one completes it (a sale, the pieces sold)."""
         view = self.payments.pay_layaway(id, request.json_body, _key(request),
@@ -162,7 +172,8 @@ class PaymentRoutes:
                                          timeout=SAGA_TIMEOUT)
         return Reply(view, status=schemas.payment_http_status(view))
 
-    @route("POST", "/layaways/{id}/cancel", roles=SELLERS, body=schemas.LayawayCancel)
+    @route("POST", "/layaways/{id}/cancel", roles=SELLERS, body=schemas.LayawayCancel,
+           response=views.LayawayView)
     def cancel_layaway(self, request, id):
         """Cancel: the pieces go back to stock, the money back by policy."""
         return self.payments.cancel_layaway(id, request.json_body or {}, timeout=SAGA_TIMEOUT)
@@ -180,34 +191,39 @@ class PaymentRoutes:
 
     # cash drawers ---------------------------------------------------------------------
 
-    @route("POST", "/drawers", roles=SELLERS, body=schemas.DrawerOpen, status=201)
+    @route("POST", "/drawers", roles=SELLERS, body=schemas.DrawerOpen, status=201,
+           response=views.DrawerView)
     def open_drawer(self, request):
         """Open a register's drawer with its float."""
         return self.payments.open_drawer(request.json_body)
 
-    @route("GET", "/drawers", roles=ANY_STAFF, query=schemas.DrawerQuery)
+    @route("GET", "/drawers", roles=ANY_STAFF, query=schemas.DrawerQuery,
+           response=views.DrawerList)
     def list_drawers(self, request):
         """Drawers, and over/short per store and business day."""
         return self.payments.list_drawers(_query(request))
 
-    @route("GET", "/drawers/{id}", roles=ANY_STAFF)
+    @route("GET", "/drawers/{id}", roles=ANY_STAFF, response=views.DrawerView)
     def get_drawer(self, request, id):
+        """A drawer: float, cash in and out, expected, counted, over/short."""
         return self.payments.get_drawer(id)
 
     @route("POST", "/drawers/{id}/movements", roles=SELLERS, body=schemas.DrawerMovementInput,
-           status=201)
+           status=201, response=views.DrawerView)
     def drawer_movement(self, request, id):
         """Cash in or out by hand, with a reason."""
         return self.payments.drawer_movement(id, request.json_body)
 
-    @route("POST", "/drawers/{id}/close", roles=SELLERS, body=schemas.DrawerClose)
+    @route("POST", "/drawers/{id}/close", roles=SELLERS, body=schemas.DrawerClose,
+           response=views.DrawerView)
     def close_drawer(self, request, id):
         """Close with the counted cash: expected, counted, over/short."""
         return self.payments.close_drawer(id, request.json_body)
 
     # compliance and reports --------------------------------------------------------------
 
-    @route("GET", "/compliance/cash-reports", roles=OVERSIGHT, query=schemas.CashReportQuery)
+    @route("GET", "/compliance/cash-reports", roles=OVERSIGHT, query=schemas.CashReportQuery,
+           response=views.CashReportPage)
     def cash_reports(self, request):
         """Form 8300 candidates: cash above 10,000 USD from one client, alone
         or related within 12 months, with the filing due date."""
@@ -220,7 +236,8 @@ class PaymentRoutes:
         return Reply(export["body"], content_type="text/csv",
                      headers={"Content-Disposition": f'attachment; filename="{export["filename"]}"'})
 
-    @route("GET", "/reports/commissions", roles=OVERSIGHT, query=schemas.ReportQuery)
+    @route("GET", "/reports/commissions", roles=OVERSIGHT, query=schemas.ReportQuery,
+           response=views.CommissionsReport)
     def commissions_report(self, request):
         """Commissions per associate: net sales times the rate of their role."""
         return self.payments.commissions_report(_query(request))

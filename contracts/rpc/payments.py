@@ -264,6 +264,18 @@ class DrawerQuery(Schema):
                            validate=validate.OneOf(("open", "closed")))
 
 
+LAYAWAY_STATUSES = ("pending", "active", "completed", "cancelled", "failed")
+
+
+class LayawayQuery(Schema):
+    store_id = fields.UUID(load_default=None, allow_none=True)
+    client_id = fields.UUID(load_default=None, allow_none=True)
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(LAYAWAY_STATUSES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True)
+
+
 class SalesQuery(Schema):
     store_id = fields.UUID(load_default=None, allow_none=True)
     client_id = fields.UUID(load_default=None, allow_none=True)
@@ -296,27 +308,6 @@ class CashReportQuery(Schema):
                            validate=validate.OneOf(("open", "filed")))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None, allow_none=True)
-
-
-class SaleView(Schema):
-    """The sale reply (documentation; services return plain dicts)."""
-
-    id = fields.UUID()
-    status = fields.String(validate=validate.OneOf(("pending", "completed", "failed")))
-    store_id = fields.UUID()
-    client_id = fields.UUID(allow_none=True)
-    receipt_number = fields.String(allow_none=True)
-    subtotal = fields.Nested(Money)
-    discount_total = fields.Nested(Money)
-    tax = fields.Nested(Money)
-    total = fields.Nested(Money)
-    failure_code = fields.String(allow_none=True, validate=validate.OneOf(FAILURE_CODES))
-    failure_reason = fields.String(allow_none=True)
-    lines = fields.List(fields.Dict())
-    tenders = fields.List(fields.Dict())
-    gift_cards = fields.List(fields.Dict())
-    created_at = fields.String()
-    completed_at = fields.String(allow_none=True)
 
 
 __all__ = ["CASH_LIKE", "CURRENCY", "FX_RATE_IS_HQS", "foreign_currencies", "sale_http_status", "payment_http_status",

@@ -20,7 +20,8 @@ from chassis import scope
 from chassis.clock import local_day, now
 from chassis.errors import Conflict, InvalidInput
 from chassis.outbox import emit
-from contracts.money import money
+from chassis.pagination import after_time_cursor, page
+from contracts.money import maybe_money, money
 
 from . import cash_reports, sale_records, tenders
 from .common import audit, iso, key_owner
@@ -319,3 +320,46 @@ def layaway_view(session, lw):
 
 def get_layaway(session, identity, layaway_id):
     return layaway_view(session, visible(session, identity, layaway_id))
+
+
+def _next_due(session, layaway_ids):
+    """``{layaway id: (due date, amount still due)}`` of each one's first
+    installment not paid in full."""
+    rows = session.execute(
+        select(Installment.layaway_id, Installment.due_date,
+               Installment.amount - Installment.paid_amount)
+        .where(Installment.layaway_id.in_(layaway_ids or ["00000000-0000-0000-0000-000000000000"]),
+               Installment.paid_amount < Installment.amount)
+        .order_by(Installment.layaway_id, Installment.number)).all()
+    due = {}
+    for layaway_id, due_date, amount in rows:
+        due.setdefault(layaway_id, (due_date, amount))
+    return due
+
+
+def list_layaways(session, identity, q):
+    """Layaways of one store or of the caller's stores, newest first, by
+    ``status`` and ``client_id``: each with its client, balance and the next
+    installment due (none once completed, cancelled or failed)."""
+    query = scope.one_or_own_stores(select(Layaway), Layaway.store_id, identity, q.get("store_id"))
+    if q.get("status"):
+        query = query.where(Layaway.status == q["status"])
+    if q.get("client_id"):
+        query = query.where(Layaway.client_id == str(q["client_id"]))
+    query = after_time_cursor(query, Layaway.created_at, Layaway.id, q.get("cursor"))
+    limit = q.get("limit") or 50
+    rows = session.scalars(query.order_by(Layaway.created_at.desc(), Layaway.id.desc())
+                           .limit(limit + 1)).all()
+    due = _next_due(session, [lw.id for lw in rows[:limit] if lw.status == "active"])
+    return page(rows, limit, lambda lw: [iso(lw.created_at), lw.id],
+                lambda lw: _list_item(lw, due.get(lw.id)))
+
+
+def _list_item(lw, due):
+    c = lw.currency
+    return {"id": lw.id, "status": lw.status, "store_id": lw.store_id, "client_id": lw.client_id,
+            "item_count": len(lw.lines), "total": money(lw.total, c), "paid": money(lw.paid, c),
+            "balance": money(lw.total - lw.paid, c),
+            "next_due_date": due[0].isoformat() if due else None,
+            "next_due": maybe_money(due[1] if due else None, c),
+            "created_at": iso(lw.created_at)}

@@ -38,6 +38,7 @@ _drawer_move = schemas.DrawerMovementInput()
 _drawer_close = schemas.DrawerClose()
 _drawer_query = schemas.DrawerQuery()
 _sales_query = schemas.SalesQuery()
+_layaway_query = schemas.LayawayQuery()
 _report_query = schemas.ReportQuery()
 _cash_query = schemas.CashReportQuery()
 
@@ -158,6 +159,12 @@ class Service(ServiceBase):
     def get_layaway(self, layaway_id):
         with self.db.transaction() as session:
             return layaways.get_layaway(session, self.caller, uuid_arg(layaway_id, "layaway_id"))
+
+    @rpc
+    def list_layaways(self, filters=None):
+        filters = load(_layaway_query, filters or {})
+        with self.db.transaction() as session:
+            return layaways.list_layaways(session, self.caller, filters)
 
     @timer(interval=3600)
     def layaway_reminders(self):

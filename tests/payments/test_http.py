@@ -7,6 +7,7 @@ import pytest
 import requests
 from nameko.testing.utils import find_free_port
 
+from gateway import payment_schemas as views
 from gateway.create_admin import create_first_admin
 from gateway.payment_routes import PaymentRoutes
 from gateway.service import Service as GatewayService
@@ -163,3 +164,25 @@ def test_another_stores_sale_with_the_same_key_is_a_new_sale(http, db, idb):
                                    "tenders": [cash(108870)]}, headers=key)
     assert again.status_code == 201 and again.json() == first.json()
     assert db.scalar("select count(*) from sales") == 2
+
+
+def test_the_layaways_of_a_store_over_http(http, db):
+    """``GET /layaways``: the console's list, as its response schema says, in the caller's stores."""
+    admin, seller, store_id = http.admin, http.seller, http.store_id
+    item = admin.post("/items", piece(store_id, price=usd(100000))).json()["id"]
+    opened = seller.post("/layaways", {"store_id": store_id, "client_id": str(uuid.uuid4()),
+                                       "item_ids": [item], "deposit": cash(28870),
+                                       "installments": 2, "interval_days": 7})
+    assert opened.status_code == 201, opened.text
+    assert views.LayawayView().load(opened.json())["status"] == "active"
+
+    listed = seller.get("/layaways", params={"store_id": store_id, "status": "active"})
+    assert listed.status_code == 200, listed.text
+    page = views.LayawayPage().load(listed.json())         # exactly the schema: no field unknown
+    assert [(lw["id"], lw["balance"], lw["next_due"]) for lw in listed.json()["items"]] == \
+        [(opened.json()["id"], usd(80000), usd(40000))]
+    assert str(page["items"][0]["next_due_date"]) == opened.json()["installments"][0]["due_date"]
+    assert seller.get("/layaways", params={"status": "completed"}).json()["items"] == []
+    assert seller.get("/layaways", params={"status": "lost"}).status_code == 422
+    other_store = admin.store("WOR")["id"]
+    assert seller.get("/layaways", params={"store_id": other_store}).status_code == 403

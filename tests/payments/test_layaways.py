@@ -8,7 +8,22 @@ from chassis.clock import now
 from chassis.errors import Conflict, Forbidden, InvalidInput, Unavailable
 from services.payments import layaways, sweeper
 
-from .conftest import ASSOCIATE_A, CLIENT, DECLINED, MANAGER_A, STORE_A, card, cash, new_key, payment_intents, usd
+from .conftest import (
+    ASSOCIATE_A,
+    ASSOCIATE_B,
+    CLIENT,
+    DECLINED,
+    HQ,
+    MANAGER_A,
+    OTHER_CLIENT,
+    STORE_A,
+    STORE_B,
+    card,
+    cash,
+    new_key,
+    payment_intents,
+    usd,
+)
 
 
 def open_request(items, deposit, installments=3, interval_days=30):
@@ -138,3 +153,43 @@ def test_a_tax_exempt_layaway_needs_a_store_manager(platform, db, idb, as_, rece
     assert idb.scalar("select status from items") == "in_stock"
     lw = as_(MANAGER_A).payments.open_layaway(exempt, new_key())
     assert lw["status"] == "active" and lw["total"] == usd(100000)
+
+
+def test_layaways_are_listed_by_store_status_and_client_with_the_next_installment_due(
+        platform, db, as_, receive):
+    """The console's layaway list: newest first, paged, scoped to the caller's stores."""
+    items = receive(2, price=100000)
+    terminal = as_(ASSOCIATE_A).payments
+    first = terminal.open_layaway(open_request(items[:1], cash(28870), 2, 7), new_key())
+    terminal.pay_layaway(first["id"], {"tender": cash(50000)}, new_key())   # 1st paid, 10000 of the 2nd
+    second = terminal.open_layaway(dict(open_request(items[1:], cash(28870)), client_id=OTHER_CLIENT),
+                                   new_key())
+    as_(MANAGER_A).payments.cancel_layaway(second["id"], {"reason": "changed her mind"})
+    elsewhere = as_(ASSOCIATE_B).payments.open_layaway(
+        dict(open_request(receive(1, store_id=STORE_B, price=100000), cash(20000)),
+             store_id=STORE_B), new_key())
+
+    listed = terminal.list_layaways()
+    assert [lw["id"] for lw in listed["items"]] == [second["id"], first["id"]]
+    assert listed["next_cursor"] is None
+    active = terminal.list_layaways({"status": "active"})["items"]
+    schedule = terminal.get_layaway(first["id"])["installments"]
+    assert active == [{
+        "id": first["id"], "status": "active", "store_id": STORE_A, "client_id": CLIENT,
+        "item_count": 1, "total": usd(108870), "paid": usd(78870), "balance": usd(30000),
+        "next_due_date": schedule[1]["due_date"], "next_due": usd(30000),
+        "created_at": first["created_at"]}]
+    cancelled = terminal.list_layaways({"client_id": OTHER_CLIENT})["items"]
+    assert [(lw["status"], lw["next_due_date"], lw["next_due"]) for lw in cancelled] == \
+        [("cancelled", None, None)]
+
+    one = terminal.list_layaways({"limit": 1})
+    rest = terminal.list_layaways({"limit": 1, "cursor": one["next_cursor"]})
+    assert [lw["id"] for lw in one["items"] + rest["items"]] == [second["id"], first["id"]]
+    assert rest["next_cursor"] is None
+    with pytest.raises(Forbidden):
+        terminal.list_layaways({"store_id": STORE_B})
+    with pytest.raises(InvalidInput):
+        terminal.list_layaways({"status": "lost"})
+    assert {lw["id"] for lw in as_(HQ).payments.list_layaways()["items"]} == \
+        {first["id"], second["id"], elsewhere["id"]}
