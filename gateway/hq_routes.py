@@ -22,6 +22,7 @@ from contracts.rpc import inventory as inventory_schemas
 from contracts.rpc.payments import Instant
 
 from .http import Reply, route
+from .media import CSV, produces
 from .models import Store
 from .schemas import PageQuery, valid_currency
 
@@ -79,7 +80,7 @@ class FxRate(Schema):
     currency = fields.String()
     reporting_currency = fields.String()
     rate = fields.String()
-    effective_at = fields.String()
+    effective_at = fields.String(metadata={"format": "date-time"})
     created_by = fields.String(allow_none=True)
 
 
@@ -132,6 +133,7 @@ class HqRoutes:
         return self.reporting.summary(timeout=REPORT_TIMEOUT)
 
     @route("GET", "/hq/summary.csv", roles=HQ)
+    @produces(CSV)
     def hq_summary_csv(self, request):
         """The summary as CSV: one row per store, then the chain."""
         return _csv(self.reporting.summary_csv(timeout=REPORT_TIMEOUT), "hq-summary")
@@ -146,6 +148,7 @@ class HqRoutes:
         return self.reporting.sales_report(_wire(request.params), timeout=REPORT_TIMEOUT)
 
     @route("GET", "/reports/sales.csv", roles=OVERSIGHT, query=SalesReportQuery)
+    @produces(CSV)
     def sales_report_csv(self, request):
         """The sales report as CSV (money in major units, with its currency)."""
         body = self.reporting.sales_report_csv(_wire(request.params), timeout=REPORT_TIMEOUT)
@@ -158,6 +161,7 @@ class HqRoutes:
         return self.reporting.turnover_report(_wire(request.params), timeout=REPORT_TIMEOUT)
 
     @route("GET", "/reports/turnover.csv", roles=OVERSIGHT, query=TurnoverQuery)
+    @produces(CSV)
     def turnover_report_csv(self, request):
         """Turnover, GMROI and aging as CSV: per store and category, store totals, the chain."""
         body = self.reporting.turnover_report_csv(_wire(request.params), timeout=REPORT_TIMEOUT)

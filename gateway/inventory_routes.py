@@ -12,6 +12,7 @@ from chassis.identity import ANY_STAFF, MANAGERS, READERS, SELLERS
 from contracts.rpc import inventory as schemas
 
 from .http import Reply, route
+from .media import PDF, produces
 
 
 class ItemPage(Schema):
@@ -83,6 +84,7 @@ class InventoryRoutes:
         return item
 
     @route("GET", "/items/{id}/label.pdf", roles=ANY_STAFF)
+    @produces(PDF)
     def item_label(self, request, id):
         """The printable tag label: Code 128 barcode, price, metal and carat."""
         pdf = base64.b64decode(self.inventory.tag_label(id))

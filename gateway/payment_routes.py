@@ -26,7 +26,9 @@ from chassis.identity import ANY_STAFF, BENCH_JEWELER, OVERSIGHT, SALES_ASSOCIAT
 from contracts.rpc import payments as schemas
 
 from .http import BadRequest, Reply, route
+from .media import CSV, HTML, PDF, produces
 from .models import User, UserStore
+from .schemas import StripeWebhookReply
 
 SAGA_TIMEOUT = 12.0   # a checkout makes several Stripe and inventory calls
 STORE_ROLES = (STORE_MANAGER, SALES_ASSOCIATE, BENCH_JEWELER)   # the roles a store's staff hold
@@ -104,12 +106,14 @@ class PaymentRoutes:
         return self.payments.get_sale(id)
 
     @route("GET", "/sales/{id}/receipt.html", roles=ANY_STAFF)
+    @produces(HTML)
     def sale_receipt_html(self, request, id):
         """The receipt as HTML."""
         receipt = self.payments.receipt(id, "html")
         return Reply(receipt["body"], content_type="text/html")
 
     @route("GET", "/sales/{id}/receipt.pdf", roles=ANY_STAFF)
+    @produces(PDF)
     def sale_receipt_pdf(self, request, id):
         """The receipt as PDF."""
         receipt = self.payments.receipt(id, "pdf")
@@ -213,6 +217,7 @@ class PaymentRoutes:
         return self.payments.cash_reports(_query(request))
 
     @route("GET", "/compliance/cash-reports.csv", roles=OVERSIGHT, query=schemas.CashReportQuery)
+    @produces(CSV)
     def cash_reports_csv(self, request):
         """The same cases as CSV."""
         export = self.payments.cash_reports_csv(_query(request))
@@ -226,7 +231,7 @@ class PaymentRoutes:
 
     # Stripe --------------------------------------------------------------------------------
 
-    @route("POST", "/webhooks/stripe", public=True)
+    @route("POST", "/webhooks/stripe", public=True, response=StripeWebhookReply)
     def stripe_webhook(self, request):
         """Stripe events; the signature is verified, each event applied once."""
         try:

@@ -229,7 +229,7 @@ class ProfileReadQuery(Page):
 
 class ConsentState(Schema):
     granted = fields.Boolean()
-    changed_at = fields.String(allow_none=True)
+    changed_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     source = fields.String(allow_none=True)
 
 
@@ -246,7 +246,7 @@ class WishView(Schema):
     description = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     status = fields.String()
-    created_at = fields.String()
+    created_at = fields.String(metadata={"format": "date-time"})
 
 
 class ClientContact(Schema):
@@ -279,10 +279,10 @@ class ClientView(ClientContact):
     lifetime_value_by_currency = fields.List(fields.Nested(Money))
     tier = fields.String(validate=validate.OneOf(TIERS))
     loyalty_points = fields.Integer()
-    last_purchase_at = fields.String(allow_none=True)
+    last_purchase_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     merged_ids = fields.List(fields.UUID())
-    created_at = fields.String()
-    updated_at = fields.String()
+    created_at = fields.String(metadata={"format": "date-time"})
+    updated_at = fields.String(metadata={"format": "date-time"})
 
 
 class TimelineEntry(Schema):
@@ -308,8 +308,8 @@ class AppointmentView(Schema):
     client_id = fields.UUID()
     store_id = fields.UUID()
     staff_user_id = fields.String()
-    starts_at = fields.String()
-    ends_at = fields.String()
+    starts_at = fields.String(metadata={"format": "date-time"})
+    ends_at = fields.String(metadata={"format": "date-time"})
     purpose = fields.String()
     status = fields.String()
 
@@ -319,7 +319,7 @@ class ClientSummary(ClientContact):
     email = fields.String(allow_none=True)
     home_store_id = fields.UUID(allow_none=True)
     tier = fields.String()
-    last_purchase_at = fields.String(allow_none=True)
+    last_purchase_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     associate_id = fields.String(allow_none=True)
 
 

@@ -315,8 +315,8 @@ class SaleView(Schema):
     lines = fields.List(fields.Dict())
     tenders = fields.List(fields.Dict())
     gift_cards = fields.List(fields.Dict())
-    created_at = fields.String()
-    completed_at = fields.String(allow_none=True)
+    created_at = fields.String(metadata={"format": "date-time"})
+    completed_at = fields.String(allow_none=True, metadata={"format": "date-time"})
 
 
 __all__ = ["CASH_LIKE", "CURRENCY", "FX_RATE_IS_HQS", "foreign_currencies", "sale_http_status", "payment_http_status",

@@ -185,14 +185,14 @@ class PhotoView(Schema):
     size_bytes = fields.Integer()
     caption = fields.String()
     purpose = fields.String()
-    created_at = fields.String()
+    created_at = fields.String(metadata={"format": "date-time"})
     url = fields.String()
 
 
 class EstimateView(Schema):
     amount = fields.Nested(Money)
     note = fields.String()
-    estimated_at = fields.String()
+    estimated_at = fields.String(metadata={"format": "date-time"})
     estimated_by = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": ["awaiting_approval", "approved", "declined"]})
 
@@ -217,7 +217,7 @@ class WorkOrderView(Schema):
     overdue = fields.Boolean()
     estimate_required = fields.Boolean()
     estimate = fields.Nested(EstimateView, allow_none=True)
-    approved_at = fields.String(allow_none=True)
+    approved_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     approved_via = fields.String(allow_none=True, metadata={"enum": ["counter", "tracking_page"]})
     tasks_total = fields.Nested(Money)
     total = fields.Nested(Money, metadata={"description": "the estimate, else the priced tasks"})
@@ -227,10 +227,10 @@ class WorkOrderView(Schema):
     paid_sale_id = fields.UUID(allow_none=True)
     tracking_token = fields.String()
     appraisal = fields.Dict(allow_none=True)
-    created_at = fields.String()
+    created_at = fields.String(metadata={"format": "date-time"})
     created_by = fields.String(allow_none=True)
-    stage_changed_at = fields.String()
-    ready_at = fields.String(allow_none=True)
+    stage_changed_at = fields.String(metadata={"format": "date-time"})
+    ready_at = fields.String(allow_none=True, metadata={"format": "date-time"})
 
 
 class WorkOrderPage(Schema):
@@ -274,7 +274,7 @@ class TrackingView(Schema):
     ready_for_pickup = fields.Boolean()
     store = fields.Dict(metadata={
         "description": "name, phone, address, country (ISO 3166 alpha-2: the locale money is printed in)"})
-    updated_at = fields.String()
+    updated_at = fields.String(metadata={"format": "date-time"})
     estimate = fields.Nested(EstimateView, allow_none=True,
                              metadata={"description": "only while an estimate awaits approval"})
     can_approve = fields.Boolean()
@@ -288,7 +288,7 @@ class PriceView(Schema):
     unit = fields.String()
     price = fields.Nested(Money)
     active = fields.Boolean()
-    updated_at = fields.String()
+    updated_at = fields.String(metadata={"format": "date-time"})
 
 
 class PriceList(Schema):
@@ -301,4 +301,4 @@ class AppraisalView(Schema):
     appraised_on = fields.Date()
     appraiser = fields.Nested(Appraiser)
     replacement_value = fields.Nested(Money)
-    created_at = fields.String()
+    created_at = fields.String(metadata={"format": "date-time"})
