@@ -9,7 +9,8 @@ plugin leaves for them to guess is settled here, after the document is built.
   ``load_only=True`` fields (never in an answer). A schema that both a
   request and an answer use is split: the request keeps the original (its
   ``required`` are the fields a caller must send), the answers get a copy
-  named ``<Name>Reply`` with every field required.
+  named ``<Name>Reply`` with every field required. An answer may gain
+  fields (docs/API.md): answers are never ``additionalProperties: false``.
 - A nullable nested schema is ``{allOf: [{$ref}], nullable: true}``, not
   ``anyOf: [{$ref}, {type: object, nullable: true}]`` (read as an untyped
   object).
@@ -91,6 +92,8 @@ def require_response_fields(document):
     for operation in _operations(document):
         _retarget(_success_bodies(operation), shared)
     for name in replies:
+        if schemas[name].get("additionalProperties") is False:
+            del schemas[name]["additionalProperties"]   # an answer may gain fields (docs/API.md)
         properties = schemas[name].get("properties", {})
         required = [key for key, prop in properties.items()
                     if not prop.get(OPTIONAL) and not prop.get("writeOnly")]

@@ -175,6 +175,16 @@ class StoneView(Stone):
     pass
 
 
+class PricingView(Schema):
+    """A piece's pricing rule as kept: labor in minor units of the piece's currency."""
+
+    markup = fields.Decimal(as_string=True)
+    labor = fields.Integer(metadata={"description": "minor units of the piece's currency"})
+
+
+_FULL = {"optional": True, "description": "not for another store's piece, nor in lists"}
+
+
 class Item(Schema):
     id = fields.UUID()
     tag = fields.String()
@@ -182,12 +192,13 @@ class Item(Schema):
     category = fields.String()
     description = fields.String()
     metal = fields.Nested(Metal, allow_none=True)
-    stones = fields.List(fields.Nested(StoneView))
+    stones = fields.List(fields.Nested(StoneView), metadata={"optional": True,
+                         "description": "a single piece, not in lists"})
     total_carat = fields.String(allow_none=True)
-    vendor_id = fields.UUID(allow_none=True)
-    cost = fields.Nested(Money, allow_none=True)
+    vendor_id = fields.UUID(allow_none=True, metadata=_FULL)
+    cost = fields.Nested(Money, allow_none=True, metadata=_FULL)
     price = fields.Nested(Money)
-    pricing = fields.Nested(PricingRule, allow_none=True)
+    pricing = fields.Nested(PricingView, allow_none=True, metadata=_FULL)
     ownership = fields.String()
     status = fields.String(validate=validate.OneOf(STATUSES))
     hold_reason = fields.String(allow_none=True)

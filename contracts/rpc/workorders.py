@@ -197,6 +197,9 @@ class EstimateView(Schema):
     status = fields.String(metadata={"enum": ["awaiting_approval", "approved", "declined"]})
 
 
+_FULL = {"optional": True, "description": "the full view only, not in lists"}
+
+
 class WorkOrderView(Schema):
     id = fields.UUID()
     number = fields.String(metadata={"description": "per store, e.g. NYC-000123"})
@@ -206,10 +209,11 @@ class WorkOrderView(Schema):
     client = fields.Dict(metadata={"description": "first_name, last_name, phone"})
     kind = fields.String(metadata={"enum": list(KINDS)})
     item_description = fields.String()
-    intake = fields.Dict(metadata={"description": "condition_notes, photos"})
-    tasks = fields.List(fields.Nested(TaskView))
+    intake = fields.Dict(metadata={"optional": True,
+                                   "description": "condition_notes, photos; the full view only, not in lists"})
+    tasks = fields.List(fields.Nested(TaskView), metadata=_FULL)
     stage = fields.String(metadata={"enum": list(STAGES)})
-    allowed_stages = fields.List(fields.String())
+    allowed_stages = fields.List(fields.String(), metadata=_FULL)
     assignee_id = fields.String(allow_none=True)
     assignee_name = fields.String(allow_none=True)
     promised_date = fields.Date()
@@ -226,7 +230,7 @@ class WorkOrderView(Schema):
     balance_due = fields.Nested(Money)
     paid_sale_id = fields.UUID(allow_none=True)
     tracking_token = fields.String()
-    appraisal = fields.Dict(allow_none=True)
+    appraisal = fields.Dict(allow_none=True, metadata=_FULL)
     created_at = fields.String(metadata={"format": "date-time"})
     created_by = fields.String(allow_none=True)
     stage_changed_at = fields.String(metadata={"format": "date-time"})
