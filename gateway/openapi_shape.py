@@ -17,8 +17,12 @@ plugin leaves for them to guess is settled here, after the document is built.
 - Query parameters are not nullable and their enums hold no ``null`` (leaving a parameter out is how one asks
   for everything), and nothing has ``default: null``: an optional request
   field is simply not required (a default makes TypeScript require it).
+- An enum used in more than one place (``Item.status`` and the ``status``
+  of ``GET /items`` and ``GET /availability``) is one named schema
+  (``ItemStatus``) that each place refers to: one type in a client, not three.
 """
 import copy
+from collections import defaultdict
 
 REFS = "#/components/schemas/"
 OPTIONAL = "x-optional"      # set from metadata={"optional": True}, removed before serving
@@ -133,10 +137,72 @@ def _query_without_null(document):
                 schema["enum"] = [value for value in schema["enum"] if value is not None]
 
 
+def _enum_values(node):
+    if node.get("type") == "string" and isinstance(node.get("enum"), list):
+        return tuple(value for value in node["enum"] if value is not None)
+    return None
+
+
+def _camel(word):
+    return "".join(part.title() for part in word.split("_"))
+
+
+def _enum_uses(document):
+    """values -> [((schema or resource, field), the schema node)], for the
+    enums used more than once."""
+    uses = defaultdict(list)
+    for owner, schema in sorted(document.get("components", {}).get("schemas", {}).items()):
+        for key, node in schema.get("properties", {}).items():
+            if node.get("type") == "array":
+                node = node.get("items", node)
+            elif isinstance(node.get("additionalProperties"), dict):
+                node = node["additionalProperties"]         # a map's values
+            values = _enum_values(node)
+            if values:
+                uses[values].append(((owner.removesuffix(REPLY), key), node))
+    for path, methods in sorted(document.get("paths", {}).items()):
+        resource = _camel(path.split(".")[0].strip("/").split("/")[-1].replace("-", "_"))
+        for operation in methods.values():
+            for parameter in operation.get("parameters", []):
+                values = _enum_values(parameter.get("schema", {}))
+                if values and parameter.get("in") == "query":
+                    uses[values].append(((resource, parameter["name"]), parameter["schema"]))
+    return {values: found for values, found in uses.items() if len(found) > 1}
+
+
+def _enum_name(places, keys, taken):
+    """The field's name (``Role``) when only this enum has it, else the
+    shortest schema-and-field name (``ItemStatus``)."""
+    own = {key for _, key in places}
+    if len(own) == 1 and keys[next(iter(own))] == 1 and _camel(next(iter(own))) not in taken:
+        return _camel(next(iter(own)))
+    return min((owner + _camel(key) for owner, key in places), key=lambda n: (len(n), n))
+
+
+def _name_shared_enums(document):
+    schemas = document.get("components", {}).get("schemas", {})
+    shared = _enum_uses(document)
+    keys = defaultdict(int)
+    for found in shared.values():
+        for key in {where[1] for where, _ in found}:
+            keys[key] += 1
+    for values, found in sorted(shared.items()):
+        name = _enum_name([where for where, _ in found], keys, schemas)
+        if name in schemas:
+            continue
+        schemas[name] = {"type": "string", "enum": list(values)}
+        ref = {"$ref": REFS + name}
+        for _, node in found:
+            rest = {key: value for key, value in node.items() if key not in ("type", "enum")}
+            node.clear()
+            node.update({"allOf": [ref], **rest} if rest else ref)
+
+
 def settle(document):
     """Everything above, in place; returns ``document``."""
     require_response_fields(document)
     _walk(document, _nullable_ref)
     _walk(document, _no_default_null)
     _query_without_null(document)
+    _name_shared_enums(document)
     return document
