@@ -23,6 +23,7 @@ from contracts.rpc.payments import Instant
 
 from . import inventory_schemas as views
 from .http import Reply, route
+from .media import CSV, produces
 from .models import Store
 from .report_schemas import FxRate, FxRateList, HqSummary, SalesReport, TurnoverReport
 from .schemas import PageQuery, valid_currency
@@ -125,6 +126,7 @@ class HqRoutes:
         return self.reporting.summary(timeout=REPORT_TIMEOUT)
 
     @route("GET", "/hq/summary.csv", roles=HQ)
+    @produces(CSV)
     def hq_summary_csv(self, request):
         """The summary as CSV: one row per store, then the chain."""
         return _csv(self.reporting.summary_csv(timeout=REPORT_TIMEOUT), "hq-summary")
@@ -140,6 +142,7 @@ class HqRoutes:
         return self.reporting.sales_report(_wire(request.params), timeout=REPORT_TIMEOUT)
 
     @route("GET", "/reports/sales.csv", roles=OVERSIGHT, query=SalesReportQuery)
+    @produces(CSV)
     def sales_report_csv(self, request):
         """The sales report as CSV (money in major units, with its currency)."""
         body = self.reporting.sales_report_csv(_wire(request.params), timeout=REPORT_TIMEOUT)
@@ -153,6 +156,7 @@ class HqRoutes:
         return self.reporting.turnover_report(_wire(request.params), timeout=REPORT_TIMEOUT)
 
     @route("GET", "/reports/turnover.csv", roles=OVERSIGHT, query=TurnoverQuery)
+    @produces(CSV)
     def turnover_report_csv(self, request):
         """Turnover, GMROI and aging as CSV: per store and category, store totals, the chain."""
         body = self.reporting.turnover_report_csv(_wire(request.params), timeout=REPORT_TIMEOUT)

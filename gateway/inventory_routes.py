@@ -14,6 +14,7 @@ from contracts.rpc import inventory as schemas
 
 from . import inventory_schemas as views
 from .http import Reply, route
+from .media import PDF, produces
 from .report_schemas import AgingReport, StockValueReport
 
 
@@ -92,6 +93,7 @@ class InventoryRoutes:
         return item
 
     @route("GET", "/items/{id}/label.pdf", roles=ANY_STAFF)
+    @produces(PDF)
     def item_label(self, request, id):
         """The printable tag label: Code 128 barcode, price, metal and carat."""
         pdf = base64.b64decode(self.inventory.tag_label(id))

@@ -18,6 +18,8 @@ from contracts.rpc import notifications as schemas
 
 from . import message_schemas as views
 from .http import Reply, Route
+from .media import XML, produces
+from .schemas import TwilioStatusReply
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -122,13 +124,15 @@ class NotificationRoutes:
 
     # Twilio webhooks (public, signature-verified) -------------------------------------
 
-    @form_route("POST", "/webhooks/twilio/status", public=True, errors=(403,))
+    @form_route("POST", "/webhooks/twilio/status", public=True, errors=(403,),
+                response=TwilioStatusReply)
     def twilio_status(self, request):
         """Twilio's delivery callback; ``X-Twilio-Signature`` verified (403
         otherwise). A status never moves backwards."""
         return self.notifications.twilio_status(*_webhook(request))
 
     @form_route("POST", "/webhooks/twilio/inbound", public=True, errors=(403,))
+    @produces(XML)
     def twilio_inbound(self, request):
         """A client's text; STOP/UNSUBSCRIBE/START/HELP change consent at
         once and are answered in TwiML."""

@@ -9,6 +9,10 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
+from contracts.rpc.crm import MilestoneDate
+from contracts.rpc.payments import Instant
+
+from . import media, openapi_shape
 from .http import PROBLEM, Route
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .schemas import Problem
@@ -108,8 +112,10 @@ def _operation(name, fn, route):
         operation["requestBody"] = {
             "required": True, "content": {"application/json": {"schema": route.body_schema}}}
     ok = {"description": "OK" if route.status == 200 else "Created" if route.status == 201 else "Done"}
-    if route.response_schema:
-        ok["content"] = {"application/json": {"schema": route.response_schema}}
+    content = {"application/json": {"schema": route.response_schema}} if route.response_schema else {}
+    content.update(media.declared(fn))     # a PDF, a CSV, a page... (gateway/media.py)
+    if content:
+        ok["content"] = content
     operation["responses"][str(route.status)] = ok
     for code in _errors_for(route):
         operation["responses"][str(code)] = {"$ref": f"#/components/responses/Problem{code}"}
@@ -156,6 +162,9 @@ def build(service_cls, title="Jewelry chain gateway", version="1.0.0"):
                              "Errors are RFC 9457 problem+json; lists take `limit` and `cursor`."},
     )
     marshmallow_plugin.converter.add_attribute_function(_decimal_as_string)
+    marshmallow_plugin.converter.add_attribute_function(openapi_shape.optional_field)
+    marshmallow_plugin.map_to_openapi_type(Instant, "string", None)       # a date or a date-time
+    marshmallow_plugin.map_to_openapi_type(MilestoneDate, "string", None)  # YYYY-MM-DD or --MM-DD
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                    "bearerFormat": "JWT"})
     spec.components.schema("Problem", schema=Problem)
@@ -168,6 +177,7 @@ def build(service_cls, title="Jewelry chain gateway", version="1.0.0"):
         spec.path(path=route.path, operations={route.method.lower(): _operation(name, fn, route)})
     document = spec.to_dict()
     _fix_decimal_bounds(document)
+    openapi_shape.settle(document)
     document["security"] = [{"bearerAuth": []}]
     return document
 

@@ -27,7 +27,9 @@ from contracts.rpc import payments as schemas
 
 from . import payment_schemas as views
 from .http import BadRequest, Reply, route
+from .media import CSV, HTML, PDF, produces
 from .models import User, UserStore
+from .schemas import StripeWebhookReply
 from .workorder_schemas import DepositView
 
 SAGA_TIMEOUT = 12.0   # a checkout makes several Stripe and inventory calls
@@ -106,12 +108,14 @@ class PaymentRoutes:
         return self.payments.get_sale(id)
 
     @route("GET", "/sales/{id}/receipt.html", roles=ANY_STAFF)
+    @produces(HTML)
     def sale_receipt_html(self, request, id):
         """The receipt as HTML."""
         receipt = self.payments.receipt(id, "html")
         return Reply(receipt["body"], content_type="text/html")
 
     @route("GET", "/sales/{id}/receipt.pdf", roles=ANY_STAFF)
+    @produces(PDF)
     def sale_receipt_pdf(self, request, id):
         """The receipt as PDF."""
         receipt = self.payments.receipt(id, "pdf")
@@ -230,6 +234,7 @@ class PaymentRoutes:
         return self.payments.cash_reports(_query(request))
 
     @route("GET", "/compliance/cash-reports.csv", roles=OVERSIGHT, query=schemas.CashReportQuery)
+    @produces(CSV)
     def cash_reports_csv(self, request):
         """The same cases as CSV."""
         export = self.payments.cash_reports_csv(_query(request))
@@ -244,7 +249,7 @@ class PaymentRoutes:
 
     # Stripe --------------------------------------------------------------------------------
 
-    @route("POST", "/webhooks/stripe", public=True)
+    @route("POST", "/webhooks/stripe", public=True, response=StripeWebhookReply)
     def stripe_webhook(self, request):
         """Stripe events; the signature is verified, each event applied once."""
         try:

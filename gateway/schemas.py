@@ -15,8 +15,8 @@ from .iso import COUNTRIES, CURRENCIES
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
                            error="letters, digits and . _ @ - only, starting with a letter or digit")
-STORE_CODE = validate.Regexp(r"^[A-Z0-9][A-Z0-9_-]*$",
-                             error="upper-case letters, digits, _ and - only")
+STORE_CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$",   # compared upper-case (UpperCodes)
+                             error="letters, digits, _ and - only")
 PHONE = validate.Regexp(r"^\+?[0-9][0-9 ()./-]{3,38}$", error="not a phone number")
 _TIMEZONES = None
 
@@ -222,3 +222,18 @@ class Health(Schema):
     status = fields.String(metadata={"enum": ["ok", "degraded"]})
     database = fields.String(metadata={"enum": ["up", "down"]})
     services = fields.Dict(keys=fields.String(), values=fields.String(metadata={"enum": ["up", "down"]}))
+
+
+# providers' webhooks ----------------------------------------------------------
+
+class StripeWebhookReply(Schema):
+    event_id = fields.String()
+    type = fields.String(metadata={"description": "the Stripe event type"})
+    outcome = fields.String(metadata={"description": "what was done: applied, ignored, duplicate..."})
+
+
+class TwilioStatusReply(Schema):
+    recorded = fields.Boolean(metadata={"description": "false: a repeat, or nothing to record"})
+    message_id = fields.UUID(metadata={"optional": True})
+    status = fields.String(metadata={"optional": True, "description": "the message's status now"})
+    reason = fields.String(metadata={"optional": True, "description": "why nothing was recorded"})

@@ -17,6 +17,7 @@ from .crm_routes import CrmRoutes
 from .hq_routes import HqRoutes
 from .http import Reply, Settings, route
 from .inventory_routes import InventoryRoutes
+from .media import HTML, JSON_OBJECT, produces
 from .notification_routes import NotificationRoutes
 from .payment_routes import PaymentRoutes
 from .totp_routes import TotpRoutes
@@ -75,6 +76,7 @@ class Service(AuthRoutes, HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes,
         return Reply(body, status=200 if db_state == "up" else 503)
 
     @route("GET", "/openapi.json", public=True)
+    @produces(JSON_OBJECT)
     def openapi_document(self, request):
         """The OpenAPI 3 document of this API."""
         cls = type(self)
@@ -83,6 +85,7 @@ class Service(AuthRoutes, HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes,
         return _documents[cls]
 
     @route("GET", "/docs", public=True)
+    @produces(HTML)
     def docs(self, request):
         """A browsable page of the API."""
         return Reply(openapi.DOCS_HTML, content_type="text/html", headers={

@@ -17,6 +17,7 @@ from contracts.rpc import workorders as schemas
 
 from . import domain as gateway_domain
 from .http import Reply, route
+from .media import HTML, IMAGE, PDF, produces
 from .models import User
 
 CAN_BE_ASSIGNED = (BENCH_JEWELER, STORE_MANAGER)   # who a job may be assigned to
@@ -198,6 +199,7 @@ class WorkorderRoutes:
         return self.workorders.add_photo(id, request.json_body)
 
     @route("GET", "/work-orders/{id}/photos/{photo_id}", roles=ANY_STAFF)
+    @produces(IMAGE)
     def get_work_order_photo(self, request, id, photo_id):
         """One photo, as the image file."""
         photo = self.workorders.get_photo(id, photo_id)
@@ -206,6 +208,7 @@ class WorkorderRoutes:
                               "X-Content-Type-Options": "nosniff"})
 
     @route("GET", "/work-orders/{id}/envelope.pdf", roles=ANY_STAFF)
+    @produces(PDF)
     def work_order_envelope(self, request, id):
         """The printable job envelope: Code 128 barcode of the number, client,
         tasks, promised date and condition at intake (PDF)."""
@@ -218,6 +221,7 @@ class WorkorderRoutes:
         return self.workorders.write_appraisal(id, request.json_body)
 
     @route("GET", "/work-orders/{id}/appraisal.pdf", roles=ANY_STAFF)
+    @produces(PDF)
     def appraisal_document(self, request, id):
         """The appraisal document (PDF); ``?version=`` for an earlier one."""
         return _pdf(self.workorders.appraisal_pdf(id, request.args.get("version")),
@@ -240,6 +244,7 @@ class WorkorderRoutes:
     # the client's tracking page (public) ----------------------------------------------------------
 
     @route("GET", "/track/{tracking_token}", public=True, response=schemas.TrackingView)
+    @produces(HTML)
     def track_work_order(self, request, tracking_token):
         """The client's status page: stage, promised date, the store's contact.
 

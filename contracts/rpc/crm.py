@@ -229,7 +229,7 @@ class ProfileReadQuery(Page):
 
 class ConsentState(Schema):
     granted = fields.Boolean()
-    changed_at = fields.String(allow_none=True)
+    changed_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     source = fields.String(allow_none=True)
 
 
@@ -246,7 +246,11 @@ class WishView(Schema):
     description = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     status = fields.String()
-    created_at = fields.String()
+    created_at = fields.String(metadata={"format": "date-time"})
+
+
+# beyond the contact fields: not for a bench jeweler, nor for another store's client
+_PROFILE = {"optional": True}
 
 
 class ClientContact(Schema):
@@ -261,28 +265,31 @@ class ClientContact(Schema):
 class ClientView(ClientContact):
     """A client's profile. Staff of a store the client does not belong to
     (docs/ARCHITECTURE.md#rule-7) get ``id``, names, ``phone`` masked to its
-    last two digits, ``tier`` and ``home_store_id`` only."""
+    last two digits, ``tier`` and ``home_store_id`` only; a bench jeweler
+    gets the contact fields only (``ClientContact``)."""
 
-    email = fields.String(allow_none=True)
-    home_store_id = fields.UUID(allow_none=True)
-    associate_id = fields.String(allow_none=True)
-    language = fields.String(allow_none=True)
-    consent = fields.Dict(keys=fields.String(), values=fields.Boolean())
-    consent_details = fields.Dict(keys=fields.String(), values=fields.Nested(ConsentState))
-    ring_size = fields.String(allow_none=True)
-    preferences = fields.Nested(Preferences)
-    milestones = fields.List(fields.Nested(MilestoneView))
-    notes = fields.String()
-    tags = fields.List(fields.String())
-    wishlist = fields.List(fields.Nested(WishView))
-    lifetime_value = fields.Nested(Money)
-    lifetime_value_by_currency = fields.List(fields.Nested(Money))
-    tier = fields.String(validate=validate.OneOf(TIERS))
-    loyalty_points = fields.Integer()
-    last_purchase_at = fields.String(allow_none=True)
-    merged_ids = fields.List(fields.UUID())
-    created_at = fields.String()
-    updated_at = fields.String()
+    requested_id = fields.UUID(metadata={"optional": True, "description":
+                               "the id asked for, when that client was merged into this one"})
+    email = fields.String(allow_none=True, metadata=_PROFILE)
+    home_store_id = fields.UUID(allow_none=True, metadata=_PROFILE)
+    associate_id = fields.String(allow_none=True, metadata=_PROFILE)
+    language = fields.String(allow_none=True, metadata=_PROFILE)
+    consent = fields.Dict(keys=fields.String(), values=fields.Boolean(), metadata=_PROFILE)
+    consent_details = fields.Dict(keys=fields.String(), values=fields.Nested(ConsentState), metadata=_PROFILE)
+    ring_size = fields.String(allow_none=True, metadata=_PROFILE)
+    preferences = fields.Nested(Preferences, metadata=_PROFILE)
+    milestones = fields.List(fields.Nested(MilestoneView), metadata=_PROFILE)
+    notes = fields.String(metadata=_PROFILE)
+    tags = fields.List(fields.String(), metadata=_PROFILE)
+    wishlist = fields.List(fields.Nested(WishView), metadata=_PROFILE)
+    lifetime_value = fields.Nested(Money, metadata=_PROFILE)
+    lifetime_value_by_currency = fields.List(fields.Nested(Money), metadata=_PROFILE)
+    tier = fields.String(validate=validate.OneOf(TIERS), metadata=_PROFILE)
+    loyalty_points = fields.Integer(metadata=_PROFILE)
+    last_purchase_at = fields.String(allow_none=True, metadata={**_PROFILE, "format": "date-time"})
+    merged_ids = fields.List(fields.UUID(), metadata=_PROFILE)
+    created_at = fields.String(metadata={**_PROFILE, "format": "date-time"})
+    updated_at = fields.String(metadata={**_PROFILE, "format": "date-time"})
 
 
 class TimelineEntry(Schema):
@@ -308,19 +315,19 @@ class AppointmentView(Schema):
     client_id = fields.UUID()
     store_id = fields.UUID()
     staff_user_id = fields.String()
-    starts_at = fields.String()
-    ends_at = fields.String()
+    starts_at = fields.String(metadata={"format": "date-time"})
+    ends_at = fields.String(metadata={"format": "date-time"})
     purpose = fields.String()
     status = fields.String()
 
 
 
 class ClientSummary(ClientContact):
-    email = fields.String(allow_none=True)
-    home_store_id = fields.UUID(allow_none=True)
-    tier = fields.String()
-    last_purchase_at = fields.String(allow_none=True)
-    associate_id = fields.String(allow_none=True)
+    email = fields.String(allow_none=True, metadata=_PROFILE)
+    home_store_id = fields.UUID(allow_none=True, metadata=_PROFILE)
+    tier = fields.String(metadata=_PROFILE)
+    last_purchase_at = fields.String(allow_none=True, metadata={**_PROFILE, "format": "date-time"})
+    associate_id = fields.String(allow_none=True, metadata=_PROFILE)
 
 
 class ClientPage(Schema):

@@ -224,6 +224,9 @@ class PricingView(Schema):
     labor = fields.Integer(metadata={"description": "minor units of the piece's currency"})
 
 
+_FULL = {"optional": True, "description": "not for another store's piece, nor in lists"}
+
+
 class Item(Schema):
     id = fields.UUID()
     tag = fields.String()
@@ -234,10 +237,10 @@ class Item(Schema):
     stones = fields.List(fields.Nested(StoneView), metadata={
         "optional": True, "description": "one piece's answer; not in a search's"})
     total_carat = fields.String(allow_none=True)
-    vendor_id = fields.UUID(allow_none=True)
-    cost = fields.Nested(Money, allow_none=True)
+    vendor_id = fields.UUID(allow_none=True, metadata=_FULL)
+    cost = fields.Nested(Money, allow_none=True, metadata=_FULL)
     price = fields.Nested(Money)
-    pricing = fields.Nested(PricingView, allow_none=True)
+    pricing = fields.Nested(PricingView, allow_none=True, metadata=_FULL)
     ownership = fields.String()
     status = fields.String(validate=validate.OneOf(STATUSES))
     hold_reason = fields.String(allow_none=True)

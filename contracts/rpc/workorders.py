@@ -185,16 +185,19 @@ class PhotoView(Schema):
     size_bytes = fields.Integer()
     caption = fields.String()
     purpose = fields.String()
-    created_at = fields.String()
+    created_at = fields.String(metadata={"format": "date-time"})
     url = fields.String()
 
 
 class EstimateView(Schema):
     amount = fields.Nested(Money)
     note = fields.String()
-    estimated_at = fields.String()
+    estimated_at = fields.String(metadata={"format": "date-time"})
     estimated_by = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": ["awaiting_approval", "approved", "declined"]})
+
+
+_FULL = {"optional": True, "description": "the full view only, not in lists"}
 
 
 class WorkOrderView(Schema):
@@ -206,10 +209,11 @@ class WorkOrderView(Schema):
     client = fields.Dict(metadata={"description": "first_name, last_name, phone"})
     kind = fields.String(metadata={"enum": list(KINDS)})
     item_description = fields.String()
-    intake = fields.Dict(metadata={"description": "condition_notes, photos"})
-    tasks = fields.List(fields.Nested(TaskView))
+    intake = fields.Dict(metadata={"optional": True,
+                                   "description": "condition_notes, photos; the full view only, not in lists"})
+    tasks = fields.List(fields.Nested(TaskView), metadata=_FULL)
     stage = fields.String(metadata={"enum": list(STAGES)})
-    allowed_stages = fields.List(fields.String())
+    allowed_stages = fields.List(fields.String(), metadata=_FULL)
     assignee_id = fields.String(allow_none=True)
     assignee_name = fields.String(allow_none=True)
     promised_date = fields.Date()
@@ -217,7 +221,7 @@ class WorkOrderView(Schema):
     overdue = fields.Boolean()
     estimate_required = fields.Boolean()
     estimate = fields.Nested(EstimateView, allow_none=True)
-    approved_at = fields.String(allow_none=True)
+    approved_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     approved_via = fields.String(allow_none=True, metadata={"enum": ["counter", "tracking_page"]})
     tasks_total = fields.Nested(Money)
     total = fields.Nested(Money, metadata={"description": "the estimate, else the priced tasks"})
@@ -226,11 +230,11 @@ class WorkOrderView(Schema):
     balance_due = fields.Nested(Money)
     paid_sale_id = fields.UUID(allow_none=True)
     tracking_token = fields.String()
-    appraisal = fields.Dict(allow_none=True)
-    created_at = fields.String()
+    appraisal = fields.Dict(allow_none=True, metadata=_FULL)
+    created_at = fields.String(metadata={"format": "date-time"})
     created_by = fields.String(allow_none=True)
-    stage_changed_at = fields.String()
-    ready_at = fields.String(allow_none=True)
+    stage_changed_at = fields.String(metadata={"format": "date-time"})
+    ready_at = fields.String(allow_none=True, metadata={"format": "date-time"})
 
 
 class WorkOrderPage(Schema):
@@ -274,7 +278,7 @@ class TrackingView(Schema):
     ready_for_pickup = fields.Boolean()
     store = fields.Dict(metadata={
         "description": "name, phone, address, country (ISO 3166 alpha-2: the locale money is printed in)"})
-    updated_at = fields.String()
+    updated_at = fields.String(metadata={"format": "date-time"})
     estimate = fields.Nested(EstimateView, allow_none=True,
                              metadata={"description": "only while an estimate awaits approval"})
     can_approve = fields.Boolean()
@@ -288,7 +292,7 @@ class PriceView(Schema):
     unit = fields.String()
     price = fields.Nested(Money)
     active = fields.Boolean()
-    updated_at = fields.String()
+    updated_at = fields.String(metadata={"format": "date-time"})
 
 
 class PriceList(Schema):
@@ -301,4 +305,4 @@ class AppraisalView(Schema):
     appraised_on = fields.Date()
     appraiser = fields.Nested(Appraiser)
     replacement_value = fields.Nested(Money)
-    created_at = fields.String()
+    created_at = fields.String(metadata={"format": "date-time"})
