@@ -40,10 +40,13 @@ def test_the_lockout_doubles_and_a_success_after_it_resets_the_count(api, admin,
     assert wrong(api).status_code == 401           # counting starts again
 
 
-def test_one_address_trying_many_usernames_is_locked(api, admin):
-    # an address has a higher limit than a username (a store's counter behind one address)
-    for n in range(100):
-        assert wrong(api, f"nobody-{n}").status_code == 401
+def test_one_address_trying_many_usernames_is_locked(api, admin, db):
+    # an address has a higher limit than a username (a store's counter behind one address);
+    # the first 98 failures are written as the throttle keeps them (each one costs a hash)
+    assert wrong(api, "nobody-1").status_code == 401
+    db_exec(db, "update signin_failures set failures = 98 where starts_with(key, 'addr:')")
+    assert wrong(api, "nobody-99").status_code == 401
+    assert wrong(api, "nobody-100").status_code == 401        # the 100th: the address locks
     assert wrong(api, "someone-else").status_code == 429
 
 

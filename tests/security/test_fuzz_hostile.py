@@ -9,7 +9,7 @@ The place and the value go round per operation (example n taints leaf
 ``n % leaves`` with value ``n // leaves``), so each operation with a body
 or a query meets several kinds of hostile value in a few examples. Bounded
 like ``test_fuzz``: ``FUZZ_HOSTILE_EXAMPLES`` per operation and a time
-budget of ``FUZZ_BUDGET_S`` seconds shared by the operations.
+budget of ``FUZZ_HOSTILE_BUDGET_S`` seconds shared by the operations.
 """
 import json
 import os
@@ -26,8 +26,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
 
 # the fuzzed sign-ins fail from one address; the sign-outs sign in again from it
 CHAIN = {"name": "fuzzhostile", "env": {"SIGNIN_MAX_FAILURES_PER_ADDRESS": "1000000"}}
-EXAMPLES = int(os.environ.get("FUZZ_HOSTILE_EXAMPLES", "8"))
-BUDGET_S = float(os.environ.get("FUZZ_BUDGET_S", "60"))
+EXAMPLES = int(os.environ.get("FUZZ_HOSTILE_EXAMPLES", "6"))
+BUDGET_S = float(os.environ.get("FUZZ_HOSTILE_BUDGET_S", "40"))
 PROBLEM = "application/problem+json"
 DEEP = {"x": None}
 for _ in range(200):
