@@ -11,9 +11,8 @@ from marshmallow import Schema, fields, validate
 from contracts.rpc import inventory as rpc
 from contracts.types import Money
 
-from .schemas import page_of
+from .schemas import OPTIONAL, page_of
 
-OPTIONAL = {"optional": True}
 TRANSFER_STATUSES = ("shipped", "received")
 COUNT_STATUSES = ("open", "closed")
 HOLD_STATES = ("active", "released", "expired")

@@ -11,21 +11,14 @@ from marshmallow import Schema, fields, validate
 from contracts.rpc.payments import FAILURE_CODES, LAYAWAY_STATUSES
 from contracts.types import Money
 
-OPTIONAL = {"optional": True}
+from .schemas import OPTIONAL, money, page_of
+
 SALE_STATUSES = ("pending", "completed", "failed")
 TENDER_STATES = ("pending", "authorized", "captured", "failed", "voided", "refunded")
 
 
-def _money(**kwargs):
-    return fields.Nested(Money, **kwargs)
-
-
 def _list(schema, **kwargs):
     return fields.List(fields.Nested(schema), **kwargs)
-
-
-class Page(Schema):
-    next_cursor = fields.String(allow_none=True)
 
 
 class CardFacts(Schema):
@@ -36,13 +29,13 @@ class CardFacts(Schema):
 
 
 class ForeignCharge(Schema):
-    amount = _money(metadata={"description": "what the card was charged, in its currency"})
+    amount = money(metadata={"description": "what the card was charged, in its currency"})
     fx_rate = fields.String(allow_none=True, metadata={"description": "HQ's rate, a decimal"})
 
 
 class TenderRefund(Schema):
     id = fields.UUID()
-    amount = _money()
+    amount = money()
     reason = fields.String(allow_none=True)
     state = fields.String()
     return_id = fields.UUID(allow_none=True)
@@ -55,21 +48,21 @@ class TenderView(Schema):
     id = fields.UUID()
     index = fields.Integer()
     method = fields.String()
-    amount = _money()
+    amount = money()
     state = fields.String(metadata={"description": "pending, authorized, captured, failed, "
                                                    "voided or refunded"})
-    refunded = _money()
+    refunded = money()
     failure_reason = fields.String(allow_none=True)
     card = fields.Nested(CardFacts, metadata=OPTIONAL)
     charge = fields.Nested(ForeignCharge, metadata=OPTIONAL)
-    received = _money(metadata=OPTIONAL)
-    change = _money(metadata=OPTIONAL)
+    received = money(metadata=OPTIONAL)
+    change = money(metadata=OPTIONAL)
     points = fields.Integer(allow_none=True, metadata=OPTIONAL)
     refunds = _list(TenderRefund, metadata=OPTIONAL)
 
 
 class LineDiscount(Schema):
-    amount = _money()
+    amount = money()
     reason = fields.String(allow_none=True)
 
 
@@ -80,10 +73,10 @@ class SaleLineView(Schema):
     tag = fields.String(allow_none=True)
     work_order_id = fields.UUID(allow_none=True)
     description = fields.String(allow_none=True)
-    list_price = _money()
+    list_price = money()
     discount = fields.Nested(LineDiscount, allow_none=True)
-    amount = _money()
-    tax = _money()
+    amount = money()
+    tax = money()
     taxable = fields.Boolean(allow_none=True)
     returned = fields.Boolean()
     return_id = fields.UUID(allow_none=True)
@@ -93,13 +86,13 @@ class SaleLineView(Schema):
 class SoldGiftCard(Schema):
     id = fields.UUID()
     code = fields.String()
-    balance = _money()
+    balance = money()
 
 
 class SaleReturn(Schema):
     id = fields.UUID()
     item_ids = fields.List(fields.UUID())
-    amount = _money()
+    amount = money()
     refund_method = fields.String()
     state = fields.String()
     created_at = fields.DateTime()
@@ -115,11 +108,11 @@ class SaleView(Schema):
     associate_id = fields.String(allow_none=True)
     register = fields.String()
     receipt_number = fields.String(allow_none=True)
-    gross = _money()
-    discount_total = _money()
-    subtotal = _money()
-    tax = _money()
-    total = _money()
+    gross = money()
+    discount_total = money()
+    subtotal = money()
+    tax = money()
+    total = money()
     tax_rate_bps = fields.Integer(allow_none=True)
     tax_exempt = fields.Boolean()
     tax_exempt_id = fields.String(allow_none=True)
@@ -129,7 +122,7 @@ class SaleView(Schema):
     layaway_id = fields.UUID(allow_none=True)
     lines = _list(SaleLineView)
     tenders = _list(TenderView)
-    change_due = _money()
+    change_due = money()
     gift_cards = _list(SoldGiftCard)
     returns = _list(SaleReturn)
     created_at = fields.DateTime()
@@ -137,15 +130,14 @@ class SaleView(Schema):
     failed_at = fields.DateTime(allow_none=True)
 
 
-class SalePage(Page):
-    items = _list(SaleView)
+SalePage = page_of(SaleView, "SalePage")
 
 
 class PlanEntry(Schema):
     """How money goes back: to a tender or as store credit."""
 
     kind = fields.String(metadata={"description": "tender or store_credit"})
-    amount = _money()
+    amount = money()
     tender_id = fields.UUID(metadata=OPTIONAL)
     method = fields.String(metadata=OPTIONAL)
 
@@ -153,7 +145,7 @@ class PlanEntry(Schema):
 class ReturnRefund(Schema):
     id = fields.UUID()
     payment_id = fields.UUID()
-    amount = _money()
+    amount = money()
     state = fields.String()
 
 
@@ -164,7 +156,7 @@ class ReturnView(Schema):
     client_id = fields.UUID(allow_none=True)
     item_ids = fields.List(fields.UUID())
     refund_method = fields.String()
-    amount = _money()
+    amount = money()
     state = fields.String()
     plan = _list(PlanEntry)
     refunds = _list(ReturnRefund)
@@ -174,7 +166,7 @@ class ReturnView(Schema):
 
 class GiftCardMovement(Schema):
     kind = fields.String()
-    amount = _money()
+    amount = money()
     at = fields.DateTime()
 
 
@@ -182,8 +174,8 @@ class GiftCardView(Schema):
     id = fields.UUID()
     code = fields.String()
     status = fields.String()
-    balance = _money()
-    initial_amount = _money()
+    balance = money()
+    initial_amount = money()
     issued_at = fields.DateTime()
     store_id = fields.UUID(allow_none=True)
     movements = _list(GiftCardMovement)
@@ -200,15 +192,15 @@ class LayawayLine(Schema):
     item_id = fields.UUID()
     tag = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
-    amount = _money()
-    tax = _money()
+    amount = money()
+    tax = money()
 
 
 class InstallmentView(Schema):
     number = fields.Integer()
     due_date = fields.Date()
-    amount = _money()
-    paid = _money()
+    amount = money()
+    paid = money()
     reminded = fields.Boolean()
 
 
@@ -220,11 +212,11 @@ class LayawayView(Schema):
     item_ids = fields.List(fields.UUID())
     failure_reason = fields.String(allow_none=True)
     lines = _list(LayawayLine)
-    subtotal = _money()
-    tax = _money()
-    total = _money()
-    paid = _money()
-    balance = _money()
+    subtotal = money()
+    tax = money()
+    total = money()
+    paid = money()
+    balance = money()
     installments = _list(InstallmentView)
     payments = _list(TenderView)
     cancel_policy = fields.String(allow_none=True)
@@ -243,17 +235,16 @@ class LayawaySummary(Schema):
     store_id = fields.UUID()
     client_id = fields.UUID()
     item_count = fields.Integer()
-    total = _money()
-    paid = _money()
-    balance = _money()
+    total = money()
+    paid = money()
+    balance = money()
     next_due_date = fields.Date(allow_none=True, metadata={
         "description": "the first installment not paid in full (active layaways only)"})
-    next_due = _money(allow_none=True, metadata={"description": "what is left of it"})
+    next_due = money(allow_none=True, metadata={"description": "what is left of it"})
     created_at = fields.DateTime()
 
 
-class LayawayPage(Page):
-    items = _list(LayawaySummary)
+LayawayPage = page_of(LayawaySummary, "LayawayPage")
 
 
 class LayawayPayment(Schema):
@@ -273,14 +264,14 @@ class DrawerView(Schema):
     register = fields.String()
     business_date = fields.Date()
     status = fields.String(validate=validate.OneOf(("open", "closed")))
-    float = _money()
-    cash_sales = _money()
-    cash_refunds = _money()
-    cash_in = _money()
-    cash_out = _money()
-    expected = _money()
-    counted = _money(allow_none=True)
-    over_short = _money(allow_none=True, metadata={"description": "counted less expected"})
+    float = money()
+    cash_sales = money()
+    cash_refunds = money()
+    cash_in = money()
+    cash_out = money()
+    expected = money()
+    counted = money(allow_none=True)
+    over_short = money(allow_none=True, metadata={"description": "counted less expected"})
     opened_by = fields.String(allow_none=True)
     opened_at = fields.DateTime()
     closed_by = fields.String(allow_none=True)
@@ -290,12 +281,13 @@ class DrawerView(Schema):
 class DrawerDay(Schema):
     store_id = fields.UUID()
     business_date = fields.Date()
-    over_short = _money()
+    over_short = money()
     drawers = fields.Integer()
 
 
-class DrawerList(Page):
+class DrawerList(Schema):
     items = _list(DrawerView)
+    next_cursor = fields.String(allow_none=True)
     days = _list(DrawerDay, metadata={"description": "over/short per store and business day"})
 
 
@@ -306,7 +298,7 @@ class CashReportCase(Schema):
     client_id = fields.UUID()
     store_id = fields.UUID()
     store_code = fields.String(allow_none=True)
-    total_cash = _money()
+    total_cash = money()
     sale_ids = fields.List(fields.UUID())
     payment_ids = fields.List(fields.UUID())
     first_payment_at = fields.DateTime()
@@ -317,17 +309,16 @@ class CashReportCase(Schema):
     created_at = fields.DateTime()
 
 
-class CashReportPage(Page):
-    items = _list(CashReportCase)
+CashReportPage = page_of(CashReportCase, "CashReportPage")
 
 
 class CommissionRow(Schema):
     associate_id = fields.String(allow_none=True)
     role = fields.String(allow_none=True)
     sales = fields.Integer()
-    net_sales = _money()
+    net_sales = money()
     rate_bps = fields.Integer()
-    commission = _money()
+    commission = money()
 
 
 class CommissionsReport(Schema):

@@ -8,14 +8,9 @@ leave out says so (``metadata={"optional": True}``); one that may be null is
 """
 from marshmallow import Schema, fields
 
-from contracts.types import Money
+from .schemas import OPTIONAL, money
 
-OPTIONAL = {"optional": True}
 AGING_BUCKETS = ("0-90", "91-180", "181-365", "365+")
-
-
-def _money(**kwargs):
-    return fields.Nested(Money, **kwargs)
 
 
 def _ratio(description):
@@ -67,14 +62,14 @@ class Freshness(Schema):
 # the chain on one screen ----------------------------------------------------------------------
 
 class AtCostAndRetail(Schema):
-    cost = _money()
-    retail = _money()
+    cost = money()
+    retail = money()
 
 
 class StockByOwnership(Schema):
     pieces = fields.Integer()
-    cost = _money()
-    retail = _money()
+    cost = money()
+    retail = money()
 
 
 class StockFigures(Schema):
@@ -90,12 +85,12 @@ class SalesToday(Schema):
     sales = fields.Integer()
     pieces = fields.Integer()
     returns = fields.Integer()
-    revenue = _money()
-    cost = _money()
-    margin = _money()
-    returned = _money()
-    net_revenue = _money()
-    net_margin = _money()
+    revenue = money()
+    cost = money()
+    margin = money()
+    returned = money()
+    net_revenue = money()
+    net_margin = money()
 
 
 class OpenWork(Schema):
@@ -143,16 +138,16 @@ class SalesFigures(Schema):
     sales = fields.Integer()
     returns = fields.Integer()
     pieces = fields.Integer()
-    gross = _money()
-    discounts = _money()
-    net_sales = _money()
-    tax = _money()
-    total = _money()
-    cost = _money()
-    margin = _money()
-    returned = _money()
-    net = _money()
-    net_margin = _money()
+    gross = money()
+    discounts = money()
+    net_sales = money()
+    tax = money()
+    total = money()
+    cost = money()
+    margin = money()
+    returned = money()
+    net = money()
+    net_margin = money()
 
 
 class SalesRow(SalesFigures):
@@ -180,7 +175,7 @@ class SalesReport(Freshness):
 
 class AgedStock(Schema):
     pieces = fields.Integer()
-    cost = _money()
+    cost = money()
 
 
 def _buckets(schema):
@@ -193,12 +188,12 @@ def _buckets(schema):
 class TurnoverFigures(Schema):
     currency = fields.String()
     pieces_sold = fields.Integer()
-    revenue = _money()
-    cogs = _money(metadata={"description": "cost of the pieces sold"})
-    gross_margin = _money()
-    opening_inventory = _money()
-    closing_inventory = _money()
-    average_inventory = _money()
+    revenue = money()
+    cogs = money(metadata={"description": "cost of the pieces sold"})
+    gross_margin = money()
+    opening_inventory = money()
+    closing_inventory = money()
+    average_inventory = money()
     turnover = _ratio("cost of goods sold over average inventory")
     annualized_turnover = _ratio("the turnover over a year")
     gmroi = _ratio("gross margin over average inventory")

@@ -9,6 +9,7 @@ from datetime import timezone
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from chassis.identity import CHAIN_WIDE_ROLES, ROLES
+from contracts.types import Money
 
 from . import passwords
 from .iso import COUNTRIES, CURRENCIES
@@ -177,6 +178,14 @@ class PageQuery(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None, validate=validate.Length(max=500),
                            metadata={"description": "next_cursor of the previous page"})
+
+
+# an answer's field it may leave out (gateway/openapi_shape.py: the rest are required)
+OPTIONAL = {"optional": True}
+
+
+def money(**kwargs):
+    return fields.Nested(Money, **kwargs)
 
 
 def page_of(schema_cls, name):
