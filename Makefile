@@ -24,12 +24,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv infra db db-test migrate run web test-browser test test-unit lint mutation bench seed-large rebuild-reporting image k8s clean
+.PHONY: help venv infra db db-test migrate run web browser test-browser test test-unit lint mutation bench seed-large rebuild-reporting image k8s clean
 
 help:
 	@echo "make run        start every service, the gateway and localstripe, load demo data"
 	@echo "                (ADMIN_USERNAME / ADMIN_PASSWORD, default admin / showcase-velvet-tray-7)"
 	@echo "make web        build the console (web/: Node.js from the OS packages where missing, npm ci)"
+	@echo "make browser    install Debian's chromium for the browser tests (where missing)"
 	@echo "make test-browser  the console in headless chromium against a whole chain (screenshots: web/screenshots/)"
 	@echo "make test       the gate (make lint), then the whole test suite (PYTEST_ARGS='$(PYTEST_ARGS)')"
 	@echo "make test-unit  the tests that need no database or broker (seconds)"
@@ -101,13 +102,20 @@ web: venv
 
 CHROMIUM ?= /usr/bin/chromium
 
-# Not part of make test yet; chromium is not installed here (apt-get install chromium).
-test-browser: venv infra db-test web
-	@[ -x "$(CHROMIUM)" ] || { echo "test-browser: $(CHROMIUM) is missing: apt-get install chromium" >&2; exit 1; }
-	CHROMIUM="$(CHROMIUM)" "$(VPY)" -m tests.browser.run_console
+# Debian's chromium for the browser tests (Playwright drives it; no browser is downloaded).
+browser:
+	@if ! [ -x "$(CHROMIUM)" ]; then \
+	  echo "browser: $(CHROMIUM) is missing; installing Debian's chromium"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || exit 1; \
+	fi
 
-test: venv lint infra db-test
-	"$(VPY)" -m pytest $(PYTEST_ARGS)
+# The console in headless chromium against a whole chain (screenshots: web/screenshots/<test>/).
+test-browser: venv infra db-test web browser
+	CHROMIUM="$(CHROMIUM)" "$(VPY)" -m pytest tests/browser $(PYTEST_ARGS)
+
+test: venv lint infra db-test web browser
+	CHROMIUM="$(CHROMIUM)" "$(VPY)" -m pytest $(PYTEST_ARGS)
 
 UNIT_TESTS := tests/unit tests/house
 

@@ -1,14 +1,41 @@
-// The console's frame: sign-in until a session is open, then the store
-// switcher, sign-out and the counter. A session that ends goes back to sign-in;
-// the cart stays (it lives here, not in the session).
+// The console's frame: sign-in until a session is open, then the sections the
+// user's role may use (#/counter, #/bench, ...), the store switcher and
+// sign-out. A session that ends goes back to sign-in; the cart stays (it lives
+// here, not in the session).
 import { useEffect, useState } from "preact/hooks";
 import * as api from "./api";
-import { Counter, emptyCart, type Cart } from "./Counter";
+import { AdminScreen } from "./admin";
+import { BenchScreen } from "./bench";
+import { ClientsScreen } from "./clients";
+import { CounterScreen, emptyCart, type Cart } from "./counter";
+import { HqScreen } from "./hq";
+import { can, MANAGERS, OVERSIGHT, READERS, SELLERS, STAFF, type Role, type ScreenProps } from "./screen";
 import { SignIn } from "./SignIn";
+import { StockScreen } from "./stock";
 
 interface Who {
   me: api.Me;
   stores: api.Store[];
+}
+
+interface Section {
+  id: string;
+  label: string;
+  roles: Role[];
+}
+
+/** In the order of the navigation; a role sees the ones it may use, its first one by default. */
+const SECTIONS: Section[] = [
+  { id: "counter", label: "Counter", roles: SELLERS },
+  { id: "bench", label: "Bench", roles: STAFF },
+  { id: "clients", label: "Clients", roles: READERS },
+  { id: "stock", label: "Stock", roles: [...STAFF, "auditor"] },
+  { id: "hq", label: "HQ", roles: OVERSIGHT },
+  { id: "admin", label: "Admin", roles: MANAGERS },
+];
+
+function hashSection(): string {
+  return window.location.hash.replace(/^#\/?/, "").split("/")[0] ?? "";
 }
 
 export function App() {
@@ -16,10 +43,11 @@ export function App() {
   const [storeId, setStoreId] = useState<string | null>(null);
   const [cart, setCart] = useState<Cart>(emptyCart);
   const [notice, setNotice] = useState("");
+  const [section, setSection] = useState(hashSection());
 
   async function open() {
     const [me, stores] = await Promise.all([api.me(), api.stores()]);
-    const mine = me.store_ids?.length ? stores.filter((s) => me.store_ids!.includes(s.id!)) : stores;
+    const mine = me.store_ids?.length ? stores.filter((s) => me.store_ids!.includes(s.id)) : stores;
     setWho({ me, stores: mine });
     const kept = mine.find((s) => s.id === storeId) ?? mine[0];
     setStoreId(kept?.id ?? null);
@@ -32,7 +60,10 @@ export function App() {
       setWho(null);
       setNotice("Your session has ended. Sign in again; the cart is kept.");
     });
+    const onHash = () => setSection(hashSection());
+    window.addEventListener("hashchange", onHash);
     if (api.signedIn()) open().catch(() => setWho(null));
+    return () => window.removeEventListener("hashchange", onHash);
   }, []);
 
   function switchStore(id: string) {
@@ -49,11 +80,20 @@ export function App() {
   }
 
   if (!who) return <SignIn notice={notice} onSignedIn={open} />;
-  const store = who.stores.find((s) => s.id === storeId);
+  const store = who.stores.find((s) => s.id === storeId) ?? null;
+  const mine = SECTIONS.filter((s) => can(who.me, s.roles));
+  const current = mine.find((s) => s.id === section) ?? mine[0];
+  const props: ScreenProps = { me: who.me, store, stores: who.stores };
   return (
     <div class="frame">
       <header class="bar">
-        <strong>Counter</strong>
+        <nav aria-label="Sections">
+          {mine.map((s) => (
+            <a href={`#/${s.id}`} aria-current={s.id === current?.id ? "page" : undefined}>
+              {s.label}
+            </a>
+          ))}
+        </nav>
         {who.stores.length > 1 ? (
           <label>
             Store{" "}
@@ -75,8 +115,14 @@ export function App() {
           Sign out
         </button>
       </header>
-      <main>
-        {store ? <Counter store={store} cart={cart} setCart={setCart} /> : <p>You have no store to sell from.</p>}
+      <main key={`${current?.id}:${storeId}`}>
+        {current?.id === "counter" && <CounterScreen {...props} cart={cart} setCart={setCart} />}
+        {current?.id === "bench" && <BenchScreen {...props} />}
+        {current?.id === "clients" && <ClientsScreen {...props} />}
+        {current?.id === "stock" && <StockScreen {...props} />}
+        {current?.id === "hq" && <HqScreen {...props} />}
+        {current?.id === "admin" && <AdminScreen {...props} />}
+        {!current && <p>Your role has no screen here.</p>}
       </main>
     </div>
   );

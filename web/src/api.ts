@@ -3,7 +3,8 @@
 // tokens (refreshed before the access token ends) and problem+json errors.
 import type { components } from "./api.gen";
 
-type S = components["schemas"];
+/** Every schema of the gateway's OpenAPI document, by name (``S["Item"]``). */
+export type S = components["schemas"];
 export type TokenReply = S["TokenReply"];
 export type TokenRequest = S["TokenRequest"];
 export type Me = S["Me"];
@@ -68,10 +69,12 @@ function forget() {
 
 async function send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const sent: Record<string, string> = { Accept: "application/json, text/html", ...headers };
-  if (body !== undefined) sent["Content-Type"] = "application/json";
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) sent["Content-Type"] = "application/json";
   if (tokens) sent.Authorization = `Bearer ${tokens.access}`;
   if (storeId) sent["X-Store-Id"] = storeId;
-  return fetch(path, { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body) });
+  const sentBody = body === undefined ? undefined : form ? (body as FormData) : JSON.stringify(body);
+  return fetch(path, { method, headers: sent, body: sentBody });
 }
 
 async function failure(response: Response): Promise<ApiError> {
@@ -120,6 +123,73 @@ async function call(method: string, path: string, body?: unknown, headers?: Reco
   }
   if (!response.ok) throw await failure(response);
   return response;
+}
+
+/** ``path?name=value&...``; empty, null and undefined values are left out. */
+export function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const pairs = Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== "");
+  if (!pairs.length) return path;
+  return `${path}?${new URLSearchParams(pairs.map(([k, v]) => [k, String(v)])).toString()}`;
+}
+
+export type Query = Record<string, string | number | boolean | null | undefined>;
+
+/** GET a JSON answer, typed with the schema the caller names (``getJson<S["Item"]>(...)``). */
+export async function getJson<T>(path: string, query?: Query): Promise<T> {
+  return (await call("GET", withQuery(path, query))).json() as Promise<T>;
+}
+
+/** Every page of a ``{items, next_cursor}`` list (at most ``max`` items). */
+export async function allPages<T>(path: string, query: Query = {}, max = 2000): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | null | undefined = undefined;
+  do {
+    const page: { items?: T[]; next_cursor?: string | null } = await getJson(path, { limit: 200, ...query, cursor });
+    out.push(...(page.items ?? []));
+    cursor = page.next_cursor;
+  } while (cursor && out.length < max);
+  return out;
+}
+
+export interface SendOptions {
+  /** The ``Idempotency-Key``: the same key never does the change twice (keep it for a retry). */
+  idempotencyKey?: string;
+}
+
+/** POST, PUT, PATCH or DELETE with a JSON body; a 204 answers ``undefined``. */
+export async function sendJson<T = unknown>(
+  method: "POST" | "PUT" | "PATCH" | "DELETE",
+  path: string,
+  body?: unknown,
+  options: SendOptions = {},
+): Promise<T> {
+  const headers: Record<string, string> = options.idempotencyKey ? { "Idempotency-Key": options.idempotencyKey } : {};
+  const response = await call(method, path, body, headers);
+  if (response.status === 204 || response.headers.get("Content-Length") === "0") return undefined as T;
+  return response.json() as Promise<T>;
+}
+
+/** A multipart form (a photo from the camera, say); JSON back. */
+export async function sendForm<T = unknown>(method: "POST" | "PUT", path: string, form: FormData): Promise<T> {
+  const response = await call(method, path, form);
+  if (response.status === 204) return undefined as T;
+  return response.json() as Promise<T>;
+}
+
+/** An HTML or CSV answer as text (a receipt, an envelope, a report's CSV). */
+export async function getText(path: string, query?: Query, accept = "text/html"): Promise<string> {
+  return (await call("GET", withQuery(path, query), undefined, { Accept: accept })).text();
+}
+
+/** A binary answer (a PDF, a photo) as a Blob; ``URL.createObjectURL`` shows it. */
+export async function getBlob(path: string, query?: Query, accept = "*/*"): Promise<Blob> {
+  return (await call("GET", withQuery(path, query), undefined, { Accept: accept })).blob();
+}
+
+/** Who is signed in and at which store: set by the frame, read by every screen. */
+export function currentStoreId(): string | null {
+  return storeId;
 }
 
 export async function signIn(request: TokenRequest): Promise<TokenReply> {

@@ -2,9 +2,9 @@
 // with change due, the sale (with an Idempotency-Key: a retry never sells twice)
 // and its receipt.
 import { useEffect, useRef, useState } from "preact/hooks";
-import * as api from "./api";
-import { FieldError } from "./FieldError";
-import { bpsOf, format, parseMajor } from "./money";
+import * as api from "../api";
+import { FieldError } from "../FieldError";
+import { bpsOf, format, parseMajor } from "../money";
 
 export interface Cart {
   items: api.Item[];
