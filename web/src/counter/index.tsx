@@ -1,6 +1,12 @@
-// The counter: what a sales associate does all day.
+// The counter: what a sales associate does all day. The sale first; returns,
+// holds, layaways and the cash drawer one key away (#/counter/<tab>).
+import { useEffect, useState } from "preact/hooks";
 import type { ScreenProps } from "../screen";
 import { Counter, type Cart } from "./Counter";
+import { Drawer } from "./Drawer";
+import { Holds } from "./Holds";
+import { Layaways } from "./Layaways";
+import { Returns } from "./Returns";
 
 export { emptyCart, type Cart } from "./Counter";
 
@@ -10,7 +16,41 @@ export interface CounterProps extends ScreenProps {
   setCart: (cart: Cart) => void;
 }
 
-export function CounterScreen({ store, cart, setCart }: CounterProps) {
+const TABS = [
+  { id: "sale", label: "Sale" },
+  { id: "returns", label: "Returns" },
+  { id: "holds", label: "Holds" },
+  { id: "layaways", label: "Layaways" },
+  { id: "drawer", label: "Cash drawer" },
+];
+
+function hashTab(): string {
+  return window.location.hash.replace(/^#\/?/, "").split("/")[1] || "sale";
+}
+
+export function CounterScreen(props: CounterProps) {
+  const { store, cart, setCart } = props;
+  const [tab, setTab] = useState(hashTab());
+  useEffect(() => {
+    const onHash = () => setTab(hashTab());
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
   if (!store) return <p>Pick a store to sell from.</p>;
-  return <Counter store={store} cart={cart} setCart={setCart} />;
+  return (
+    <>
+      <nav class="tabs" aria-label="Counter">
+        {TABS.map((t) => (
+          <a href={`#/counter/${t.id}`} aria-current={t.id === tab ? "page" : undefined}>
+            {t.label}
+          </a>
+        ))}
+      </nav>
+      {tab === "sale" && <Counter store={store} cart={cart} setCart={setCart} />}
+      {tab === "returns" && <Returns store={store} />}
+      {tab === "holds" && <Holds store={store} />}
+      {tab === "layaways" && <Layaways store={store} />}
+      {tab === "drawer" && <Drawer store={store} />}
+    </>
+  );
 }
