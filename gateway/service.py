@@ -87,7 +87,7 @@ class Service(AuthRoutes, HqRoutes, InventoryRoutes, CrmRoutes, WorkorderRoutes,
     @route("GET", "/docs", public=True)
     @produces(HTML)
     def docs(self, request):
-        """A browsable page of the API."""
+        """A browsable page of the API (the console's build serves Swagger UI here instead)."""
         return Reply(openapi.DOCS_HTML, content_type="text/html", headers={
             "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
                                        "style-src 'unsafe-inline'; connect-src 'self'"})

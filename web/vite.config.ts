@@ -10,6 +10,9 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     sourcemap: false,
+    // two pages: the console at / and the API console at /docs (Swagger UI)
+    rollupOptions: { input: { console: "index.html", docs: "docs.html" } },
+    chunkSizeWarningLimit: 2000,
   },
   server: {
     // `npm run dev`: the API from a gateway running locally (make run)

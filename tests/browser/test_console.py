@@ -17,13 +17,13 @@ import pytest
 from scripts.chain import ROOT
 from tests.support.e2e import ADMIN
 
-pytestmark = pytest.mark.e2e
-
 WEB = Path(ROOT) / "web"
 SCENES = sorted(p.name for p in (WEB / "tests").glob("*.browser.mjs"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHAIN = {"name": "console"}
 SCENE_TIMEOUT = 240
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(SCENE_TIMEOUT + 60)]
 
 
 @pytest.fixture(scope="module")

@@ -60,6 +60,17 @@ def test_unknown_assets_other_files_and_other_paths_go_to_the_routes(tmp_path):
     assert client.post("/").get_data(as_text=True) == '{"from": "routes"}'
 
 
+def test_docs_is_the_built_api_console_or_else_the_routes_own_page(tmp_path):
+    client = built(tmp_path)
+    assert client.get("/docs").get_data(as_text=True) == '{"from": "routes"}'   # no docs.html built
+    (tmp_path / "docs.html").write_text("<!doctype html><title>API</title>")
+    reply = client.get("/docs")
+    assert reply.status_code == 200 and reply.get_data(as_text=True) == "<!doctype html><title>API</title>"
+    assert reply.headers["Cache-Control"] == "no-cache"
+    assert "script-src 'self';" in reply.headers["Content-Security-Policy"]
+    assert client.get("/docs/other").get_data(as_text=True) == '{"from": "routes"}'
+
+
 def test_without_a_build_the_page_says_how_to_build_it(tmp_path):
     client = Client(console.Middleware(routes, tmp_path / "dist"))
     reply = client.get("/")
