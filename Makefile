@@ -10,7 +10,7 @@ SHELL := /bin/sh
 
 PYTHON ?= python3
 VENV ?= .venv
-PYTEST_ARGS ?= -q
+PYTEST_ARGS ?= -q --durations=20
 BENCH_ARGS ?=
 REBUILD_ARGS ?=
 IMAGE ?= jewelry-chain
