@@ -30,6 +30,19 @@ COPY services/ services/
 COPY gateway/ gateway/
 # compile once here: the running container's file system is read-only
 RUN python -m compileall -q /app /opt/venv
+# the gateway's OpenAPI document, from its route table: the console's API types
+COPY scripts/openapi_dump.py /tmp/openapi_dump.py
+RUN PYTHONPATH=/app python /tmp/openapi_dump.py /tmp/openapi.json
+
+# ---- web: the console and /docs, built once (served by the gateway) ---------
+FROM node:20.19.0-slim AS web
+
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+COPY --from=build /tmp/openapi.json ./openapi.json
+RUN npm run build
 
 # ---- runtime: the virtualenv and the code, nothing else -------------------
 FROM python:3.11.7-slim-bookworm AS runtime
@@ -43,6 +56,7 @@ RUN groupadd --system --gid 10001 chain \
 
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
+COPY --from=web /web/dist /app/web/dist
 
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -87,3 +87,18 @@ def test_no_secret_in_the_image():
     for word, rest in instructions():
         if word in ("ENV", "ARG"):
             assert not re.search(r"PASSWORD|SECRET|TOKEN|API_KEY", rest, re.I), rest
+
+
+def test_the_image_carries_the_console_built_from_the_gateways_own_document():
+    """The gateway serves web/dist (the console and /docs): built in a stage of
+    its own from the locked packages, its API types from the route table."""
+    built = stages()
+    web = [s for s in built if any(w == "RUN" and "npm run build" in r for w, r in s["steps"])]
+    assert web, "no stage builds the console"
+    steps = web[0]["steps"]
+    assert ("RUN", "npm ci --no-audit --no-fund") in steps, "the lock file, not a fresh resolution"
+    assert any(w == "COPY" and "--from=build" in r and "openapi.json" in r for w, r in steps)
+    runtime = built[-1]["steps"]
+    assert ("COPY", "--from=web /web/dist /app/web/dist") in runtime
+    dockerignore = (k8s.ROOT / ".dockerignore").read_text().split()
+    assert "!web" in dockerignore and "web/node_modules" in dockerignore
