@@ -1,7 +1,8 @@
 """The console in a real browser (``make test``): each ``web/tests/*.browser.mjs``
 runs in Debian's chromium, headless (Playwright, no browser downloaded),
 against one chain of processes started for this module and loaded with the
-demo data. Screenshots: ``web/screenshots/<test>/`` (kept, not committed).
+demo data, two at a time (``BROWSER_LANES``). Screenshots:
+``web/screenshots/<test>/`` (kept, not committed).
 
 The console must be built (``make web``) and chromium installed (``make
 browser``); ``make test`` does both first.
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import eventlet
 import pytest
 
 from scripts.chain import ROOT
@@ -22,6 +24,8 @@ SCENES = sorted(p.name for p in (WEB / "tests").glob("*.browser.mjs"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHAIN = {"name": "console"}
 SCENE_TIMEOUT = 240
+# scenes at once: most of a scene's time is the browser and the chain waiting on each other
+LANES = int(os.environ.get("BROWSER_LANES", "2"))
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(SCENE_TIMEOUT + 60)]
 
@@ -43,14 +47,33 @@ def console(chain):
     return chain
 
 
+def play(console, scene):
+    """Run one scene in node; (its exit code, what it printed)."""
+    env = dict(os.environ, CONSOLE_URL=console.url, CONSOLE_USERNAME=ADMIN[0], CONSOLE_PASSWORD=ADMIN[1],
+               CHROMIUM=CHROMIUM)
+    try:
+        run = subprocess.run(["node", "--test", "--test-reporter=spec", f"tests/{scene}"], cwd=WEB, env=env,
+                             capture_output=True, text=True, timeout=SCENE_TIMEOUT)
+    except subprocess.TimeoutExpired as late:
+        return -1, f"{scene} ran past {SCENE_TIMEOUT} s:\n{late.stdout or ''}"
+    return run.returncode, f"{run.stdout[-6000:]}\n{run.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def scenes(console):
+    """Every scene started at once, ``LANES`` of them running at a time (green threads
+    waiting on node processes); each test below waits for its own."""
+    pool = eventlet.GreenPool(LANES)
+    running = {scene: pool.spawn(play, console, scene) for scene in SCENES}
+    yield running
+    pool.waitall()
+
+
 def test_scenes_are_there():
     assert "sale.browser.mjs" in SCENES
 
 
 @pytest.mark.parametrize("scene", SCENES)
-def test_console(console, scene):
-    env = dict(os.environ, CONSOLE_URL=console.url, CONSOLE_USERNAME=ADMIN[0], CONSOLE_PASSWORD=ADMIN[1],
-               CHROMIUM=CHROMIUM)
-    run = subprocess.run(["node", "--test", "--test-reporter=spec", f"tests/{scene}"], cwd=WEB, env=env,
-                         capture_output=True, text=True, timeout=SCENE_TIMEOUT)
-    assert run.returncode == 0, f"{scene} failed:\n{run.stdout[-6000:]}\n{run.stderr[-3000:]}"
+def test_console(scenes, scene):
+    code, printed = scenes[scene].wait()
+    assert code == 0, f"{scene} failed:\n{printed}"
