@@ -45,7 +45,7 @@ export function Counter({ store, cart, setCart }: Props) {
   const [tagError, setTagError] = useState<string[] | undefined>();
   const [lineNotes, setLineNotes] = useState<Record<string, string[]>>({});
   const [exempt, setExempt] = useState<string | null>(null); // the certificate id when tax exempt
-  const [sale, setSale] = useState<api.SaleView | null>(null);
+  const [sale, setSale] = useState<{ view: api.SaleView; client: Client | null } | null>(null);
   const [busy, setBusy] = useState(false);
   const problems = useProblems();
   const tagInput = useRef<HTMLInputElement>(null);
@@ -179,7 +179,7 @@ export function Counter({ store, cart, setCart }: Props) {
     };
     try {
       const view = await api.sell(body, cart.key);
-      setSale(view);
+      setSale({ view, client: cart.client ?? null });
       setCart(emptyCart());
       setExempt(null);
     } catch (e) {
@@ -202,7 +202,7 @@ export function Counter({ store, cart, setCart }: Props) {
     problems.clear();
   }
 
-  if (sale) return <ReceiptView sale={sale} store={store} client={cart.client ?? null} onNext={next} />;
+  if (sale) return <ReceiptView sale={sale.view} store={store} client={sale.client} onNext={next} />;
 
   const lineErrors = (index: number, id: string) => {
     const named = problems.about(`lines.${index}`) ?? [];

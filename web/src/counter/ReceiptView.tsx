@@ -78,7 +78,7 @@ export function ReceiptView({ sale, store, client, onNext }: Props) {
             {sent === null && "Sending the receipt to the client…"}
             {sent !== null && !sent.length && "No receipt message: it goes by e-mail or text only with the client's consent."}
             {sent?.map((m) => (
-              <span key={m.id}>Receipt sent by {CHANNELS[m.channel ?? ""] ?? m.channel} to {m.to}: {m.status}. </span>
+              <span key={m.id}>Receipt by {CHANNELS[m.channel ?? ""] ?? m.channel} to {m.to}: {m.status}. </span>
             ))}
           </p>
         )}
