@@ -1,7 +1,7 @@
 // A sale from a scanned tag to a printed receipt: sign in, pick a store, scan an
 // unknown tag (the answer next to the field), scan a demo piece, lose the
 // session and sign in again with the cart kept, pay part with a gift card
-// (its balance looked up) and the rest in cash, see the change due and the
+// (its balance looked up), part by card and the rest in cash, see the change due and the
 // receipt, and print it: on paper the receipt alone.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -11,7 +11,7 @@ const usd = (amount) => ({ amount, currency: "USD" });
 const dollars = (minor) => (minor / 100).toFixed(2);
 const usdText = (minor) => `$${(minor / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
-test("a scanned tag sold with a gift card and cash, the change due and the printed receipt", () =>
+test("a scanned tag sold with a gift card, a card and cash, the change due and the printed receipt", () =>
   withPage(import.meta.url, async ({ page, problems, shot }) => {
     const api = await admin();
     const store = await api.store("NYC");
@@ -55,7 +55,7 @@ test("a scanned tag sold with a gift card and cash, the change due and the print
     problems.length = 0; // the browser logs the ended session's 401s
 
     const total = item.price.amount + Math.floor((item.price.amount * store.tax_rate_bps + 5000) / 10000);
-    assert.ok(total > 5000, "the cheapest piece costs less than the gift card");
+    assert.ok(total > 15000, "the cheapest piece costs less than the gift card and the card pay");
     await page.locator(".totals dd.total").filter({ hasText: usdText(total) }).waitFor();
 
     // 50.00 from the gift card, its balance looked up first
@@ -66,8 +66,15 @@ test("a scanned tag sold with a gift card and cash, the change due and the print
     await page.getByLabel("Amount", { exact: true }).fill("50.00");
     await page.getByRole("button", { name: "Add gift card payment" }).click();
     await page.getByRole("list", { name: "Payments" }).getByText(`Gift card ${code}`).waitFor();
+    // 100.00 by card (the terminal's payment method, charged through Stripe)
+    assert.equal(await page.getByLabel("Pay by").inputValue(), "cash");
+    await page.getByLabel("Pay by").selectOption({ label: "Card" });
+    await page.getByLabel("Amount", { exact: true }).fill("100");
+    await page.getByLabel("Card payment method").fill("pm_card_visa");
+    await page.getByLabel("Card payment method").press("Enter");
+    await page.getByRole("list", { name: "Payments" }).getByText("Card pm_card_visa").waitFor();
     // the rest in cash, whole dollars above it
-    const rest = total - 5000;
+    const rest = total - 5000 - 10000;
     await page.getByText(`Still to pay $`).waitFor();
     assert.equal(await page.getByLabel("Amount", { exact: true }).inputValue(), dollars(rest));
     assert.equal(await page.getByLabel("Pay by").inputValue(), "cash");
@@ -83,6 +90,7 @@ test("a scanned tag sold with a gift card and cash, the change due and the print
     assert.equal(change, usdText(received * 100 - rest));
     const paid = await page.getByRole("list", { name: "Paid by" }).textContent();
     assert.match(paid ?? "", /gift card \$50\.00/);
+    assert.match(paid ?? "", /card \$100\.00/);
     assert.match(paid ?? "", /cash/);
     const receipt = page.frameLocator("iframe.receipt");
     await receipt.getByText(item.tag).first().waitFor();

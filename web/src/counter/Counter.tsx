@@ -123,6 +123,7 @@ export function Counter({ store, cart, setCart }: Props) {
     else delete next[id];
     setLineNotes({ ...lineNotes, [id]: [] });
     change({ discounts: next, tenders: [] });
+    window.setTimeout(() => tagInput.current?.focus(), 0); // back to scanning
     return null;
   }
 

@@ -79,24 +79,37 @@ export function TenderForm({ currency, remaining, client, disabled, onAdd, focus
   const methods: Method[] = client ? ["cash", "card", "gift_card", "store_credit", "loyalty_points"] : ["cash", "card", "gift_card"];
   const fail = (field: string, message: string) => setError({ field, messages: [message] });
 
-  async function checkBalance() {
+  /** The card's balance shown, and the amount cut to it; false: the card cannot pay. */
+  async function checkBalance(): Promise<boolean> {
     setBalance(null);
     setError(null);
-    if (!code.trim()) return fail("code", "Scan or type the gift card's code");
+    if (!code.trim()) {
+      fail("code", "Scan or type the gift card's code");
+      return false;
+    }
     try {
       const card = await api.getJson<api.S["GiftCardView"]>(`/gift-cards/${encodeURIComponent(code.trim())}`);
-      if (card.status !== "active") return fail("code", `This gift card is ${card.status}`);
-      if (card.balance?.currency !== currency) return fail("code", `This gift card is in ${card.balance?.currency}`);
-      const bal = card.balance?.amount ?? 0;
-      setBalance(money(bal));
-      if (value !== null && value > bal) setAmount(major(bal, currency)); // the card pays what it holds
+      if (card.status !== "active") fail("code", `This gift card is ${card.status}`);
+      else if (card.balance?.currency !== currency) fail("code", `This gift card is in ${card.balance?.currency}`);
+      else {
+        const bal = card.balance?.amount ?? 0;
+        setBalance(money(bal));
+        if (value !== null && value > bal) setAmount(major(bal, currency)); // the card pays what it holds
+        return bal > 0;
+      }
     } catch (e) {
       fail("code", e instanceof api.ApiError && e.status === 404 ? "No gift card has this code" : String(e));
     }
+    return false;
   }
 
   function add(event: Event) {
     event.preventDefault();
+    // a scanned gift card and Enter: its balance first (the amount cut to it), Enter again to pay
+    if (method === "gift_card" && code.trim() && balance === null) {
+      void checkBalance();
+      return;
+    }
     setError(null);
     if (value === null || value <= 0) return fail("amount", "Type the amount of this payment");
     if (value > remaining) return fail("amount", `At most ${money(remaining)} is still to pay`);
@@ -168,7 +181,7 @@ export function TenderForm({ currency, remaining, client, disabled, onAdd, focus
               <input name="gift_card" autocomplete="off" value={code} disabled={disabled}
                 onInput={(e) => { setCode(e.currentTarget.value); setBalance(null); }} />
             </label>
-            <button type="button" onClick={checkBalance} disabled={disabled}>Check balance</button>
+            <button type="button" onClick={() => void checkBalance()} disabled={disabled}>Check balance</button>
           </div>
           {balance && <p class="hint" role="status">Balance <output>{balance}</output></p>}
           <FieldError messages={at("code")} />
