@@ -2,7 +2,7 @@
 // typed in the address bar), no tax exemption at the counter, and a discount
 // beyond their limit refused by the server with its message next to the line;
 // from then on the console offers no more than that limit, and a discount
-// within it sells.
+// within it sells to a client added at the counter.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { admin, axe, signIn, withPage } from "./support.mjs";
@@ -20,7 +20,7 @@ test("an associate: no manager's section or action, a discount beyond the limit 
     assert.deepEqual(await sections.allTextContents(), ["Counter", "Bench", "Clients", "Stock"]);
     // typed in the address bar: still the counter, no admin screen
     for (const hash of ["#/admin", "#/hq"]) {
-      await page.goto(`/${hash}`);
+      await page.evaluate((h) => { window.location.hash = h; }, hash); // as typed: only the hash changes
       await page.getByRole("link", { name: "Counter", exact: true }).and(page.locator("[aria-current=page]")).waitFor();
       await page.getByLabel("Tag", { exact: true }).waitFor();
       assert.equal(await page.getByRole("link", { name: "Admin", exact: true }).count(), 0);
@@ -62,12 +62,26 @@ test("an associate: no manager's section or action, a discount beyond the limit 
     await discount.press("Enter");
     await page.getByRole("cell", { name: /10% · an old client's birthday/ }).waitFor();
     assert.equal(await page.locator(".cart tr.line-error").count(), 0, "the refusal stays after the change");
+    // a new client, added at the counter with their consent to e-mail, attached to the sale
+    const last = `Counter${crypto.randomUUID().slice(0, 6).replace(/\d/g, "x")}`;
+    await page.getByRole("button", { name: "New client" }).click();
+    await page.getByLabel("First name").fill("Ottilie");
+    await page.getByLabel("Last name").fill(last);
+    await page.getByLabel("E-mail", { exact: true }).fill(`${last.toLowerCase()}@example.com`);
+    await page.getByLabel("May e-mail").check();
+    await page.getByRole("button", { name: "Add and attach" }).click();
+    await page.getByRole("button", { name: "Change client" }).waitFor();
+    await page.getByText("Receipt by e-mail").waitFor();
     await page.getByLabel("Cash received").press("Enter");
     await page.getByRole("heading", { name: /Sale .* completed/ }).waitFor();
+    await page.getByText(`· Ottilie ${last}`).waitFor();
     await shot("sold-within-limit");
 
     const sales = await api.get(`/sales?store_id=${store.id}&limit=5`);
     const sold = sales.items.find((s) => s.lines.some((l) => l.item_id === item.id));
     assert.equal(sold?.lines[0].discount.amount.amount, Math.floor((item.price.amount * 1000 + 5000) / 10000));
+    const client = await api.get(`/clients/${sold.client_id}`);
+    assert.equal(client.last_name, last);
+    assert.equal(client.consent.email, true);
     assert.deepEqual(problems, []);
   }));

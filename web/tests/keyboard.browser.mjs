@@ -68,6 +68,9 @@ test("a sale by keyboard alone: scanned tag, client attached, cash with the chan
     await page.locator(".pay .change output").filter({ hasText: change }).waitFor();
     assert.deepEqual(await axe(page), [], "the sale with a client has serious or critical accessibility violations");
     await shot("client-and-cash");
+    await page.setViewportSize({ width: 1920, height: 1080 }); // the same at a back office's screen
+    await shot("client-and-cash-wide");
+    await page.setViewportSize({ width: 1024, height: 768 });
     await page.keyboard.press("Enter");
 
     await page.getByRole("heading", { name: /Sale .* completed/ }).waitFor();

@@ -90,7 +90,7 @@ function FindClient({ onAttach, onNew }: { onAttach: (c: Client) => void; onNew:
       <div class="inline">
         <label>
           Find a client
-          <input name="client" type="search" value={q} autocomplete="off" placeholder="name or phone"
+          <input name="client" type="search" value={q} autocomplete="off" placeholder="name, phone"
             onInput={(e) => setQ(e.currentTarget.value)} />
         </label>
         <button type="button" onClick={onNew}>New client</button>
