@@ -1,6 +1,7 @@
 // A whole sale with the keyboard alone, as at a counter whose scanner types the
-// tag and Enter: sign in, scan, find the client and attach them, take cash and
-// see the change due, then a new sale: no click anywhere.
+// tag and Enter: sign in, scan, find a second piece by words, find the client
+// and attach them, take cash and see the change due, then a new sale: no click
+// anywhere.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { admin, axe, signIn, withPage } from "./support.mjs";
@@ -26,8 +27,8 @@ test("a sale by keyboard alone: scanned tag, client attached, cash with the chan
   withPage(import.meta.url, async ({ page, problems, shot }) => {
     const api = await admin();
     const store = await api.store("NYC");
-    const [item] = await api.piecesIn(store);
-    assert.ok(item, "no demo piece in stock at NYC");
+    const [item, other] = await api.piecesIn(store);
+    assert.ok(other, "no two demo pieces in stock at NYC");
     const seller = await api.user("sales_associate", [store]);
     const suffix = crypto.randomUUID().slice(0, 8);
     const email = `keys-${suffix}@example.com`;
@@ -44,6 +45,21 @@ test("a sale by keyboard alone: scanned tag, client attached, cash with the chan
     await page.keyboard.press("Enter");
     await page.getByRole("cell", { name: item.tag, exact: true }).waitFor();
     assert.equal(await focusedLabel(page), "Tag", "the focus leaves the Tag field after a scan");
+
+    // a second piece found by words: Enter searches, Tab goes down the results, Enter adds
+    await page.keyboard.press("Tab");
+    assert.equal(await focusedLabel(page), "Find a piece by words");
+    await page.keyboard.type(other.description);
+    await page.keyboard.press("Enter");
+    await page.getByRole("list", { name: "Pieces found" }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.closest("ul")?.getAttribute("aria-label") === "Pieces found");
+    await shot("found-by-words");
+    const focusedText = () => page.evaluate(() => document.activeElement?.textContent ?? "");
+    for (let n = 0; n < 8 && !(await focusedText()).includes(other.tag); n++) await page.keyboard.press("Tab");
+    assert.ok((await focusedText()).includes(other.tag), "the piece is not among those found");
+    await page.keyboard.press("Enter");
+    await page.getByRole("cell", { name: other.tag, exact: true }).waitFor();
+    assert.equal(await focusedLabel(page), "Tag", "the focus is not back on the Tag field");
 
     // Tab to the client search, find them by e-mail, Enter on the first found
     await tabTo(page, (label) => label === "Find a client");
@@ -83,6 +99,7 @@ test("a sale by keyboard alone: scanned tag, client attached, cash with the chan
     const sales = await api.get(`/sales?store_id=${store.id}&limit=5`);
     const sold = sales.items.find((s) => s.lines.some((l) => l.item_id === item.id));
     assert.equal(sold?.client_id, client.id, "the sale is not the client's");
+    assert.deepEqual(sold.lines.map((l) => l.item_id).sort(), [item.id, other.id].sort());
 
     // Enter on New sale: an empty cart, the Tag field ready for the next scan
     await page.keyboard.press("Enter");
