@@ -210,7 +210,8 @@ export function Counter({ store, cart, setCart }: Props) {
     const note = lineNotes[id] ?? [];
     return named.length || note.length ? [...named, ...note] : undefined;
   };
-  const claimed = ["lines", "tenders.", "client_id", "tax_exempt_id"];
+  // what shows next to its line, tender or field; the rest (the tenders' sum, say) above the payment
+  const claimed = [...lines.map((_, n) => `lines.${n}`), ...tenders.map((_, n) => `tenders.${n}`), "client_id", "tax_exempt_id"];
   const general = Object.values(lineNotes).some((n) => n.length) ? undefined : problems.rest(claimed);
 
   return (
