@@ -1,17 +1,31 @@
-// The counter's first flow: scan or type a tag and Enter, a cart, a cash tender
-// with change due, the sale (with an Idempotency-Key: a retry never sells twice)
-// and its receipt.
+// The sale at the counter: scan a tag (or find a piece by words), a cart with
+// discounts by line, the client, tenders split any way that adds up to the
+// total, the sale (with an Idempotency-Key: a retry never sells twice) and its
+// receipt. Everything by keyboard: Tab and Enter reach every step, and the
+// focus goes where the next step is.
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import { FieldError } from "../FieldError";
-import { bpsOf, format, parseMajor } from "../money";
+import { bpsOf, format } from "../money";
+import { useProblems } from "../problem";
+import { CartTable, discountOf, type LineDiscount } from "./CartTable";
+import { ClientPanel } from "./ClientPanel";
+import { ReceiptView } from "./ReceiptView";
+import { SaleSearch } from "./SaleSearch";
+import { TenderForm, tenderBody, tenderLabel, type TenderDraft } from "./TenderForm";
+import "./sale.css";
+
+export type Client = api.S["ClientSummary"];
 
 export interface Cart {
   items: api.Item[];
   key: string; // the Idempotency-Key of this cart's sale
+  discounts?: Record<string, LineDiscount>; // by item id
+  client?: Client | null;
+  tenders?: TenderDraft[];
 }
 
-export const emptyCart = (): Cart => ({ items: [], key: crypto.randomUUID() });
+export const emptyCart = (): Cart => ({ items: [], key: crypto.randomUUID(), discounts: {}, client: null, tenders: [] });
 
 interface Props {
   store: api.Store;
@@ -19,168 +33,266 @@ interface Props {
   setCart: (cart: Cart) => void;
 }
 
+/** What the server said about a discount it refused for the caller's role, and the limit it named. */
+const DISCOUNT_LIMIT = /discount above ([\d.]+)%/;
+let knownLimit: { user: string; bps: number } | null = null;
+
 export function Counter({ store, cart, setCart }: Props) {
   const currency = store.currency ?? "USD";
   const money = (amount: number) => format(amount, currency);
+  const [me, setMe] = useState<api.Me | null>(null);
   const [tag, setTag] = useState("");
-  const [received, setReceived] = useState("");
-  const [error, setError] = useState<{ field: string; messages: string[] } | null>(null);
-  const [sale, setSale] = useState<{ view: api.SaleView; change: number } | null>(null);
-  const [receipt, setReceipt] = useState<string | null>(null);
+  const [tagError, setTagError] = useState<string[] | undefined>();
+  const [lineNotes, setLineNotes] = useState<Record<string, string[]>>({});
+  const [exempt, setExempt] = useState<string | null>(null); // the certificate id when tax exempt
+  const [sale, setSale] = useState<{ view: api.SaleView; client: Client | null } | null>(null);
   const [busy, setBusy] = useState(false);
+  const problems = useProblems();
   const tagInput = useRef<HTMLInputElement>(null);
+  const tenderFocus = useRef<() => void>(() => {});
 
-  const subtotal = cart.items.reduce((sum, item) => sum + (item.price?.amount ?? 0), 0);
-  const tax = bpsOf(subtotal, store.tax_rate_bps ?? 0);
+  useEffect(() => {
+    api.me().then(setMe).catch(() => setMe(null));
+  }, []);
+  useEffect(() => {
+    if (!sale) tagInput.current?.focus();
+  }, [sale]);
+
+  const discounts = cart.discounts ?? {};
+  const tenders = cart.tenders ?? [];
+  const lines = cart.items.map((item) => {
+    const list = item.price?.amount ?? 0;
+    const off = discountOf(discounts[item.id ?? ""], list);
+    return { item, list, off, net: list - off };
+  });
+  const gross = lines.reduce((sum, l) => sum + l.list, 0);
+  const off = lines.reduce((sum, l) => sum + l.off, 0);
+  const subtotal = gross - off;
+  const tax = exempt !== null ? 0 : bpsOf(subtotal, store.tax_rate_bps ?? 0);
   const total = subtotal + tax;
-  const given = parseMajor(received, currency);
+  const paid = tenders.reduce((sum, t) => sum + t.amount, 0);
+  const remaining = total - paid;
+  const manager = me?.role === "store_manager" || me?.role === "hq_admin";
+  const limitBps = me && knownLimit?.user === me.id ? knownLimit.bps : null;
 
-  useEffect(() => tagInput.current?.focus(), [sale]);
+  /** Any change to what is sold is another sale: a new Idempotency-Key. */
+  function change(patch: Partial<Cart>) {
+    setCart({ ...cart, ...patch, key: crypto.randomUUID() });
+  }
 
-  function fail(field: string, e: unknown, fields: string[] = [field]) {
-    if (e instanceof api.ApiError) {
-      const named = e.about(...fields);
-      setError({ field, messages: named.length ? named : [e.message] });
-    } else setError({ field, messages: [String(e)] });
+  function add(item: api.Item): string | null {
+    if (item.status !== "in_stock") return `${item.tag} is ${item.status?.replace(/_/g, " ")}, not for sale`;
+    if (item.store_id !== store.id) return `${item.tag} is in another store`;
+    if (cart.items.some((i) => i.id === item.id)) return `${item.tag} is already in the cart`;
+    change({ items: [...cart.items, item], tenders: [] });
+    return null;
   }
 
   async function scan(event: Event) {
     event.preventDefault();
     const code = tag.trim();
     if (!code) return;
-    setError(null);
+    setTagError(undefined);
     try {
-      const item = await api.itemByTag(code);
-      if (item.status !== "in_stock") throw new Error(`${item.tag} is ${item.status?.replace(/_/g, " ")}, not for sale`);
-      if (item.store_id !== store.id) throw new Error(`${item.tag} is in another store`);
-      if (cart.items.some((i) => i.id === item.id)) throw new Error(`${item.tag} is already in the cart`);
-      setCart({ items: [...cart.items, item], key: crypto.randomUUID() });
-      setTag("");
+      const refused = add(await api.itemByTag(code));
+      if (refused) setTagError([refused]);
+      else setTag("");
     } catch (e) {
-      if (e instanceof api.ApiError && e.status === 404) setError({ field: "tag", messages: [`No piece has the tag ${code}`] });
-      else fail("tag", e, ["tag"]);
+      if (e instanceof api.ApiError && e.status === 404) setTagError([`No piece has the tag ${code}`]);
+      else setTagError([e instanceof Error ? e.message : String(e)]);
     }
   }
 
-  function remove(id: string | undefined) {
-    setCart({ items: cart.items.filter((i) => i.id !== id), key: crypto.randomUUID() });
+  function remove(id: string) {
+    const { [id]: _gone, ...rest } = discounts;
+    change({ items: cart.items.filter((i) => i.id !== id), discounts: rest, tenders: [] });
     tagInput.current?.focus();
   }
 
-  async function takeCash(event: Event) {
-    event.preventDefault();
-    if (given === null || given < total) {
-      setError({ field: "received", messages: [`Enter the cash received, at least ${money(total)}`] });
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      const view = await api.sell(
-        {
-          store_id: store.id!,
-          lines: cart.items.map((item) => ({ item_id: item.id })),
-          tenders: [{ method: "cash", amount: { amount: total, currency }, received: { amount: given, currency } }],
-        },
-        cart.key,
-      );
-      if (view.status !== "completed") {
-        setCart({ ...cart, key: crypto.randomUUID() }); // answered: another try is another sale
-        throw new Error(view.failure_reason ?? "the sale did not complete");
+  /** A discount within the limit the server named for this role; the message otherwise. */
+  function setDiscount(id: string, discount: LineDiscount | null): string | null {
+    const item = cart.items.find((i) => i.id === id);
+    if (discount && item && limitBps !== null) {
+      const list = item.price?.amount ?? 0;
+      if (discountOf(discount, list) * 10000 > limitBps * list) {
+        return `Your role may discount up to ${limitBps / 100}%: more needs a store manager`;
       }
-      setSale({ view, change: given - (view.total?.amount ?? total) });
-      setCart({ items: [], key: crypto.randomUUID() });
-      setReceived("");
+    }
+    const next = { ...discounts };
+    if (discount) next[id] = discount;
+    else delete next[id];
+    setLineNotes({ ...lineNotes, [id]: [] });
+    change({ discounts: next, tenders: [] });
+    window.setTimeout(() => tagInput.current?.focus(), 0); // back to scanning
+    return null;
+  }
+
+  function attach(client: Client | null) {
+    change({ client, tenders: tenders.filter((t) => t.method !== "store_credit" && t.method !== "loyalty_points") });
+    window.setTimeout(() => tenderFocus.current(), 0);
+  }
+
+  function addTender(draft: TenderDraft) {
+    const next = [...tenders, draft];
+    if (draft.amount === remaining) void sell(next);
+    else change({ tenders: next });
+  }
+
+  function refused(e: unknown) {
+    problems.set(e);
+    if (!(e instanceof api.ApiError)) return;
+    const limit = e.status === 403 ? DISCOUNT_LIMIT.exec(e.message) : null;
+    if (limit) {
+      // The server named the role's limit: the lines above it carry its message,
+      // and the console offers no more than that from now on.
+      const bps = Math.round(Number(limit[1]) * 100);
+      if (me) knownLimit = { user: me.id ?? "", bps };
+      const notes: Record<string, string[]> = {};
+      for (const l of lines) {
+        if (l.off && l.off * 10000 > bps * l.list) notes[l.item.id ?? ""] = [e.message];
+      }
+      setLineNotes(notes);
+    } else {
+      setLineNotes({});
+    }
+  }
+
+  async function sell(drafts: TenderDraft[]) {
+    setBusy(true);
+    problems.clear();
+    setLineNotes({});
+    const body: api.SaleRequest = {
+      store_id: store.id!,
+      client_id: cart.client?.id ?? null,
+      lines: lines.map(({ item }) => {
+        const d = discounts[item.id ?? ""];
+        return {
+          item_id: item.id,
+          discount: d
+            ? d.percentBps !== undefined
+              ? { percent_bps: d.percentBps, reason: d.reason }
+              : { amount: { amount: d.amount ?? 0, currency }, reason: d.reason }
+            : null,
+        };
+      }),
+      tenders: drafts.map((t) => tenderBody(t, currency)),
+      ...(exempt !== null ? { tax_exempt: true, tax_exempt_id: exempt || null } : {}),
+    };
+    try {
+      const view = await api.sell(body, cart.key);
+      setSale({ view, client: cart.client ?? null });
+      setCart(emptyCart());
+      setExempt(null);
     } catch (e) {
       // The gateway keeps a refusal (4xx) under its key: the corrected sale needs a new
       // one. A lost answer or a 5xx keeps the key, so a retry never sells twice.
-      if (e instanceof api.ApiError && e.status < 500) setCart({ ...cart, key: crypto.randomUUID() });
-      const lines = e instanceof api.ApiError && e.about("lines").length;
-      if (lines) fail("tag", e, ["lines"]);
-      else fail("received", e, ["tenders", "client_id", "store_id"]);
+      const answered = e instanceof api.ApiError && e.status < 500;
+      setCart({ ...cart, tenders: drafts, key: answered ? crypto.randomUUID() : cart.key });
+      const failure = e instanceof api.ApiError ? (e.problem as { failure_reason?: string }).failure_reason : undefined;
+      if (failure) {
+        problems.set(new Error(`The sale did not complete: ${failure}`));
+        setLineNotes({});
+      } else refused(e);
     } finally {
       setBusy(false);
     }
   }
 
-  async function showReceipt() {
-    if (!sale?.view.id) return;
-    try {
-      setReceipt(await api.receiptHtml(sale.view.id));
-    } catch (e) {
-      fail("receipt", e);
-    }
-  }
-
   function next() {
     setSale(null);
-    setReceipt(null);
+    problems.clear();
   }
 
-  if (sale) {
-    return (
-      <section class="done" aria-label="Sale completed">
-        <h2>Sale {sale.view.receipt_number} completed</h2>
-        <p>Total {money(sale.view.total?.amount ?? 0)}</p>
-        <p class="change">Change due <output>{money(sale.change)}</output></p>
-        <div class="actions">
-          <button type="button" onClick={showReceipt}>Receipt</button>
-          <button type="button" onClick={next} autofocus>New sale</button>
-        </div>
-        <FieldError messages={error?.field === "receipt" ? error.messages : undefined} />
-        {receipt !== null && <iframe class="receipt" title="Receipt" sandbox="" srcdoc={receipt} />}
-      </section>
-    );
-  }
+  if (sale) return <ReceiptView sale={sale.view} store={store} client={sale.client} onNext={next} />;
+
+  const lineErrors = (index: number, id: string) => {
+    const named = problems.about(`lines.${index}`) ?? [];
+    const note = lineNotes[id] ?? [];
+    return named.length || note.length ? [...named, ...note] : undefined;
+  };
+  // what shows next to its line, tender or field; the rest (the tenders' sum, say) above the payment
+  const claimed = [...lines.map((_, n) => `lines.${n}`), ...tenders.map((_, n) => `tenders.${n}`), "client_id", "tax_exempt_id"];
+  const general = Object.values(lineNotes).some((n) => n.length) ? undefined : problems.rest(claimed);
 
   return (
-    <div class="counter">
-      <section aria-label="Cart">
+    <div class="counter sale">
+      <section aria-labelledby="cart-heading">
+        <h2 id="cart-heading" class="sr-only">Cart</h2>
         <form onSubmit={scan}>
           <label>
             Tag
             <input ref={tagInput} name="tag" autocomplete="off" placeholder="scan or type a tag, then Enter"
               value={tag} onInput={(e) => setTag(e.currentTarget.value)} />
           </label>
-          <FieldError messages={error?.field === "tag" ? error.messages : undefined} />
+          <FieldError messages={tagError} />
         </form>
-        <table class="cart">
-          <thead>
-            <tr><th>Tag</th><th>Piece</th><th class="amount">Price</th><th /></tr>
-          </thead>
-          <tbody>
-            {cart.items.map((item) => (
-              <tr key={item.id}>
-                <td>{item.tag}</td>
-                <td>{item.description}</td>
-                <td class="amount">{money(item.price?.amount ?? 0)}</td>
-                <td><button type="button" onClick={() => remove(item.id)} aria-label={`Remove ${item.tag}`}>Remove</button></td>
-              </tr>
-            ))}
-            {!cart.items.length && (
-              <tr><td colSpan={4} class="empty">The cart is empty: scan a piece's tag.</td></tr>
-            )}
-          </tbody>
-        </table>
+        <SaleSearch store={store} onAdd={(item) => {
+          const why = add(item);
+          if (!why) tagInput.current?.focus();
+          return why;
+        }} />
+        <CartTable lines={lines} currency={currency} discounts={discounts} errors={lineErrors}
+          limitBps={limitBps} onDiscount={setDiscount} onRemove={remove} />
       </section>
-      <section aria-label="Tender" class="tender">
-        <dl>
+      <section aria-labelledby="checkout-heading" class="tender">
+        <h2 id="checkout-heading" class="sr-only">Checkout</h2>
+        <ClientPanel store={store} client={cart.client ?? null} onAttach={attach}
+          errors={problems.about("client_id")} />
+        <dl class="totals">
+          {off > 0 && (
+            <>
+              <dt>Before discounts</dt><dd>{money(gross)}</dd>
+              <dt>Discounts</dt><dd>−{money(off)}</dd>
+            </>
+          )}
           <dt>Subtotal</dt><dd>{money(subtotal)}</dd>
-          <dt>Tax {(store.tax_rate_bps ?? 0) / 100}%</dt><dd>{money(tax)}</dd>
+          <dt>Tax {exempt !== null ? "(exempt)" : `${(store.tax_rate_bps ?? 0) / 100}%`}</dt><dd>{money(tax)}</dd>
           <dt class="total">Total</dt><dd class="total">{money(total)}</dd>
         </dl>
-        <form onSubmit={takeCash}>
-          <label>
-            Cash received
-            <input name="received" inputMode="decimal" autocomplete="off" value={received}
-              disabled={!cart.items.length} onInput={(e) => setReceived(e.currentTarget.value)} />
-          </label>
-          <FieldError messages={error?.field === "received" ? error.messages : undefined} />
-          <p class="change">
-            Change due <output>{given !== null && given >= total ? money(given - total) : "—"}</output>
-          </p>
-          <button type="submit" disabled={busy || !cart.items.length}>Take cash</button>
-        </form>
+        {manager && cart.items.length > 0 && (
+          <div class="exempt">
+            <label class="check">
+              <input type="checkbox" checked={exempt !== null}
+                onChange={(e) => { setExempt(e.currentTarget.checked ? "" : null); change({ tenders: [] }); }} />
+              Tax exempt
+            </label>
+            {exempt !== null && (
+              <label>
+                Exemption certificate
+                <input value={exempt} autocomplete="off" onInput={(e) => setExempt(e.currentTarget.value)} />
+              </label>
+            )}
+            <FieldError messages={problems.about("tax_exempt_id")} />
+          </div>
+        )}
+        {tenders.length > 0 && (
+          <ul class="tenders" aria-label="Payments">
+            {tenders.map((t, n) => (
+              <li key={n}>
+                <span>{tenderLabel(t)}</span>
+                <span class="amount">{money(t.amount)}</span>
+                <button type="button" class="link" aria-label={`Remove payment ${n + 1}: ${tenderLabel(t)}`}
+                  onClick={() => change({ tenders: tenders.filter((_, i) => i !== n) })}>Remove</button>
+                <FieldError messages={problems.about(`tenders.${n}`)} />
+              </li>
+            ))}
+          </ul>
+        )}
+        <p class="due">
+          {tenders.length > 0 && remaining >= 0 && <>Still to pay <output>{money(remaining)}</output></>}
+          {remaining < 0 && <span class="error" role="alert">The payments are {money(-remaining)} more than the total</span>}
+        </p>
+        <FieldError messages={general} />
+        {remaining > 0 ? (
+          <TenderForm currency={currency} remaining={remaining} client={cart.client ?? null}
+            disabled={busy || !cart.items.length} onAdd={addTender} focusRef={tenderFocus} />
+        ) : (
+          cart.items.length > 0 && (
+            <button type="button" class="primary" disabled={busy || remaining !== 0} onClick={() => sell(tenders)}>
+              Complete sale
+            </button>
+          )
+        )}
       </section>
     </div>
   );
