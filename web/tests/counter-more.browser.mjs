@@ -26,13 +26,21 @@ test("returns, holds, layaways and the cash drawer at the counter", () =>
         metal: { type: "silver", fineness: 925, weight_g: "3.100" }, price: { amount: price, currency: "USD" },
       }, 201));
     }
-    const [held, laidAway, sold] = pieces;
+    pieces.push(await api.post("/items", {
+      store_id: store.id, category: "necklace", description: "Counter test riviera",
+      metal: { type: "gold", karat: 18, weight_g: "12.400" }, price: { amount: 120000, currency: "USD" },
+    }, 201));
+    const [held, laidAway, sold, dear] = pieces;
     const total = price + bps(price, store.tax_rate_bps);
     const sale = await api.post("/sales", {
       store_id: store.id, client_id: client.id, lines: [{ item_id: sold.id }],
       tenders: [{ method: "cash", amount: { amount: total, currency: "USD" } }],
     }, 201);
     assert.equal(sale.status, "completed");
+    const dearSale = await api.post("/sales", {
+      store_id: store.id, lines: [{ item_id: dear.id }],
+      tenders: [{ method: "cash", amount: { amount: 120000 + bps(120000, store.tax_rate_bps), currency: "USD" } }],
+    }, 201);
     const register = `T${letters(5)}`.toUpperCase();
     const tab = async (name) => {
       await page.getByRole("navigation", { name: "Counter" }).getByRole("link", { name, exact: true }).click();
@@ -100,8 +108,19 @@ test("returns, holds, layaways and the cash drawer at the counter", () =>
     await shot("layaway-paid-off");
     assert.equal((await api.get(`/items/${laidAway.id}`)).status, "sold");
 
-    // returns: the sale found by its receipt number (typed in lower case), one piece back to cash
+    // returns: an unknown receipt number; a refund above the associate's limit refused
+    // next to the button; the sale found by its receipt number (typed in lower case)
     await tab("Returns");
+    await page.getByLabel("Receipt number").fill("MIA-999999");
+    await page.getByLabel("Receipt number").press("Enter");
+    await page.getByRole("alert").filter({ hasText: "No sale has the receipt number MIA-999999" }).waitFor();
+    await page.getByLabel("Receipt number").fill(dearSale.receipt_number);
+    await page.getByLabel("Receipt number").press("Enter");
+    await page.getByLabel(`Return ${dear.tag}`).check();
+    await page.getByRole("button", { name: "Return 1 piece" }).click();
+    await page.getByRole("alert").filter({ hasText: /needs? a store manager/ }).waitFor();
+    await shot("return-refused");
+    problems.length = 0; // the browser logs that expected 403
     await page.getByLabel("Receipt number").fill(sale.receipt_number.toLowerCase());
     await page.getByLabel("Receipt number").press("Enter");
     await page.getByRole("heading", { name: `Sale ${sale.receipt_number}` }).waitFor();

@@ -166,13 +166,13 @@ export function Drawer({ store }: { store: api.Store }) {
         <>
           <section class="panel" aria-labelledby="drawer-title">
             <h2 id="drawer-title">Drawer {open.register} · open</h2>
-            <p class="muted">Opened {formatTime(open.opened_at, zone)}{open.opened_by ? ` by ${open.opened_by}` : ""}</p>
+            <p class="muted">Opened {formatTime(open.opened_at, zone)}</p>
             <dl class="sums">
               <dt>Float</dt><dd>{money(open.float)}</dd>
               <dt>Cash sales</dt><dd>{money(open.cash_sales)}</dd>
-              <dt>Cash refunds</dt><dd>−{money(open.cash_refunds)}</dd>
+              <dt>Cash refunds</dt><dd>{signed(-(open.cash_refunds?.amount ?? 0), currency)}</dd>
               <dt>Cash in</dt><dd>{money(open.cash_in)}</dd>
-              <dt>Cash out</dt><dd>−{money(open.cash_out)}</dd>
+              <dt>Cash out</dt><dd>{signed(-(open.cash_out?.amount ?? 0), currency)}</dd>
               <dt class="total">Expected</dt><dd class="total">{money(open.expected)}</dd>
             </dl>
           </section>

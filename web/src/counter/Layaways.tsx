@@ -224,6 +224,7 @@ function LayawayDetail({ store, id, onBack, onChange }: DetailProps) {
   const [method, setMethod] = useState<"cash" | "store_credit">("cash");
   const [key, setKey] = useState(crypto.randomUUID());
   const [sale, setSale] = useState<api.SaleView | null>(null);
+  const [receipt, setReceipt] = useState<string | null>(null);
   const [cancelling, setCancelling] = useState(false);
   const [policy, setPolicy] = useState<"store_credit" | "refund">("store_credit");
   const [reason, setReason] = useState("");
@@ -296,7 +297,7 @@ function LayawayDetail({ store, id, onBack, onChange }: DetailProps) {
       <div class="more">
         <section class="panel wide">
           <FieldError messages={problems.rest([])} />
-          <p>Loading…</p>
+          {problems.any ? <button type="button" onClick={() => { problems.clear(); void load(); }}>Try again</button> : <p>Loading…</p>}
           <button type="button" onClick={onBack}>Back to the list</button>
         </section>
       </div>
@@ -304,6 +305,29 @@ function LayawayDetail({ store, id, onBack, onChange }: DetailProps) {
   }
   return (
     <div class="more">
+      {lw.status === "completed" && (
+        <section class="panel wide result" aria-labelledby="sale-made">
+          <h2 id="sale-made">Paid off: sale {sale?.receipt_number ?? "…"}</h2>
+          <p>The pieces are sold to the client{sale ? ` · total ${money(sale.total)} · ${formatTime(sale.completed_at, zone)}` : ""}.</p>
+          {sale && receipt === null && (
+            <button type="button" onClick={() => api.receiptHtml(sale.id!).then(setReceipt, (e) => problems.set(e))}>Receipt</button>
+          )}
+          <FieldError messages={problems.rest([])} />
+          {receipt !== null && <iframe class="receipt" title="Receipt" sandbox="" srcdoc={receipt} />}
+        </section>
+      )}
+      {lw.status === "cancelled" && (
+        <section class="panel wide result" aria-labelledby="cancelled-title">
+          <h2 id="cancelled-title">Cancelled{lw.cancelled_at ? ` ${formatTime(lw.cancelled_at, zone)}` : ""}</h2>
+          <p>The pieces are back in stock. Money back ({lw.cancel_policy === "refund" ? "refund to the payments" : "store credit"}):</p>
+          <dl class="sums">
+            {(lw.cancel_plan ?? []).map((p) => (
+              <><dt>{p.kind === "store_credit" ? "Store credit" : `To ${p.method?.replace(/_/g, " ") ?? "the payment"}`}</dt><dd>{money(p.amount)}</dd></>
+            ))}
+            {!lw.cancel_plan?.length && <><dt>Nothing to give back</dt><dd>{format(0, currency)}</dd></>}
+          </dl>
+        </section>
+      )}
       <section class="panel wide" aria-labelledby="layaway-title">
         <div class="head">
           <h2 id="layaway-title">Layaway of {names[lw.client_id ?? ""] ?? "…"} · {lw.status}</h2>
@@ -353,38 +377,18 @@ function LayawayDetail({ store, id, onBack, onChange }: DetailProps) {
           </div>
         </div>
       </section>
-      {lw.status === "completed" && (
-        <section class="panel wide result" aria-labelledby="sale-made">
-          <h2 id="sale-made">Paid off: sale {sale?.receipt_number ?? "…"}</h2>
-          <p>The pieces are sold to the client{sale ? ` · total ${money(sale.total)} · ${formatTime(sale.completed_at, zone)}` : ""}.</p>
-        </section>
-      )}
-      {lw.status === "cancelled" && (
-        <section class="panel wide result" aria-labelledby="cancelled-title">
-          <h2 id="cancelled-title">Cancelled{lw.cancelled_at ? ` ${formatTime(lw.cancelled_at, zone)}` : ""}</h2>
-          <p>The pieces are back in stock. Money back ({lw.cancel_policy === "refund" ? "refund to the payments" : "store credit"}):</p>
-          <dl class="sums">
-            {(lw.cancel_plan ?? []).map((p) => (
-              <><dt>{p.kind === "store_credit" ? "Store credit" : `To ${p.method?.replace(/_/g, " ") ?? "the payment"}`}</dt><dd>{money(p.amount)}</dd></>
-            ))}
-            {!lw.cancel_plan?.length && <><dt>Nothing to give back</dt><dd>{format(0, currency)}</dd></>}
-          </dl>
-        </section>
-      )}
       {lw.status === "active" && (
         <section class="panel" aria-labelledby="pay-title">
           <h2 id="pay-title">Take a payment</h2>
           <form onSubmit={pay}>
-            <label>
-              Amount
-              <input ref={amountInput} name="amount" inputMode="decimal" autocomplete="off" value={amount}
+            <label for="layaway-amount">Amount</label>
+            <div class="inline">
+              <input id="layaway-amount" ref={amountInput} name="amount" inputMode="decimal" autocomplete="off" value={amount}
                 placeholder={next ? major((next.amount?.amount ?? 0) - (next.paid?.amount ?? 0), currency) : ""}
                 onInput={(e) => setAmount(e.currentTarget.value)} />
-            </label>
-            <FieldError messages={problems.about("tender.amount")} />
-            <div class="actions">
               <button type="button" onClick={() => { setAmount(major(lw.balance?.amount ?? 0, currency)); amountInput.current?.focus(); }}>Pay the balance</button>
             </div>
+            <FieldError messages={problems.about("tender.amount")} />
             <fieldset class="choice">
               <legend>Paid by</legend>
               <label class="radio"><input type="radio" name="method" checked={method === "cash"} onChange={() => setMethod("cash")} /> Cash</label>

@@ -128,8 +128,8 @@ export function Returns({ store }: { store: api.Store }) {
           {recent && !recent.length && <li class="empty">No sale yet.</li>}
         </ul>
       </section>
-      {sale && (
-        <section class="panel wide" aria-labelledby="sale-title">
+      {sale && !done && (
+        <section class="panel" aria-labelledby="sale-title">
           <h2 id="sale-title">Sale {sale.receipt_number}</h2>
           <p class="muted">
             {formatTime(sale.completed_at ?? sale.created_at, zone)} · total {money(sale.total)} · paid by{" "}
@@ -186,7 +186,7 @@ export function Returns({ store }: { store: api.Store }) {
         </section>
       )}
       {done && sale && (
-        <section class="panel wide slip" aria-labelledby="slip-title">
+        <section class="panel slip" aria-labelledby="slip-title">
           <h2 id="slip-title">Return receipt</h2>
           <p>
             {store.name} · {formatTime(done.created_at, zone)}<br />
