@@ -50,6 +50,7 @@ test("returns, holds, layaways and the cash drawer at the counter", () =>
     await signIn(page, seller);
     // the cash drawer: a float, then cash in by hand
     await tab("Cash drawer");
+    await page.getByText(/^(No drawer is open today\.|Open today: .*)$/).waitFor(); // the day's drawers are in
     await page.getByLabel("Register", { exact: true }).fill(register);
     await page.getByRole("heading", { name: `Open drawer ${register}` }).waitFor();
     await page.getByLabel("Float", { exact: true }).fill("200");
@@ -135,6 +136,7 @@ test("returns, holds, layaways and the cash drawer at the counter", () =>
 
     // the drawer closed, counted by denomination: 248.00 against the 250.00 expected
     await tab("Cash drawer");
+    await page.getByText(/^(No drawer is open today\.|Open today: .*)$/).waitFor(); // the day's drawers are in
     await page.getByLabel("Register", { exact: true }).fill(register);
     await page.getByRole("heading", { name: `Drawer ${register} · open` }).waitFor();
     await page.getByLabel("Count by denomination").check();

@@ -8,9 +8,13 @@ import { exponent, format, parseMajor } from "../money";
 import { useProblems } from "../problem";
 import { formatDay, formatTime, today } from "../time";
 import { DENOMINATIONS } from "./DrawerCount";
+import { focusIfIdle } from "./HoldClient";
 import "./more.css";
 
 type Drawer = api.S["DrawerView"];
+
+/** This terminal's register, kept in the browser (a counter's till stays where it is). */
+const REGISTER_KEY = "console.register";
 type DrawerList = api.S["DrawerList"];
 
 export function Drawer({ store }: { store: api.Store }) {
@@ -18,7 +22,7 @@ export function Drawer({ store }: { store: api.Store }) {
   const zone = store.timezone;
   const money = (m: { amount: number } | null | undefined) => (m ? format(m.amount, currency) : "—");
   const [list, setList] = useState<DrawerList | null>(null);
-  const [register, setRegister] = useState("main");
+  const [register, setRegister] = useState(() => localStorage.getItem(REGISTER_KEY) ?? "main");
   const [float, setFloat] = useState("");
   const [kind, setKind] = useState<"cash_in" | "cash_out">("cash_in");
   const [amount, setAmount] = useState("");
@@ -49,7 +53,7 @@ export function Drawer({ store }: { store: api.Store }) {
 
   const open = list?.items?.find((d) => d.status === "open" && d.register === register.trim());
   const registers = [...new Set((list?.items ?? []).filter((d) => d.status === "open").map((d) => d.register ?? ""))];
-  useEffect(() => firstInput.current?.focus(), [open?.id, list === null]);
+  useEffect(() => focusIfIdle(firstInput.current), [open?.id, list === null]);
 
   const denominations = DENOMINATIONS[currency] ?? [];
   const digits = exponent(currency);
@@ -139,7 +143,7 @@ export function Drawer({ store }: { store: api.Store }) {
         <label class="inline-label">
           Register
           <input name="register" list="open-registers" autocomplete="off" value={register}
-            onInput={(e) => { setRegister(e.currentTarget.value); setClosed(null); }} />
+            onInput={(e) => { setRegister(e.currentTarget.value); setClosed(null); localStorage.setItem(REGISTER_KEY, e.currentTarget.value.trim()); }} />
         </label>
         <datalist id="open-registers">{registers.map((r) => <option value={r} />)}</datalist>
         <span class="muted">

@@ -11,6 +11,14 @@ export function clientName(c: { first_name?: string; last_name?: string } | unde
   return `${c.first_name ?? ""} ${c.last_name ?? ""}`.trim() || "—";
 }
 
+/** Focus ``el`` unless the person is already in a field: an answer that comes late
+ * never pulls the cursor out of what they are typing (after a tab's link, it may). */
+export function focusIfIdle(el: HTMLElement | null | undefined) {
+  const active = document.activeElement;
+  if (!el || (active && active !== document.body && !active.closest("nav"))) return;
+  el.focus();
+}
+
 const names = new Map<string, Promise<string>>();
 
 /** The names of these clients (fetched once each; "—" when not visible). */

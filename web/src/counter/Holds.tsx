@@ -7,7 +7,7 @@ import { FieldError } from "../FieldError";
 import { format } from "../money";
 import { useProblems } from "../problem";
 import { formatTime } from "../time";
-import { ClientPicker, type ClientSummary, useClientNames } from "./HoldClient";
+import { ClientPicker, type ClientSummary, focusIfIdle, useClientNames } from "./HoldClient";
 import "./more.css";
 
 type Hold = api.S["Hold"];
@@ -43,7 +43,7 @@ export function Holds({ store }: { store: api.Store }) {
   useEffect(() => {
     void load();
   }, [store.id, reason]);
-  useEffect(() => tagInput.current?.focus(), []);
+  useEffect(() => focusIfIdle(tagInput.current), []);
 
   async function scan(event: Event) {
     event.preventDefault();

@@ -9,7 +9,7 @@ import { bpsOf, exponent, format, parseMajor } from "../money";
 import { useProblems } from "../problem";
 import { formatDay, formatTime } from "../time";
 import { fieldError } from "./Drawer";
-import { ClientPicker, type ClientSummary, useClientNames } from "./HoldClient";
+import { ClientPicker, type ClientSummary, focusIfIdle, useClientNames } from "./HoldClient";
 import "./more.css";
 
 type Summary = api.S["LayawaySummary"];
@@ -98,7 +98,7 @@ function NewLayaway({ store, onDone }: { store: api.Store; onDone: (id: string |
   const tagInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
-    if (client) tagInput.current?.focus();
+    if (client) focusIfIdle(tagInput.current);
   }, [client]);
 
   const subtotal = items.reduce((sum, i) => sum + (i.price?.amount ?? 0), 0);
@@ -249,7 +249,7 @@ function LayawayDetail({ store, id, onBack, onChange }: DetailProps) {
     void load();
   }, [id]);
   useEffect(() => {
-    if (lw?.status === "active") amountInput.current?.focus();
+    if (lw?.status === "active") focusIfIdle(amountInput.current);
   }, [lw?.status]);
 
   async function pay(event: Event) {

@@ -10,6 +10,7 @@ import { format } from "../money";
 import { useProblems } from "../problem";
 import { formatTime } from "../time";
 import { fieldError } from "./Drawer";
+import { focusIfIdle } from "./HoldClient";
 import "./more.css";
 
 type Sale = api.S["SaleView"];
@@ -41,7 +42,7 @@ export function Returns({ store }: { store: api.Store }) {
       .then((page) => setRecent(page.items ?? []), (e) => findProblems.set(e));
   }, [store.id, done]);
   useEffect(() => {
-    if (!sale) numberInput.current?.focus();
+    if (!sale) focusIfIdle(numberInput.current);
   }, [sale]);
 
   function choose(found: Sale) {
