@@ -1,6 +1,7 @@
 // The counter's other tabs, as a sales associate of MIA: open a cash drawer
 // with a float and put cash in; hold a piece for a client found with a typo and
-// release it; open a layaway and pay it off (it becomes a sale); return a piece
+// release it; open a layaway and pay it off (it becomes a sale), cancel another
+// (money back by the store's policy); a refund above the associate's limit refused; return a piece
 // of a sale found by its receipt number; close the drawer counted by
 // denomination with the over/short shown. axe on every tab.
 import assert from "node:assert/strict";
@@ -30,7 +31,11 @@ test("returns, holds, layaways and the cash drawer at the counter", () =>
       store_id: store.id, category: "necklace", description: "Counter test riviera",
       metal: { type: "gold", karat: 18, weight_g: "12.400" }, price: { amount: 120000, currency: "USD" },
     }, 201));
-    const [held, laidAway, sold, dear] = pieces;
+    pieces.push(await api.post("/items", {
+      store_id: store.id, category: "pendant", description: "Counter test pendant",
+      metal: { type: "silver", fineness: 925, weight_g: "2.000" }, price: { amount: 9000, currency: "USD" },
+    }, 201));
+    const [held, laidAway, sold, dear, given] = pieces;
     const total = price + bps(price, store.tax_rate_bps);
     const sale = await api.post("/sales", {
       store_id: store.id, client_id: client.id, lines: [{ item_id: sold.id }],
@@ -41,6 +46,11 @@ test("returns, holds, layaways and the cash drawer at the counter", () =>
       store_id: store.id, lines: [{ item_id: dear.id }],
       tenders: [{ method: "cash", amount: { amount: 120000 + bps(120000, store.tax_rate_bps), currency: "USD" } }],
     }, 201);
+    const toCancel = await api.post("/layaways", {
+      store_id: store.id, client_id: client.id, item_ids: [given.id], installments: 3,
+      deposit: { method: "cash", amount: { amount: 3000, currency: "USD" } },
+    }, 201);
+    assert.equal(toCancel.status, "active");
     const register = `T${letters(5)}`.toUpperCase();
     const tab = async (name) => {
       await page.getByRole("navigation", { name: "Counter" }).getByRole("link", { name, exact: true }).click();
@@ -108,6 +118,15 @@ test("returns, holds, layaways and the cash drawer at the counter", () =>
     await page.getByRole("heading", { name: /^Paid off: sale MIA-\d+$/ }).waitFor();
     await shot("layaway-paid-off");
     assert.equal((await api.get(`/items/${laidAway.id}`)).status, "sold");
+    // another, cancelled: the pieces back in stock, the money back by the store's policy
+    await page.getByRole("button", { name: "Back to the list" }).click();
+    await page.getByRole("row").filter({ hasText: `Odalys ${last}` }).getByRole("button", { name: /^Open the layaway/ }).click();
+    await page.getByRole("button", { name: "Cancel layaway…" }).click();
+    await page.getByRole("button", { name: "Cancel layaway", exact: true }).click();
+    await page.getByRole("heading", { name: /^Cancelled / }).waitFor();
+    await page.locator(".result .sums dd").first().waitFor(); // what comes back, by the store's policy
+    await shot("layaway-cancelled");
+    assert.equal((await api.get(`/items/${given.id}`)).status, "in_stock");
 
     // returns: an unknown receipt number; a refund above the associate's limit refused
     // next to the button; the sale found by its receipt number (typed in lower case)

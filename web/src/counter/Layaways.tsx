@@ -7,6 +7,7 @@ import * as api from "../api";
 import { FieldError } from "../FieldError";
 import { bpsOf, exponent, format, parseMajor } from "../money";
 import { useProblems } from "../problem";
+import { can, MANAGERS } from "../screen";
 import { formatDay, formatTime } from "../time";
 import { fieldError } from "./Drawer";
 import { ClientPicker, type ClientSummary, focusIfIdle, useClientNames } from "./HoldClient";
@@ -226,7 +227,8 @@ function LayawayDetail({ store, id, onBack, onChange }: DetailProps) {
   const [sale, setSale] = useState<api.SaleView | null>(null);
   const [receipt, setReceipt] = useState<string | null>(null);
   const [cancelling, setCancelling] = useState(false);
-  const [policy, setPolicy] = useState<"store_credit" | "refund">("store_credit");
+  const [policy, setPolicy] = useState<"policy" | "store_credit" | "refund">("policy");
+  const [me, setMe] = useState<api.Me | null>(null);
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const problems = useProblems();
@@ -247,7 +249,10 @@ function LayawayDetail({ store, id, onBack, onChange }: DetailProps) {
   }
   useEffect(() => {
     void load();
+    api.me().then(setMe, () => setMe(null));
   }, [id]);
+  // only a manager overrides the store's cancellation policy
+  const chooses = me !== null && can(me, MANAGERS);
   useEffect(() => {
     if (lw?.status === "active") focusIfIdle(amountInput.current);
   }, [lw?.status]);
@@ -282,7 +287,7 @@ function LayawayDetail({ store, id, onBack, onChange }: DetailProps) {
     setBusy(true);
     cancelProblems.clear();
     try {
-      setLw(await api.sendJson<Layaway>("POST", `/layaways/${id}/cancel`, { refund_method: policy, reason: reason.trim() || null }));
+      setLw(await api.sendJson<Layaway>("POST", `/layaways/${id}/cancel`, { refund_method: policy === "policy" ? null : policy, reason: reason.trim() || null }));
       setCancelling(false);
       onChange();
     } catch (e) {
@@ -408,11 +413,16 @@ function LayawayDetail({ store, id, onBack, onChange }: DetailProps) {
           ) : (
             <form onSubmit={cancel}>
               <p>The pieces go back to stock; {money(lw.paid)} paid comes back, less the cancellation fee.</p>
-              <fieldset class="choice">
-                <legend>Money back as</legend>
-                <label class="radio"><input type="radio" name="policy" checked={policy === "store_credit"} onChange={() => setPolicy("store_credit")} /> Store credit</label>
-                <label class="radio"><input type="radio" name="policy" checked={policy === "refund"} onChange={() => setPolicy("refund")} /> Refund to the payments</label>
-              </fieldset>
+              {chooses ? (
+                <fieldset class="choice">
+                  <legend>Money back as</legend>
+                  <label class="radio"><input type="radio" name="policy" checked={policy === "policy"} onChange={() => setPolicy("policy")} /> The store's policy</label>
+                  <label class="radio"><input type="radio" name="policy" checked={policy === "store_credit"} onChange={() => setPolicy("store_credit")} /> Store credit</label>
+                  <label class="radio"><input type="radio" name="policy" checked={policy === "refund"} onChange={() => setPolicy("refund")} /> Refund to the payments</label>
+                </fieldset>
+              ) : (
+                <p class="muted">The money goes back as the store's policy says; a manager may choose otherwise.</p>
+              )}
               <FieldError messages={cancelProblems.about("refund_method")} />
               <label>
                 Reason
