@@ -77,12 +77,16 @@ test("returns, holds, layaways and the cash drawer at the counter", () =>
     await tab("Holds");
     await page.getByLabel("Tag", { exact: true }).fill(held.tag);
     await page.getByLabel("Tag", { exact: true }).press("Enter");
-    await page.getByLabel("Client", { exact: true }).fill(`Odalis ${last}`);
-    await page.getByLabel("Client", { exact: true }).press("Enter");
+    // keyboard only: the client field has the focus, the first match then, the Hold button last
+    await page.waitForFunction(() => document.activeElement?.id === "hold-client-q");
+    await page.keyboard.type(`Odalis ${last}`);
+    await page.keyboard.press("Enter");
     const match = page.getByRole("list", { name: "Matching clients" }).getByRole("button", { name: new RegExp(last) }).first();
     await match.waitFor();
-    await match.click();
-    await page.getByRole("button", { name: "Hold", exact: true }).click();
+    assert.match(await page.evaluate(() => document.activeElement?.textContent ?? ""), new RegExp(last));
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: "Change client" }).waitFor();
+    await page.keyboard.press("Enter");
     await page.getByRole("status").filter({ hasText: `${held.tag} is held for Odalys ${last}` }).waitFor();
     const row = page.getByRole("row").filter({ hasText: held.tag });
     await row.getByText(`Odalys ${last}`).waitFor();

@@ -48,10 +48,12 @@ interface PickerProps {
   /** The API's messages about ``client_id``. */
   messages?: string[];
   id: string;
+  /** Take the focus when shown (the next thing to do is finding the client). */
+  autoFocus?: boolean;
 }
 
 /** Type a name, a phone or an e-mail and Enter; the matches are buttons (the first has the focus). */
-export function ClientPicker({ value, onPick, messages, id }: PickerProps) {
+export function ClientPicker({ value, onPick, messages, id, autoFocus }: PickerProps) {
   const [q, setQ] = useState("");
   const [found, setFound] = useState<ClientSummary[] | null>(null);
   const [error, setError] = useState<string[] | undefined>();
@@ -61,6 +63,9 @@ export function ClientPicker({ value, onPick, messages, id }: PickerProps) {
   useEffect(() => {
     if (found?.length) first.current?.focus();
   }, [found]);
+  useEffect(() => {
+    if (autoFocus) input.current?.focus();
+  }, []);
 
   async function search(event: Event) {
     event.preventDefault();

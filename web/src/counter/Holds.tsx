@@ -29,6 +29,10 @@ export function Holds({ store }: { store: api.Store }) {
   const scanProblems = useProblems();
   const listProblems = useProblems();
   const tagInput = useRef<HTMLInputElement>(null);
+  const holdButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (client) holdButton.current?.focus(); // the client found: Enter holds the piece
+  }, [client]);
   const names = useClientNames((holds ?? []).map((h) => h.client_id));
 
   async function load() {
@@ -113,7 +117,7 @@ export function Holds({ store }: { store: api.Store }) {
             <p class="piece">
               <strong>{item.tag}</strong> {item.description} · {format(item.price?.amount ?? 0, currency)}
             </p>
-            <ClientPicker id="hold-client" value={client} onPick={setClient} messages={problems.about("client_id")} />
+            <ClientPicker id="hold-client" value={client} onPick={setClient} messages={problems.about("client_id")} autoFocus />
             <label>
               Hold for (hours)
               <input name="hold_hours" inputMode="numeric" value={hours} onInput={(e) => setHours(e.currentTarget.value)} />
@@ -121,7 +125,7 @@ export function Holds({ store }: { store: api.Store }) {
             <FieldError messages={problems.about("hold_hours")} />
             <FieldError messages={problems.rest(["client_id", "hold_hours", "tag"])} />
             <div class="actions">
-              <button type="submit" disabled={busy || !client}>Hold</button>
+              <button type="submit" ref={holdButton} disabled={busy || !client}>Hold</button>
               <button type="button" onClick={() => { setItem(null); setClient(null); problems.clear(); }}>Cancel</button>
             </div>
           </form>

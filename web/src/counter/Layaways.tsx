@@ -150,7 +150,7 @@ function NewLayaway({ store, onDone }: { store: api.Store; onDone: (id: string |
     <div class="more">
       <section class="panel wide" aria-labelledby="new-layaway">
         <h2 id="new-layaway">New layaway</h2>
-        <ClientPicker id="layaway-client" value={client} onPick={setClient} messages={problems.about("client_id")} />
+        <ClientPicker id="layaway-client" value={client} onPick={setClient} messages={problems.about("client_id")} autoFocus />
         <form onSubmit={scan}>
           <label>
             Tag
@@ -363,7 +363,7 @@ function LayawayDetail({ store, id, onBack, onChange }: DetailProps) {
               <thead><tr><th>#</th><th>Due</th><th class="amount">Amount</th><th class="amount">Paid</th></tr></thead>
               <tbody>
                 {(lw.installments ?? []).map((i) => (
-                  <tr key={i.number} class={i === next ? "next" : undefined}>
+                  <tr key={i.number} class={i === next && lw.status === "active" ? "next" : undefined}>
                     <td>{i.number}</td><td>{formatDay(i.due_date)}</td>
                     <td class="amount">{money(i.amount)}</td><td class="amount">{money(i.paid)}</td>
                   </tr>
