@@ -16,40 +16,30 @@ test("returns, holds, layaways and the cash drawer at the counter", () =>
   withPage(import.meta.url, async ({ page, problems, shot }) => {
     const api = await admin();
     const store = await api.store("MIA");
-    const seller = await api.user("sales_associate", [store]);
     const last = `Vandermolen${letters(4)}`;
-    const client = await api.post("/clients", { first_name: "Odalys", last_name: last, phone: "+1 305 555 0142", home_store_id: store.id }, 201);
+    const piece = (category, description, amount, metal) => api.post("/items", {
+      store_id: store.id, category, description, metal, price: { amount, currency: "USD" } }, 201);
+    const silver = { type: "silver", fineness: 925, weight_g: "3.100" };
     const price = 15000;
-    const pieces = [];
-    for (const n of [1, 2, 3]) {
-      pieces.push(await api.post("/items", {
-        store_id: store.id, category: "ring", description: `Counter test band ${n}`,
-        metal: { type: "silver", fineness: 925, weight_g: "3.100" }, price: { amount: price, currency: "USD" },
-      }, 201));
-    }
-    pieces.push(await api.post("/items", {
-      store_id: store.id, category: "necklace", description: "Counter test riviera",
-      metal: { type: "gold", karat: 18, weight_g: "12.400" }, price: { amount: 120000, currency: "USD" },
-    }, 201));
-    pieces.push(await api.post("/items", {
-      store_id: store.id, category: "pendant", description: "Counter test pendant",
-      metal: { type: "silver", fineness: 925, weight_g: "2.000" }, price: { amount: 9000, currency: "USD" },
-    }, 201));
-    const [held, laidAway, sold, dear, given] = pieces;
+    // the scene set up at once: a seller of MIA, a client, five pieces
+    const [seller, client, held, laidAway, sold, dear, given] = await Promise.all([
+      api.user("sales_associate", [store]),
+      api.post("/clients", { first_name: "Odalys", last_name: last, phone: "+1 305 555 0142", home_store_id: store.id }, 201),
+      piece("ring", "Counter test band 1", price, silver),
+      piece("ring", "Counter test band 2", price, silver),
+      piece("ring", "Counter test band 3", price, silver),
+      piece("necklace", "Counter test riviera", 120000, { type: "gold", karat: 18, weight_g: "12.400" }),
+      piece("pendant", "Counter test pendant", 9000, silver),
+    ]);
     const total = price + bps(price, store.tax_rate_bps);
-    const sale = await api.post("/sales", {
-      store_id: store.id, client_id: client.id, lines: [{ item_id: sold.id }],
-      tenders: [{ method: "cash", amount: { amount: total, currency: "USD" } }],
-    }, 201);
+    const cash = (amount) => [{ method: "cash", amount: { amount, currency: "USD" } }];
+    const [sale, dearSale, toCancel] = await Promise.all([
+      api.post("/sales", { store_id: store.id, client_id: client.id, lines: [{ item_id: sold.id }], tenders: cash(total) }, 201),
+      api.post("/sales", { store_id: store.id, lines: [{ item_id: dear.id }], tenders: cash(120000 + bps(120000, store.tax_rate_bps)) }, 201),
+      api.post("/layaways", { store_id: store.id, client_id: client.id, item_ids: [given.id], installments: 3,
+        deposit: cash(3000)[0] }, 201),
+    ]);
     assert.equal(sale.status, "completed");
-    const dearSale = await api.post("/sales", {
-      store_id: store.id, lines: [{ item_id: dear.id }],
-      tenders: [{ method: "cash", amount: { amount: 120000 + bps(120000, store.tax_rate_bps), currency: "USD" } }],
-    }, 201);
-    const toCancel = await api.post("/layaways", {
-      store_id: store.id, client_id: client.id, item_ids: [given.id], installments: 3,
-      deposit: { method: "cash", amount: { amount: 3000, currency: "USD" } },
-    }, 201);
     assert.equal(toCancel.status, "active");
     const register = `T${letters(5)}`.toUpperCase();
     const tab = async (name) => {
