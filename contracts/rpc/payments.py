@@ -279,6 +279,9 @@ class LayawayQuery(Schema):
 class SalesQuery(Schema):
     store_id = fields.UUID(load_default=None, allow_none=True)
     client_id = fields.UUID(load_default=None, allow_none=True)
+    receipt_number = fields.String(load_default=None, allow_none=True,
+                                   validate=validate.Length(min=1, max=40), metadata={
+        "description": "the receipt's number as printed (NYC-000123): the sale a return starts from"})
     status = fields.String(load_default=None, allow_none=True,
                            validate=validate.OneOf(("pending", "completed", "failed")))
     since = Instant(load_default=None, allow_none=True)

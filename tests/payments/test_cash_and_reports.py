@@ -109,6 +109,17 @@ def test_commissions_per_associate_less_returns(platform, db, as_, receive):
         as_(ASSOCIATE_A).payments.commissions_report({})
 
 
+def test_a_sale_is_found_by_its_receipt_number(platform, as_, receive):
+    first, second = receive(2, price=100000)
+    sold = [as_(ASSOCIATE_A).payments.create_sale({"store_id": STORE_A, "lines": [{"item_id": i}],
+                                                   "tenders": [cash(108870)]}) for i in (first, second)]
+    number = sold[1]["receipt_number"]
+    found = as_(ASSOCIATE_A).payments.list_sales({"receipt_number": f" {number.lower()} "})["items"]
+    assert [s["id"] for s in found] == [sold[1]["id"]]
+    # another store's staff do not find it
+    assert as_(ASSOCIATE_B).payments.list_sales({"receipt_number": number})["items"] == []
+
+
 def test_the_receipt_is_html_and_pdf(platform, as_, receive):
     item = receive(1, price=100000)[0]
     sale = as_(ASSOCIATE_A).payments.create_sale({
