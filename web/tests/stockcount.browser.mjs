@@ -3,6 +3,9 @@
 // then a count by scanning: two of them and one piece of another store. The
 // lists of pieces not scanned yet and of unexpected tags follow each scan;
 // closing the count records one missing and one unexpected.
+// Then pieces between stores and on memo: a store of its own sends a piece to
+// NYC (scanned into the list, in transit), NYC receives it; another piece goes
+// out on memo with its clock in words, and comes back.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ADMIN, admin, axe, pickStore, section, signIn, withPage } from "./support.mjs";
@@ -107,4 +110,84 @@ test("a count by scanning: one missing, one unexpected, the lists live", () =>
     assert.deepEqual(closed.items[0].unexpected, [elsewhere.tag]);
     assert.deepEqual(problems, []);
     console.log(`stock count scene: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }));
+
+async function storeWithPieces(api, n) {
+  const code = `TRF${crypto.randomUUID().slice(0, 5).toUpperCase()}`;
+  const store = await api.call("POST", "/stores", {
+    code, name: "Transfer Row", currency: "USD", timezone: "America/Chicago", tax_rate_bps: 0,
+  }, 201);
+  const pieces = [];
+  for (let i = 0; i < n; i++) {
+    // the new store reaches inventory through an event: a moment after it is made
+    for (let tries = 0; ; tries++) {
+      const body = { store_id: store.id, category: "bracelet", description: `Flow test bracelet ${i + 1}`,
+        metal: { type: "gold", karat: 14, weight_g: "6.100" }, price: { amount: 89000, currency: "USD" } };
+      const made = await api.call("POST", "/items", body, undefined, { "Idempotency-Key": crypto.randomUUID() });
+      if (made?.id) { pieces.push(made); break; }
+      if (tries > 40) assert.fail(`could not receive a piece: ${JSON.stringify(made)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return { store, pieces };
+}
+
+test("a transfer out and in, a memo out on its clock and back", () =>
+  withPage(import.meta.url, async ({ page, problems, shot }) => {
+    const started = Date.now();
+    const api = await admin();
+    const { store, pieces: [sent, lent] } = await storeWithPieces(api, 2);
+    const nyc = await api.store("NYC");
+
+    await signIn(page, ADMIN);
+    await pickStore(page, store);
+    await section(page, "Stock");
+    const tabs = page.getByRole("navigation", { name: "Stock" });
+    await tabs.getByRole("link", { name: "Transfers" }).click();
+    await page.getByLabel("Tag").fill("NOT-A-TAG");
+    await page.getByLabel("Tag").press("Enter");
+    await page.getByRole("alert").filter({ hasText: "No piece has the tag NOT-A-TAG" }).waitFor();
+    problems.length = 0; // the browser logs that expected 404
+    await page.getByLabel("Tag").fill(sent.tag);
+    await page.getByLabel("Tag").press("Enter");
+    await page.getByRole("cell", { name: sent.tag, exact: true }).waitFor();
+    await page.getByLabel("Send to").selectOption({ label: `${nyc.code} · ${nyc.name}` });
+    await page.getByRole("button", { name: "Send 1 piece" }).click();
+    await page.getByRole("status").filter({ hasText: `1 piece sent to ${nyc.code}` }).waitFor();
+    const out = page.getByRole("table", { name: "Transfers going out" });
+    await out.getByRole("cell", { name: "in transit" }).waitFor();
+    await shot("transfer-sent");
+    assert.equal((await api.get(`/items/${sent.id}`)).status, "in_transit");
+
+    await pickStore(page, nyc);
+    await section(page, "Stock");
+    await page.getByRole("navigation", { name: "Stock" }).getByRole("link", { name: "Transfers" }).click();
+    const incoming = page.getByRole("table", { name: "Transfers coming in" });
+    const row = incoming.getByRole("row").filter({ hasText: store.code });
+    await row.getByRole("button", { name: "Receive" }).click();
+    await row.getByRole("cell", { name: /^received/ }).waitFor();
+    assert.equal((await api.get(`/items/${sent.id}`)).store_id, nyc.id);
+    assert.deepEqual(await axe(page), []);
+
+    await pickStore(page, store);
+    await section(page, "Stock");
+    await page.getByRole("navigation", { name: "Stock" }).getByRole("link", { name: "Memos" }).click();
+    await page.getByLabel("Tag").fill(lent.tag);
+    await page.getByLabel("Tag").press("Enter");
+    await page.getByRole("cell", { name: lent.tag, exact: true }).waitFor();
+    const due = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel("Due date").fill(due);
+    await page.getByLabel(/^With/).fill("Atelier Fontaine");
+    await page.getByRole("button", { name: "Make the memo" }).click();
+    const memos = page.getByRole("table", { name: "Open memos" });
+    const memo = memos.getByRole("row").filter({ hasText: "Atelier Fontaine" });
+    await memo.getByText(/^[45] days left$/).waitFor();
+    assert.equal((await api.get(`/items/${lent.id}`)).status, "on_memo_out");
+    await shot("memo-out-on-its-clock");
+    assert.deepEqual(await axe(page), []);
+    await memo.getByRole("button", { name: "Back in (Atelier Fontaine)" }).click();
+    await page.getByRole("status").filter({ hasText: "is returned" }).waitFor();
+    assert.equal((await api.get(`/items/${lent.id}`)).status, "in_stock");
+    assert.deepEqual(problems, []);
+    console.log(`stock flow scene: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }));

@@ -7,25 +7,14 @@ import * as api from "../api";
 import { FieldError } from "../FieldError";
 import { useProblems } from "../problem";
 import { formatDay, today } from "../time";
+import { clockOf } from "./clock";
 import { PickPieces } from "./shared";
 
 type Memo = api.S["Memo"];
 
-/** Whole days from ``from`` to ``to`` (both YYYY-MM-DD). */
-export function daysBetween(from: string, to: string): number {
-  const day = (s: string) => Date.UTC(Number(s.slice(0, 4)), Number(s.slice(5, 7)) - 1, Number(s.slice(8, 10)));
-  return Math.round((day(to) - day(from)) / 86_400_000);
-}
-
 export function Clock({ memo, now }: { memo: Memo; now: string }) {
-  if (memo.status === "closed") return <span class="clock">returned</span>;
-  const left = daysBetween(now, memo.due_date);
-  if (left < 0 || memo.overdue) {
-    const late = Math.max(-left, 0);
-    return <span class="clock overdue">⚠ Overdue {late ? `by ${late} ${late === 1 ? "day" : "days"}` : ""}</span>;
-  }
-  if (left === 0) return <span class="clock soon">⏱ Due today</span>;
-  return <span class={left <= 7 ? "clock soon" : "clock"}>⏱ {left} {left === 1 ? "day" : "days"} left</span>;
+  const clock = clockOf(memo.due_date, now, memo.status === "open", memo.overdue);
+  return <span class={`clock ${clock.kind}`}>{clock.text}</span>;
 }
 
 export function Memos({ store, manager }: { store: api.Store; manager: boolean }) {
@@ -60,7 +49,8 @@ export function Memos({ store, manager }: { store: api.Store; manager: boolean }
         store_id: store.id, direction, counterparty: counterparty.trim(), due_date: due,
         item_ids: picked.map((p) => p.id),
       }, { idempotencyKey: key });
-      setNotice(`Memo ${direction} to ${memo.counterparty}: ${memo.item_ids.length} pieces, due ${formatDay(memo.due_date)}.`);
+      const n = memo.item_ids.length;
+      setNotice(`Memo ${direction} with ${memo.counterparty}: ${n} ${n === 1 ? "piece" : "pieces"}, due ${formatDay(memo.due_date)}.`);
       setPicked([]);
       setCounterparty("");
       setKey(crypto.randomUUID());
@@ -111,8 +101,9 @@ export function Memos({ store, manager }: { store: api.Store; manager: boolean }
                   <td><Clock memo={m} now={now} /></td>
                   {manager && (
                     <td>
-                      <button type="button" onClick={() => giveBack(m)} aria-label={`Return the memo with ${m.counterparty}`}>
+                      <button type="button" onClick={() => giveBack(m)}>
                         {m.direction === "out" ? "Back in" : "Return to vendor"}
+                        <span class="visually-hidden"> ({m.counterparty})</span>
                       </button>
                     </td>
                   )}
@@ -133,8 +124,8 @@ export function Memos({ store, manager }: { store: api.Store; manager: boolean }
               <label>
                 Direction
                 <select value={direction} onChange={(e) => setDirection(e.currentTarget.value as "out" | "in")}>
-                  <option value="out">out: lend our pieces</option>
-                  <option value="in">in: a vendor's goods</option>
+                  <option value="out">out (lend ours)</option>
+                  <option value="in">in (vendor's goods)</option>
                 </select>
                 <FieldError messages={problems.about("direction")} />
               </label>

@@ -76,7 +76,7 @@ export function Transfers({ store, manager }: { store: api.Store; manager: boole
           <FieldError messages={problems.about("item_ids")} />
           <form onSubmit={send}>
             <label>
-              To
+              Send to
               <select value={to} onChange={(e) => setTo(e.currentTarget.value)} required>
                 <option value="">choose a store</option>
                 {others.map((s) => <option value={s.id}>{s.code} · {s.name}</option>)}
