@@ -16,7 +16,7 @@ export function BarChart({ title, bars, summary }: { title: string; bars: Bar[];
   const max = Math.max(1, ...bars.map((b) => b.value));
   const row = 28;
   const labelW = 120;
-  const valueW = 120;
+  const valueW = 190;
   const h = Math.max(row, bars.length * row) + 8;
   return (
     <figure class="chart">

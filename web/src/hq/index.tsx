@@ -58,7 +58,7 @@ export function HqScreen(props: ScreenProps) {
   const storeById = new Map(stores.map((s) => [s.id, s]));
 
   async function poll() {
-    if (busy.current) return;
+    if (busy.current || document.hidden) return; // a hidden tab asks for nothing
     busy.current = true;
     try {
       if (hq) setSummary(await api.getJson<Summary>("/hq/summary"));

@@ -64,7 +64,7 @@ export function Receive({ store }: { store: api.Store }) {
     if (form.metal) {
       body.metal = {
         type: form.metal as api.S["MetalType"],
-        weight_g: form.weight.trim() || "0",
+        weight_g: form.weight.trim(), // empty: the API says so next to the field
         ...(form.karat.trim() ? { karat: Number(form.karat) } : {}),
       };
     }
