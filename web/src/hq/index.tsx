@@ -1,4 +1,4 @@
-// HQ: the chain on one screen, live. The summary is asked for every 2.5 s
+// HQ: the chain on one screen, live. The summary is asked for every 2 s
 // (no reload) so a sale in any store shows within seconds; sales by store and
 // by day, aging and stock value as charts with their figures; every report's
 // CSV as a file. Chain figures are in the chain's reporting currency (the
@@ -18,7 +18,7 @@ type Summary = api.S["HqSummary"];
 type SalesReport = api.S["SalesReport"];
 type Rates = api.S["RateUsed"][];
 
-const POLL_MS = 2500;
+const POLL_MS = 2000;
 const CHARTS_MS = 15000;
 const DAYS = 14;
 
@@ -154,7 +154,7 @@ export function HqScreen(props: ScreenProps) {
       )}
       {!hq && todayByStore && (
         <section class="panel">
-          <h2>Sales today</h2>
+          <h2>Sales today (since midnight UTC)</h2>
           <FigureTable caption="Sales today by store" head={["Store", "Sales", "Net sales"]}
             rows={todayByStore.rows.map((r) => [`${r.code ?? ""} · ${r.name ?? ""}`, r.sales, format(r.net_sales.amount, r.net_sales.currency)])} />
         </section>
@@ -163,7 +163,7 @@ export function HqScreen(props: ScreenProps) {
         <div class="charts">
           <SalesByStore report={reports.byStore} currency={currency} toChain={toChain} money={money} />
           <SalesByDay report={reports.byDay} currency={currency} toChain={toChain} money={money} sum={sum} />
-          <Aging report={reports.aging} storeById={storeById} toChain={toChain} money={money} sum={sum} />
+          <Aging report={reports.aging} toChain={toChain} money={money} sum={sum} />
           <StockValue report={reports.value} storeById={storeById} toChain={toChain} money={money} />
         </div>
       )}
@@ -248,14 +248,13 @@ function SalesByDay({ report, currency, toChain, money, sum }: { report: SalesRe
 
 const BUCKETS = ["0-90", "91-180", "181-365", "365+"] as const;
 
-function Aging({ report, storeById, toChain, money, sum }: { report: api.S["AgingReport"]; storeById: Map<string, api.Store>; toChain: Convert; money: Show; sum: (v: (number | null)[]) => number }) {
+function Aging({ report, toChain, money, sum }: { report: api.S["AgingReport"]; toChain: Convert; money: Show; sum: (v: (number | null)[]) => number }) {
   const per = BUCKETS.map((b) => ({
     bucket: b,
     count: report.stores.reduce((a, s) => a + (s.buckets?.[b]?.count ?? 0), 0),
     retail: sum(report.stores.map((s) => toChain(s.buckets?.[b]?.retail ?? 0, s.currency))),
   }));
   const bars: Bar[] = per.map((p) => ({ label: `${p.bucket} days`, value: p.retail, shown: `${p.count} pieces · ${money(p.retail)}` }));
-  void storeById;
   return (
     <section class="panel">
       <h2>Aging of the stock</h2>
