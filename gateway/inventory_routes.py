@@ -30,6 +30,15 @@ class MemoQuery(Schema):
     cursor = fields.String(load_default=None, allow_none=True)
 
 
+UUID_LIST = r"^[0-9a-fA-F-]{36}(,[0-9a-fA-F-]{36}){0,99}$"
+
+
+class LabelsQuery(Schema):
+    item_ids = fields.String(required=True, validate=validate.Regexp(
+        UUID_LIST, error="1 to 100 piece ids, separated by commas"),
+        metadata={"description": "the pieces' ids, separated by commas (at most 100)"})
+
+
 class StoreQuery(Schema):
     store_id = fields.UUID(load_default=None, allow_none=True)
 
@@ -99,6 +108,16 @@ class InventoryRoutes:
         pdf = base64.b64decode(self.inventory.tag_label(id))
         return Reply(pdf, content_type="application/pdf",
                      headers={"Content-Disposition": f'inline; filename="tag-{id}.pdf"'})
+
+    @route("GET", "/labels.pdf", roles=ANY_STAFF, query=LabelsQuery)
+    @produces(PDF)
+    def item_labels(self, request):
+        """Several pieces' tag labels as one PDF, a label-sized page each, in
+        the order given: a receiving batch printed at once."""
+        ids = request.params["item_ids"].split(",")
+        pdf = base64.b64decode(self.inventory.tag_labels(ids))
+        return Reply(pdf, content_type="application/pdf",
+                     headers={"Content-Disposition": 'inline; filename="tags.pdf"'})
 
     # client holds -----------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from chassis.display import format_money
 
 LABEL_SIZE = (60 * mm, 25 * mm)
 ENCODING = "cp1252"     # Helvetica's WinAnsi encoding
+MAX_BATCH = 100         # labels in one PDF (a receiving batch)
 
 
 def price_text(price, locale=None):
@@ -38,9 +39,24 @@ def metal_line(item):
 def tag_label_pdf(item, locale=None):
     """PDF bytes of one piece's tag label (``item`` is an item view;
     ``locale`` the store's, ``chassis.display.locale_for``)."""
+    return tag_labels_pdf([(item, locale)])
+
+
+def tag_labels_pdf(labelled):
+    """PDF bytes of several tag labels, one label-sized page each (a label
+    printer's batch): ``labelled`` is ``[(item view, locale), ...]``."""
     buf = io.BytesIO()
     pdf = canvas.Canvas(buf, pagesize=LABEL_SIZE, pageCompression=0)
-    pdf.setTitle(f"Tag {item['tag']}")
+    tags = [item["tag"] for item, _ in labelled]
+    pdf.setTitle(f"Tag {tags[0]}" if len(tags) == 1 else f"Tags {', '.join(tags)}"[:200])
+    for item, locale in labelled:
+        _draw(pdf, item, locale)
+        pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+def _draw(pdf, item, locale):
     barcode = code128.Code128(item["tag"], barHeight=9 * mm, barWidth=0.33 * mm)
     barcode.drawOn(pdf, 2 * mm, 13 * mm)
     pdf.setFont("Helvetica-Bold", 8)
@@ -49,6 +65,3 @@ def tag_label_pdf(item, locale=None):
     pdf.setFont("Helvetica", 6.5)
     pdf.drawString(3 * mm, 5.5 * mm, metal_line(item)[:60])
     pdf.drawString(3 * mm, 2.2 * mm, item["description"][:48])
-    pdf.showPage()
-    pdf.save()
-    return buf.getvalue()

@@ -100,6 +100,19 @@ class Service(ServiceBase):
             item, country = items.get_for_label(session, self.caller, item_id)
         return base64.b64encode(labels.tag_label_pdf(item, locale_for(country))).decode()
 
+    @rpc
+    def tag_labels(self, item_ids):
+        """Several pieces' tag labels as one PDF, in the order given (a piece
+        the caller may not see: NotFound, as for one label)."""
+        item_ids = _ids(item_ids)
+        if not 1 <= len(item_ids) <= labels.MAX_BATCH:
+            message = f"between 1 and {labels.MAX_BATCH} pieces"
+            raise InvalidInput(message, {"item_ids": [message]})
+        with self.db.read() as session:
+            labelled = [items.get_for_label(session, self.caller, i) for i in item_ids]
+        pdf = labels.tag_labels_pdf([(item, locale_for(country)) for item, country in labelled])
+        return base64.b64encode(pdf).decode()
+
     # vendors
     @rpc
     def create_vendor(self, data):

@@ -8,6 +8,8 @@ from gateway.service import Service as Gateway
 from tests.conftest import wait_for
 from tests.gateway.conftest import ADMIN, AUDIENCE, ISSUER, SECRET, Api, piece
 
+from .conftest import pdf_texts
+
 
 @pytest.fixture
 def http(start_service, inventory):
@@ -43,6 +45,23 @@ def test_receive_find_change_and_label_over_http(http):
     label = admin.get(f"/items/{item['id']}/label.pdf")
     assert label.status_code == 200 and label.headers["Content-Type"] == "application/pdf"
     assert label.content.startswith(b"%PDF")
+
+
+def test_a_receiving_batch_prints_its_labels_as_one_pdf_over_http(http):
+    admin, nyc, mia = http
+    first, second = (admin.post("/items", piece(nyc["id"])).json() for _ in range(2))
+    batch = admin.get("/labels.pdf", params={"item_ids": f"{first['id']},{second['id']}"})
+    assert batch.status_code == 200 and batch.headers["Content-Type"] == "application/pdf"
+    texts = pdf_texts(batch.content)
+    assert batch.content.count(b"/Type /Page\n") == 2
+    assert texts.index(first["tag"]) < texts.index(second["tag"])
+    assert admin.get("/labels.pdf", params={"item_ids": "not-an-id"}).status_code == 422
+    assert admin.get("/labels.pdf").status_code == 422
+    too_many = ",".join([first["id"]] * 101)
+    assert admin.get("/labels.pdf", params={"item_ids": too_many}).status_code == 422
+    # a piece of a store the caller may not see: 404, as for one label
+    miami = admin.user("store_manager", [mia["id"]])
+    assert miami.get("/labels.pdf", params={"item_ids": first["id"]}).status_code == 404
 
 
 def test_roles_scope_and_problems_over_http(http):

@@ -6,7 +6,7 @@ import base64
 import pytest
 from nameko.standalone.events import event_dispatcher
 
-from services.inventory.labels import tag_label_pdf
+from services.inventory.labels import tag_label_pdf, tag_labels_pdf
 from tests.conftest import wait_for
 
 from .conftest import pdf_texts, piece, store_event
@@ -42,6 +42,16 @@ def label(amount, currency, locale=None):
 def test_the_label_prints_the_price_as_a_person_reads_it(amount, currency, locale, shown):
     assert label(amount, currency, locale) == [
         "7K3M9QXR", shown, "18K white gold 3.250 g · 1.010 ct", "Solitaire engagement ring"]
+
+
+def test_a_batch_prints_each_piece_on_its_own_label_in_its_stores_locale():
+    ring = {**RING, "price": {"amount": 150050, "currency": "EUR"}}
+    band = {**RING, "tag": "B4ND0001", "description": "Wedding band", "total_carat": "0.000",
+            "price": {"amount": 150000, "currency": "JPY"}}
+    pdf = tag_labels_pdf([(ring, "de_DE"), (band, None)])
+    assert pdf.count(b"/Type /Page\n") == 2
+    texts = pdf_texts(pdf)
+    assert texts[:2] == ["7K3M9QXR", "1.500,50 €"] and texts[4:6] == ["B4ND0001", "¥150,000"]
 
 
 def test_the_label_no_longer_prints_the_old_shape():
