@@ -45,7 +45,7 @@ test("HQ administers users, rates, metal prices and wording; a store manager see
     // an FX rate
     await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "FX rates" }).click();
     const rate = `1.${String(Math.floor(Math.random() * 9000) + 1000)}`;
-    await page.getByLabel("Currency").fill("CHF");
+    await page.getByLabel("Currency", { exact: true }).fill("CHF");
     await page.getByLabel(/^Rate/).fill(rate);
     await page.getByRole("button", { name: "Add rate" }).click();
     await page.getByRole("status").filter({ hasText: `1 CHF = ${rate}` }).waitFor();
@@ -55,13 +55,15 @@ test("HQ administers users, rates, metal prices and wording; a store manager see
     // a metal price (palladium: no demo piece is priced by its weight)
     await page.getByRole("link", { name: "Metal prices" }).click();
     await page.getByLabel("Metal", { exact: true }).selectOption("palladium");
-    await page.getByLabel("Currency").selectOption("USD");
+    await page.getByLabel("Currency", { exact: true }).selectOption("USD");
     await page.getByLabel("Price per gram").fill("abc");
     await page.getByRole("button", { name: "Set price" }).click();
     await page.getByRole("alert").filter({ hasText: "Enter a price in USD" }).waitFor();
     await page.getByLabel("Price per gram").fill("38.25");
     await page.getByRole("button", { name: "Set price" }).click();
-    await page.getByRole("cell", { name: "$38.25" }).waitFor();
+    await page.getByRole("table", { name: "Set now" }).getByRole("cell", { name: "$38.25" }).waitFor();
+    await page.getByRole("table", { name: "In force" }).getByRole("row").filter({ hasText: "palladium" })
+      .filter({ hasText: "$38.25" }).waitFor();
     await shot("metal-price-set");
 
     // a message template: the chain's French wording of a booked viewing

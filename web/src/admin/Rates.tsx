@@ -7,12 +7,25 @@ import { instantOf } from "../clients/zone";
 import { FieldError } from "../FieldError";
 import { format, parseMajor } from "../money";
 import { useProblems } from "../problem";
-import type { ScreenProps } from "../screen";
+import { can, OVERSIGHT, type ScreenProps } from "../screen";
 import { formatTime } from "../time";
 import { isHqAdmin } from "./roles";
 
+/** User ids as usernames, for the roles that may list users (others see the id). */
+function useUsernames(me: api.Me): (id?: string | null) => string {
+  const [names, setNames] = useState<Record<string, string>>({});
+  useEffect(() => {
+    if (!can(me, OVERSIGHT)) return;
+    api.allPages<api.S["UserView"]>("/users", {}, 1000)
+      .then((users) => setNames(Object.fromEntries(users.map((u) => [u.id, u.username]))))
+      .catch(() => undefined);
+  }, []);
+  return (id) => (id ? names[id] ?? id : "—");
+}
+
 export function Fx({ me, store }: ScreenProps) {
   const admin = isHqAdmin(me);
+  const who = useUsernames(me);
   const zone = store?.timezone ?? "UTC";
   const [rates, setRates] = useState<api.S["FxRateList"] | null>(null);
   const [currency, setCurrency] = useState("");
@@ -67,7 +80,7 @@ export function Fx({ me, store }: ScreenProps) {
                 <td>1 {r.currency}</td>
                 <td class="amount">{r.rate} {r.reporting_currency}</td>
                 <td>{formatTime(r.effective_at, zone)}</td>
-                <td>{r.created_by}</td>
+                <td>{who(r.created_by)}</td>
               </tr>
             ))}
             {rates && !rates.items?.length && <tr><td colSpan={4} class="empty">No rate yet.</td></tr>}
@@ -116,14 +129,25 @@ const METALS = ["gold", "platinum", "palladium", "silver", "other"];
 
 export function Metals({ me, store, stores }: ScreenProps) {
   const admin = isHqAdmin(me);
+  const who = useUsernames(me);
   const currencies = [...new Set(stores.map((s) => s.currency).filter(Boolean))];
   const [metal, setMetal] = useState("gold");
   const [currency, setCurrency] = useState(store?.currency ?? currencies[0] ?? "USD");
   const [price, setPrice] = useState("");
   const [confirm, setConfirm] = useState(false);
   const [results, setResults] = useState<api.S["MetalPriceResult"][]>([]);
+  const [prices, setPrices] = useState<api.S["MetalPrice"][] | null>(null);
   const [key, setKey] = useState(() => crypto.randomUUID());
   const problems = useProblems();
+
+  async function load() {
+    try {
+      setPrices(await api.allPages<api.S["MetalPrice"]>("/metal-prices"));
+    } catch (e) {
+      problems.set(e);
+    }
+  }
+  useEffect(() => void load(), []);
 
   async function set(event: Event) {
     event.preventDefault();
@@ -138,6 +162,7 @@ export function Metals({ me, store, stores }: ScreenProps) {
         { metal, price_per_gram: { amount, currency }, confirm }, { idempotencyKey: key });
       setResults([result, ...results]);
       setPrice("");
+      await load();
     } catch (e) {
       problems.set(e);
     } finally {
@@ -189,6 +214,21 @@ export function Metals({ me, store, stores }: ScreenProps) {
       ) : (
         <p class="notice">HQ sets the spot prices.</p>
       )}
+      <table class="list">
+        <caption>In force</caption>
+        <thead><tr><th>Metal</th><th class="amount">Per gram</th><th>Set</th><th>By</th></tr></thead>
+        <tbody>
+          {(prices ?? []).map((p) => (
+            <tr>
+              <td>{p.metal}</td>
+              <td class="amount">{format(p.price_per_gram.amount, p.price_per_gram.currency)}</td>
+              <td>{formatTime(p.set_at, store?.timezone)}</td>
+              <td>{who(p.set_by)}</td>
+            </tr>
+          ))}
+          {prices && !prices.length && <tr><td colSpan={4} class="empty">No spot price set yet.</td></tr>}
+        </tbody>
+      </table>
       {results.length > 0 && (
         <table class="list">
           <caption>Set now</caption>
