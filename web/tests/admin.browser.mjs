@@ -54,8 +54,8 @@ test("HQ administers users, rates, metal prices and wording; a store manager see
 
     // a metal price (palladium: no demo piece is priced by its weight)
     await page.getByRole("link", { name: "Metal prices" }).click();
-    await page.getByLabel("Metal", { exact: true }).selectOption("palladium");
-    await page.getByLabel("Currency", { exact: true }).selectOption("USD");
+    await page.getByRole("combobox", { name: /^Metal/ }).selectOption("palladium");
+    await page.getByRole("combobox", { name: /^Currency/ }).selectOption("USD");
     await page.getByLabel("Price per gram").fill("abc");
     await page.getByRole("button", { name: "Set price" }).click();
     await page.getByRole("alert").filter({ hasText: "Enter a price in USD" }).waitFor();
@@ -94,6 +94,7 @@ test("HQ administers users, rates, metal prices and wording; a store manager see
 
     // a store manager of MIA: MIA's users only, no rate or price to change
     await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByText("Signed out.").waitFor(); // the session is gone before the next sign-in
     await signIn(page, manager);
     await section(page, "Admin");
     const theirs = page.getByRole("region", { name: "Users of your stores" });

@@ -20,6 +20,7 @@ export function Templates({ me, store }: ScreenProps) {
   const writer = can(me, MANAGERS);
   const [catalog, setCatalog] = useState<Trigger[]>([]);
   const [saved, setSaved] = useState<Saved[]>([]);
+  const [loaded, setLoaded] = useState(false);
   const [trigger, setTrigger] = useState<string>("");
   const [channel, setChannel] = useState("sms");
   const [language, setLanguage] = useState("en");
@@ -39,6 +40,7 @@ export function Templates({ me, store }: ScreenProps) {
       ]);
       setCatalog(c);
       setSaved(s.items ?? []);
+      setLoaded(true);
       if (!trigger) setTrigger(c.find((t) => t.editable)?.trigger ?? "");
     } catch (e) {
       problems.set(e);
@@ -65,7 +67,7 @@ export function Templates({ me, store }: ScreenProps) {
     setPreview(null);
     setDone("");
     problems.clear();
-  }, [trigger, channel, language, scope, catalog, saved.length]);
+  }, [trigger, channel, language, scope, loaded]);
 
   function insert(name: string) {
     const input = bodyInput.current;
