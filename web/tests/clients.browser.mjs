@@ -28,7 +28,23 @@ test("a client found with a typo, their profile changed, a viewing booked and on
     }, 201);
 
     await signIn(page, manager);
-    await page.goto("/#/clients/find");
+    // a new client at the counter: e-mail consent asked and given, SMS not assumed
+    await page.goto("/#/clients/new");
+    const digits = String(Math.floor(Math.random() * 9000) + 1000);
+    const form = page.getByRole("region", { name: "New client" });
+    await form.getByLabel("First name").fill("Teodora");
+    await form.getByLabel("Last name").fill(`Quill${letters(5)}`);
+    await form.getByLabel("Phone").fill(`(646) 555-${digits}`);
+    await form.getByRole("checkbox", { name: "E-mails" }).check();
+    await form.getByRole("button", { name: "Add client" }).click();
+    await page.getByRole("heading", { name: /^Teodora Quill/ }).waitFor();
+    await page.getByRole("region", { name: "Consent" }).getByRole("button", { name: "Opt out of e-mail" }).waitFor();
+    await page.getByRole("region", { name: "Consent" }).getByText("not opted in").waitFor(); // SMS: asked, declined
+    await page.getByRole("link", { name: "Find a client" }).click();
+    // the phone in another format finds them
+    await page.getByLabel("Name, phone or e-mail").fill(`646.555.${digits}`);
+    await page.getByLabel("Name, phone or e-mail").press("Enter");
+    await page.getByRole("link", { name: /^Teodora Quill/ }).waitFor();
     const typo = `Philippa ${last.slice(0, 3)}${last[4]}${last[3]}${last.slice(5)}`; // two letters swapped
     const search = page.getByLabel("Name, phone or e-mail");
     await search.fill(typo);

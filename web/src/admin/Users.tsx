@@ -62,7 +62,8 @@ export function Users({ me, store, stores }: ScreenProps) {
         </form>
         {reset && (
           <div class="notice temporary" role="status">
-            Temporary password for <strong>{reset.username}</strong>: <code>{reset.temporary_password}</code>
+            <span>Temporary password for <strong>{reset.username}</strong>:</span>
+            <code>{reset.temporary_password}</code>
             <small>Shown this once: give it to them now. They choose their own at the next sign-in.</small>
             <button type="button" onClick={() => setReset(null)}>Done</button>
           </div>
