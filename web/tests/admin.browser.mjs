@@ -92,6 +92,21 @@ test("HQ administers users, rates, metal prices and wording; a store manager see
     await shot("template-saved");
     assert.deepEqual(await axe(page), []);
 
+    // the stores, each editable by HQ; a vendor's contact changed
+    await page.getByRole("link", { name: "Stores" }).click();
+    await page.getByRole("button", { name: "Edit NYC" }).click();
+    await page.getByRole("heading", { name: `Edit NYC · ${nyc.name}` }).waitFor();
+    await page.getByRole("button", { name: "Cancel" }).click();
+    const vendor = await api.post("/vendors", { name: `Atelier ${crypto.randomUUID().slice(0, 6)}` }, 201);
+    await page.getByRole("link", { name: "Vendors" }).click();
+    await page.getByRole("button", { name: `Edit ${vendor.name}` }).click();
+    await page.getByLabel("E-mail").fill("orders@atelier.example");
+    await page.getByRole("button", { name: "Save vendor" }).click();
+    await page.getByRole("cell", { name: "email: orders@atelier.example" }).first().waitFor();
+    assert.equal((await api.get("/vendors?limit=200")).items.find((v) => v.id === vendor.id).contact.email,
+      "orders@atelier.example");
+    await shot("vendor-edited");
+
     // a store manager of MIA: MIA's users only, no rate or price to change
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByText("Signed out.").waitFor(); // the session is gone before the next sign-in
