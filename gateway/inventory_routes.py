@@ -260,6 +260,12 @@ class InventoryRoutes:
         (``GET /price-changes``) unless ``confirm`` is true."""
         return self.inventory.set_metal_price(request.json_body)
 
+    @route("GET", "/metal-prices", roles=READERS, response=views.MetalPricePage)
+    def list_metal_prices(self, request):
+        """The spot price in force for each metal and currency (the last one
+        set), who set it and when."""
+        return self.inventory.list_metal_prices()
+
     @route("GET", "/price-changes", roles=READERS, query=StoreQuery,
            response=views.PriceChangePage)
     def list_price_changes(self, request):

@@ -151,6 +151,16 @@ class MetalPriceResult(Schema):
     pending_confirmation = fields.Integer(metadata={"description": "repricings above the guard"})
 
 
+class MetalPrice(Schema):
+    metal = fields.String(validate=validate.OneOf(rpc.METALS))
+    price_per_gram = fields.Nested(Money, metadata={"description": "per gram of pure metal"})
+    set_by = fields.String(allow_none=True)
+    set_at = fields.DateTime(allow_none=True)
+
+
+MetalPricePage = page_of(MetalPrice, "MetalPricePage")
+
+
 class PriceChange(Schema):
     id = fields.UUID()
     item_id = fields.UUID()

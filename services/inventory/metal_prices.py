@@ -1,7 +1,7 @@
 """Metal spot prices and the repricing guard (docs/API.md#inventory,
 docs/DOMAIN.md): a new spot price reprices the pieces priced by weight; a
 jump above the guard waits for a manager's confirmation."""
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from chassis.clock import now
 from chassis.errors import Conflict, Forbidden, NotFound
@@ -49,6 +49,19 @@ def _priced_by_weight(session, identity, metal, currency):
                                Item.status.in_(REPRICED_STATUSES))
     query = own_stores(query, Item.store_id, identity)
     return session.scalars(query.with_for_update(skip_locked=False)).all()
+
+
+def list_metal_prices(session):
+    """The spot price in force for each metal and currency (the last one set)."""
+    latest = select(MetalPrice.metal, MetalPrice.currency, func.max(MetalPrice.id).label("id")) \
+        .group_by(MetalPrice.metal, MetalPrice.currency).subquery()
+    rows = session.scalars(select(MetalPrice).join(latest, MetalPrice.id == latest.c.id)
+                           .order_by(MetalPrice.metal, MetalPrice.currency)).all()
+    return {"items": [{"metal": r.metal,
+                       "price_per_gram": {"amount": r.price_per_gram, "currency": r.currency},
+                       "set_by": r.created_by,
+                       "set_at": r.created_at.isoformat() if r.created_at else None} for r in rows],
+            "next_cursor": None}
 
 
 def price_change_view(r):

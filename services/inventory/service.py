@@ -267,6 +267,11 @@ class Service(ServiceBase):
                                                 self.settings.price_guard_percent)
 
     @rpc
+    def list_metal_prices(self):
+        with self.db.transaction() as session:
+            return metal_prices.list_metal_prices(session)
+
+    @rpc
     def list_price_changes(self, store_id=None):
         store_id = uuid_arg(store_id, "store_id") if store_id else None
         with self.db.transaction() as session:
