@@ -1,0 +1,179 @@
+// The bench board: a column per open stage (the API's, in workflow order),
+// a card per job with its number, client, piece, promised day (the store's
+// zone), rush and overdue said in words, the estimate and approval state, and
+// the move the job can make next (a select and a button: keyboard first).
+import { useEffect, useState } from "preact/hooks";
+import * as api from "../api";
+import { FieldError } from "../FieldError";
+import { format } from "../money";
+import { can, SELLERS, type ScreenProps } from "../screen";
+import { formatDay, formatTime } from "../time";
+import { approve, cardMoves, clientName, CUSTOM_ONLY, type Job, label, openJob, transition } from "./flow";
+
+type Board = api.S["Board"];
+
+export function BoardView({ me, store }: ScreenProps & { store: api.Store }) {
+  const [board, setBoard] = useState<Board | null>(null);
+  const [mine, setMine] = useState(false);
+  const [error, setError] = useState<string[] | undefined>();
+
+  async function load() {
+    try {
+      const query = { store_id: store.id, assignee_id: mine ? me.id : undefined };
+      setBoard(await api.getJson<Board>("/work-orders/board", query));
+      setError(undefined);
+    } catch (e) {
+      setError([e instanceof Error ? e.message : String(e)]);
+    }
+  }
+
+  useEffect(() => {
+    void load();
+    const timer = window.setInterval(() => void load(), 60_000);
+    return () => window.clearInterval(timer);
+  }, [mine]);
+
+  const columns = Object.entries(board?.columns ?? {}).filter(
+    ([stage, jobs]) => !CUSTOM_ONLY.includes(stage) || jobs.length > 0,
+  );
+  const names = new Map<string, string>();
+  for (const [, jobs] of columns) for (const j of jobs) if (j.assignee_id) names.set(j.assignee_id, j.assignee_name ?? "");
+  const open = columns.reduce((n, [, jobs]) => n + jobs.length, 0);
+
+  return (
+    <section class="bench-board" aria-labelledby="board-title">
+      <div class="board-head">
+        <h1 id="board-title">Bench board</h1>
+        <p class="board-summary">
+          {open} open {open === 1 ? "job" : "jobs"}
+          {board && board.overdue > 0 && <strong class="badge overdue"> · ⚠ {board.overdue} overdue</strong>}
+        </p>
+        {board && Object.keys(board.by_assignee).length > 0 && (
+          <ul class="load" aria-label="Jobs per jeweler">
+            {Object.entries(board.by_assignee).map(([id, n]) => (
+              <li>{id ? names.get(id) || "a jeweler" : "Unassigned"}: {n}</li>
+            ))}
+          </ul>
+        )}
+        <label class="inline">
+          <input type="checkbox" checked={mine} onChange={(e) => setMine(e.currentTarget.checked)} />
+          Only my jobs
+        </label>
+        <button type="button" onClick={() => void load()}>Refresh</button>
+      </div>
+      <FieldError messages={error} />
+      {!board && !error && <p>Loading the board…</p>}
+      <div class="columns">
+        {columns.map(([stage, jobs]) => (
+          <section class="column" aria-labelledby={`col-${stage}`} data-stage={stage}>
+            <h2 id={`col-${stage}`}>
+              {label(stage)} <span class="count">{jobs.length}</span>
+            </h2>
+            {jobs.map((job) => <Card me={me} job={job} onChanged={load} />)}
+            {!jobs.length && <p class="empty">No job</p>}
+          </section>
+        ))}
+      </div>
+    </section>
+  );
+}
+
+export function Badges({ job }: { job: Job }) {
+  return (
+    <>
+      {job.rush && <span class="badge rush">⚡ Rush</span>}
+      {job.overdue && <span class="badge overdue">⚠ Overdue</span>}
+    </>
+  );
+}
+
+/** "Estimate $120.00 · awaiting approval", "Needs an estimate", "Approved at the counter". */
+export function EstimateState({ job }: { job: Job }) {
+  const e = job.estimate;
+  if (e) {
+    const state = e.status === "approved" ? "approved" : e.status === "declined" ? "declined" : "awaiting approval";
+    return (
+      <p class={`estimate ${e.status}`}>
+        Estimate {format(e.amount.amount, e.amount.currency)} · {state}
+        {e.status === "approved" && job.approved_via === "tracking_page" && " (by the client online)"}
+      </p>
+    );
+  }
+  if (job.estimate_required && !job.approved_at) return <p class="estimate missing">Needs an estimate</p>;
+  if (job.approved_at) return <p class="estimate approved">Approved, no estimate</p>;
+  return null;
+}
+
+function Card({ me, job, onChanged }: { me: api.Me; job: Job; onChanged: () => Promise<void> }) {
+  const moves = cardMoves(job);
+  const [to, setTo] = useState(moves[0] ?? "");
+  const [error, setError] = useState<string[] | undefined>();
+  const [busy, setBusy] = useState(false);
+  const zone = (job.store as { timezone?: string })?.timezone;
+
+  async function act(what: () => Promise<unknown>) {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await what();
+      await onChanged();
+    } catch (e) {
+      const named = e instanceof api.ApiError ? e.about("stage", "note") : [];
+      setError(named.length ? named : [e instanceof Error ? e.message : String(e)]);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const needsQuote = job.stage === "received" && job.estimate_required && !job.estimate;
+  const canApprove =
+    can(me, SELLERS) &&
+    ((job.stage === "received" && !job.estimate_required) || job.stage === "awaiting_approval");
+
+  return (
+    <article class={`card${job.overdue ? " is-overdue" : ""}${job.rush ? " is-rush" : ""}`} aria-labelledby={`job-${job.id}`}>
+      <h3 id={`job-${job.id}`}>
+        <a href={`#/bench/job/${job.id}`}>{job.number}</a> <Badges job={job} />
+      </h3>
+      <p class="who">{clientName(job)}</p>
+      <p class="piece">{job.item_description}</p>
+      <p class="due">
+        Promised <time dateTime={job.promised_date}>{formatDay(job.promised_date, zone)}</time>
+      </p>
+      <p class="assignee">{job.assignee_name ? `Jeweler: ${job.assignee_name}` : "Unassigned"}</p>
+      <EstimateState job={job} />
+      <div class="card-actions">
+        {needsQuote && (
+          <button type="button" onClick={() => openJob(job.id)}>Quote estimate</button>
+        )}
+        {canApprove && (
+          <button type="button" disabled={busy} onClick={() => act(() => approve(job.id))}>
+            Record approval
+          </button>
+        )}
+        {moves.length > 0 && (
+          <form
+            class="move"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void act(() => transition(job.id, to));
+            }}
+          >
+            <label>
+              <span class="sr-only">Move {job.number} to</span>
+              <select value={to} onChange={(e) => setTo(e.currentTarget.value)}>
+                {moves.map((s) => <option value={s}>{label(s)}</option>)}
+              </select>
+            </label>
+            <button type="submit" disabled={busy} aria-label={`Move ${job.number}`}>Move</button>
+          </form>
+        )}
+        {job.stage === "ready_for_pickup" && (
+          <a class="button" href={`#/bench/job/${job.id}`}>Pickup</a>
+        )}
+      </div>
+      <FieldError messages={error} />
+      <p class="since">In this stage since {formatTime(job.stage_changed_at, zone)}</p>
+    </article>
+  );
+}
