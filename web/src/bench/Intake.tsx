@@ -23,6 +23,8 @@ interface TaskRow {
 
 const emptyTask = (): TaskRow => ({ code: "", description: "", price: "" });
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 function inDays(day: string, n: number): string {
   const d = new Date(`${day}T12:00:00Z`);
   d.setUTCDate(d.getUTCDate() + n);
@@ -146,7 +148,7 @@ export function Intake({ store }: ScreenProps & { store: api.Store }) {
         <h1 id="intake-done-title">Job {done.job.number} taken in</h1>
         <p>
           For {client ? `${client.first_name} ${client.last_name}` : "the client"}: {done.job.item_description}.
-          {files.length > 0 && ` ${files.length - done.photoErrors.length} photo(s) added.`}
+          {files.length > 0 && ` ${plural(files.length - done.photoErrors.length, "photo")} added.`}
         </p>
         <FieldError messages={done.photoErrors.length ? done.photoErrors : undefined} />
         <Envelope job={done.job} autoFetch />

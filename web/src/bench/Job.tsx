@@ -11,7 +11,7 @@ import { BENCH_LEADS, can, MANAGERS, SELLERS, STAFF, type ScreenProps } from "..
 import { formatDay, formatTime } from "../time";
 import { Badges, EstimateState } from "./Board";
 import { Envelope } from "./Envelope";
-import { addPhoto, approve, BY_COMMAND, clientName, dataUrlOf, getJob, type Job, label, transition } from "./flow";
+import { addPhoto, approve, BY_COMMAND, clientName, dataUrlOf, getJob, type Job, KINDS, label, transition } from "./flow";
 
 interface Photo {
   id: string;
@@ -55,7 +55,7 @@ export function JobView(props: ScreenProps & { store: api.Store; id: string }) {
           <h2 id="facts-title">The piece</h2>
           <dl class="facts">
             <dt>Client</dt><dd>{clientName(job)}{client?.phone ? ` · ${client.phone}` : ""}</dd>
-            <dt>Kind</dt><dd>{job.kind}</dd>
+            <dt>Kind</dt><dd>{KINDS.find((k) => k.id === job.kind)?.label ?? job.kind}</dd>
             <dt>Piece</dt><dd>{job.item_description}</dd>
             <dt>Condition</dt><dd>{intake.condition_notes || "—"}</dd>
             <dt>Promised</dt><dd>{formatDay(job.promised_date, zone)}{job.rush ? " (rush)" : ""}</dd>
