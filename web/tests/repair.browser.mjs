@@ -125,8 +125,11 @@ test("a repair from intake with a photo through the board to pickup", () =>
     await shot("board-ready-1920");
     await page.setViewportSize({ width: 1024, height: 768 });
 
-    // pickup: the balance (the estimate and the store's tax) in cash
-    await card.getByRole("link", { name: "Pickup" }).click();
+    // pickup: the envelope's barcode scanned on the board opens the job; the balance
+    // (the estimate and the store's tax) in cash
+    await card.getByRole("link", { name: "Pickup" }).waitFor();
+    await page.getByLabel("Job number", { exact: true }).fill(number.toLowerCase());
+    await page.getByLabel("Job number", { exact: true }).press("Enter");
     await page.getByRole("heading", { name: "Pickup" }).waitFor();
     const toPay = await page.locator(".pickup dd.total").textContent();
     assert.match(toPay, /^\$1\d\d\.\d\d$/);

@@ -2,7 +2,7 @@
 // a card per job with its number, client, piece, promised day (the store's
 // zone), rush and overdue said in words, the estimate and approval state, and
 // the move the job can make next (a select and a button: keyboard first).
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import { FieldError } from "../FieldError";
 import { format } from "../money";
@@ -16,6 +16,20 @@ export function BoardView({ me, store }: ScreenProps & { store: api.Store }) {
   const [board, setBoard] = useState<Board | null>(null);
   const [mine, setMine] = useState(false);
   const [error, setError] = useState<string[] | undefined>();
+  const [number, setNumber] = useState("");
+  const [notFound, setNotFound] = useState<string[] | undefined>();
+  const scan = useRef<HTMLInputElement>(null);
+  useEffect(() => scan.current?.focus(), []);
+
+  /** The envelope's barcode (the job number) scanned or typed, then Enter: the job opens. */
+  function find(event: Event) {
+    event.preventDefault();
+    const wanted = number.trim().toUpperCase();
+    if (!wanted) return;
+    const job = Object.values(board?.columns ?? {}).flat().find((j) => j.number.toUpperCase() === wanted);
+    if (job) openJob(job.id);
+    else setNotFound([`No open job ${wanted} on this board`]);
+  }
 
   async function load() {
     try {
@@ -55,6 +69,14 @@ export function BoardView({ me, store }: ScreenProps & { store: api.Store }) {
             ))}
           </ul>
         )}
+        <form class="find-job" onSubmit={find}>
+          <label class="inline">
+            Job number
+            <input ref={scan} name="job-number" size={11} autocomplete="off" placeholder="scan or type"
+              value={number} onInput={(e) => { setNumber(e.currentTarget.value); setNotFound(undefined); }} />
+          </label>
+          <FieldError messages={notFound} />
+        </form>
         <label class="inline">
           <input type="checkbox" checked={mine} onChange={(e) => setMine(e.currentTarget.checked)} />
           Only my jobs
