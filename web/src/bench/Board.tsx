@@ -8,7 +8,7 @@ import { FieldError } from "../FieldError";
 import { format } from "../money";
 import { can, SELLERS, type ScreenProps } from "../screen";
 import { formatDay, formatTime } from "../time";
-import { approve, cardMoves, clientName, CUSTOM_ONLY, type Job, label, openJob, transition } from "./flow";
+import { approve, byNumber, cardMoves, clientName, CUSTOM_ONLY, type Job, label, openJob, transition } from "./flow";
 
 type Board = api.S["Board"];
 
@@ -24,11 +24,10 @@ export function BoardView({ me, store }: ScreenProps & { store: api.Store }) {
   /** The envelope's barcode (the job number) scanned or typed, then Enter: the job opens. */
   function find(event: Event) {
     event.preventDefault();
-    const wanted = number.trim().toUpperCase();
-    if (!wanted) return;
-    const job = Object.values(board?.columns ?? {}).flat().find((j) => j.number.toUpperCase() === wanted);
+    if (!number.trim()) return;
+    const job = byNumber(Object.values(board?.columns ?? {}).flat(), number);
     if (job) openJob(job.id);
-    else setNotFound([`No open job ${wanted} on this board`]);
+    else setNotFound([`No open job ${number.trim().toUpperCase()} on this board`]);
   }
 
   async function load() {

@@ -276,7 +276,8 @@ function Assign({ me, job, onDone }: { me: api.Me; job: Job; onDone: (j: Job) =>
 }
 
 function Move({ job, onDone }: { job: Job; onDone: (j: Job) => void }) {
-  const next = (job.allowed_stages ?? []).filter((s) => !BY_COMMAND.includes(s));
+  // approval and estimate have their own buttons; the pickup its own section (with the balance)
+  const next = (job.allowed_stages ?? []).filter((s) => !BY_COMMAND.includes(s) && s !== "picked_up");
   const [to, setTo] = useState(next[0] ?? "");
   const [note, setNote] = useState("");
   const problems = useProblems();

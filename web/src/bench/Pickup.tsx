@@ -6,7 +6,7 @@ import { FieldError } from "../FieldError";
 import { format } from "../money";
 import type { ScreenProps } from "../screen";
 import { formatDay, formatTime } from "../time";
-import { clientName, type Job, openJob } from "./flow";
+import { byNumber, clientName, type Job, openJob } from "./flow";
 
 export function Pickup({ store }: ScreenProps & { store: api.Store }) {
   const [jobs, setJobs] = useState<Job[] | null>(null);
@@ -23,11 +23,10 @@ export function Pickup({ store }: ScreenProps & { store: api.Store }) {
 
   function find(event: Event) {
     event.preventDefault();
-    const wanted = number.trim().toUpperCase();
-    if (!wanted) return;
-    const job = jobs?.find((j) => j.number.toUpperCase() === wanted);
+    if (!number.trim()) return;
+    const job = byNumber(jobs ?? [], number);
     if (job) openJob(job.id);
-    else setError([`No job ${wanted} is ready for pickup at ${store.code}`]);
+    else setError([`No job ${number.trim().toUpperCase()} is ready for pickup at ${store.code}`]);
   }
 
   return (
