@@ -106,6 +106,7 @@ test("a repair from intake with a photo through the board to pickup", () =>
     await page.getByRole("combobox", { name: "Jeweler" }).selectOption({ label: jeweler.username });
     await page.getByRole("button", { name: "Assign" }).click();
     await page.locator(".facts dd").filter({ hasText: jeweler.username }).waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
     await shot("job");
 
     // the board: the card moves approved → at the bench → quality check → ready
@@ -117,8 +118,9 @@ test("a repair from intake with a photo through the board to pickup", () =>
     await card.getByText(`Jeweler: ${jeweler.username}`).waitFor();
     assert.deepEqual(await axe(page), [], "axe on the board");
     await shot("board");
-    for (const stage of ["in_progress", "quality_check", "ready_for_pickup"]) {
-      await card.getByRole("button", { name: `Move ${number}` }).click();
+    for (const [stage, name] of [["in_progress", "At the bench"], ["quality_check", "Quality check"],
+      ["ready_for_pickup", "Ready for pickup"]]) {
+      await card.getByRole("button", { name: `Move ${number} to ${name}` }).click();
       await column(stage).getByRole("article", { name: new RegExp(number) }).waitFor();
     }
     await page.setViewportSize({ width: 1920, height: 1080 }); // the back office's screen

@@ -1,7 +1,7 @@
 // The bench board: a column per open stage (the API's, in workflow order),
 // a card per job with its number, client, piece, promised day (the store's
 // zone), rush and overdue said in words, the estimate and approval state, and
-// the move the job can make next (a select and a button: keyboard first).
+// the moves the job can make next (a button each: keyboard first).
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import { FieldError } from "../FieldError";
@@ -127,7 +127,6 @@ export function EstimateState({ job }: { job: Job }) {
 
 function Card({ me, job, onChanged }: { me: api.Me; job: Job; onChanged: () => Promise<void> }) {
   const moves = cardMoves(job);
-  const [to, setTo] = useState(moves[0] ?? "");
   const [error, setError] = useState<string[] | undefined>();
   const [busy, setBusy] = useState(false);
   const zone = (job.store as { timezone?: string })?.timezone;
@@ -172,23 +171,13 @@ function Card({ me, job, onChanged }: { me: api.Me; job: Job; onChanged: () => P
             Record approval
           </button>
         )}
-        {moves.length > 0 && (
-          <form
-            class="move"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void act(() => transition(job.id, to));
-            }}
-          >
-            <label>
-              <span class="sr-only">Move {job.number} to</span>
-              <select value={to} onChange={(e) => setTo(e.currentTarget.value)}>
-                {moves.map((s) => <option value={s}>{label(s)}</option>)}
-              </select>
-            </label>
-            <button type="submit" disabled={busy} aria-label={`Move ${job.number}`}>Move</button>
-          </form>
-        )}
+        {moves.map((stage, n) => (
+          // the first move goes forward; a second one goes back (a failed quality check)
+          <button type="button" class={n === 0 ? "forward" : "back"} disabled={busy}
+            aria-label={`Move ${job.number} to ${label(stage)}`} onClick={() => act(() => transition(job.id, stage))}>
+            {n === 0 ? `${label(stage)} →` : `← ${label(stage)}`}
+          </button>
+        ))}
         {job.stage === "ready_for_pickup" && (
           <a class="button" href={`#/bench/job/${job.id}`}>Pickup</a>
         )}
