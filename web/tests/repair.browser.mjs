@@ -7,11 +7,13 @@
 // picked up. axe-core on the intake and the board.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { randomBytes } from "node:crypto";
 import { deflateSync } from "node:zlib";
 import { admin, axe, section, signIn, withPage } from "./support.mjs";
 
-/** A small real PNG (8x8, gold), made here: the API checks a photo by its content. */
-function png() {
+/** A real PNG made here (the API checks a photo by its content): ``size`` pixels
+ * square, gold, or noise (which does not compress: a tablet-sized file). */
+function png(size = 8, noise = false) {
   const table = Array.from({ length: 256 }, (_, n) => {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
@@ -30,13 +32,13 @@ function png() {
     out.writeUInt32BE(crc(body), body.length + 4);
     return out;
   };
-  const size = 8;
   const header = Buffer.alloc(13);
   header.writeUInt32BE(size, 0);
   header.writeUInt32BE(size, 4);
   header.set([8, 2, 0, 0, 0], 8); // 8 bits, RGB
-  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array(size).fill([197, 157, 43]).flat())]);
-  const pixels = deflateSync(Buffer.concat(Array(size).fill(row)));
+  const row = () => Buffer.concat([Buffer.from([0]), noise ? randomBytes(size * 3)
+    : Buffer.from(Array(size).fill([197, 157, 43]).flat())]);
+  const pixels = deflateSync(Buffer.concat(Array.from({ length: size }, row)));
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", header),
@@ -49,7 +51,9 @@ test("a repair from intake with a photo through the board to pickup", () =>
   withPage(import.meta.url, async ({ page, problems, shot }) => {
     const api = await admin();
     const store = await api.store("NYC");
-    const surname = `Benchley${crypto.randomUUID().slice(0, 6)}`;
+    // a name of its own (the search forgives typos: a shared prefix would find other tests' clients)
+    const letters = [...crypto.getRandomValues(new Uint8Array(9))].map((b) => String.fromCharCode(97 + (b % 26)));
+    const surname = letters[0].toUpperCase() + letters.slice(1).join("");
     const [manager, jeweler] = await Promise.all([
       api.user("store_manager", [store]),
       api.user("bench_jeweler", [store]),
@@ -94,6 +98,13 @@ test("a repair from intake with a photo through the board to pickup", () =>
     const photo = page.getByRole("img", { name: `Photo 1 of ${number}` });
     await photo.waitFor();
     assert.ok(await photo.evaluate((img) => img.complete && img.naturalWidth === 8), "the photo is shown");
+    // a camera-sized photo (over the gateway's 1 MiB body once in base64) goes smaller, as JPEG
+    const big = png(900, true);
+    assert.ok(big.length > 2_000_000);
+    await page.getByLabel("Add a photo").setInputFiles({ name: "close-up.png", mimeType: "image/png", buffer: big });
+    const second = page.getByRole("img", { name: `Photo 2 of ${number}` });
+    await second.waitFor();
+    assert.ok(await second.evaluate((img) => img.complete && img.naturalWidth === 900), "the large photo is shown");
     await page.getByText("Needs an estimate").waitFor();
     await page.getByLabel("Estimate (USD)", { exact: true }).fill("12x");
     await page.getByRole("button", { name: "Send estimate" }).click();

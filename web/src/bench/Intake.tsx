@@ -278,7 +278,13 @@ function ClientPicker({ store, client, onPick }: { store: api.Store; client: Cli
     problems.clear();
     try {
       const page = await api.getJson<api.S["ClientPage"]>("/clients", { q: q.trim(), limit: 8 });
-      setFound(page.items ?? []);
+      // the search forgives typos; what holds the words typed comes first
+      const words = q.trim().toLowerCase().split(/\s+/);
+      const holds = (c: Client) => {
+        const text = `${c.first_name} ${c.last_name} ${c.phone ?? ""} ${c.email ?? ""}`.toLowerCase();
+        return words.every((w) => text.includes(w)) ? 0 : 1;
+      };
+      setFound((page.items ?? []).slice().sort((a, b) => holds(a) - holds(b)));
     } catch (e) {
       problems.set(e);
     }
