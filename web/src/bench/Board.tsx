@@ -18,6 +18,8 @@ export function BoardView({ me, store }: ScreenProps & { store: api.Store }) {
   const [error, setError] = useState<string[] | undefined>();
   const [number, setNumber] = useState("");
   const [notFound, setNotFound] = useState<string[] | undefined>();
+  const dragged = useRef<Job | null>(null); // set at once: the first dragover comes before a render
+  const [over, setOver] = useState<string | null>(null);
   const scan = useRef<HTMLInputElement>(null);
   useEffect(() => scan.current?.focus(), []);
 
@@ -45,6 +47,24 @@ export function BoardView({ me, store }: ScreenProps & { store: api.Store }) {
     const timer = window.setInterval(() => void load(), 60_000);
     return () => window.clearInterval(timer);
   }, [mine]);
+
+  /** Drag and drop (the mouse's way; the card's buttons are the keyboard's): the moves a card offers. */
+  const canDrop = (stage: string) => dragged.current !== null && cardMoves(dragged.current).includes(stage);
+  const setDragging = (job: Job | null) => {
+    dragged.current = job;
+  };
+  async function drop(stage: string) {
+    const job = dragged.current;
+    dragged.current = null;
+    setOver(null);
+    if (!job || !cardMoves(job).includes(stage)) return;
+    try {
+      await transition(job.id, stage);
+      await load();
+    } catch (e) {
+      setError([`${job.number}: ${e instanceof Error ? e.message : String(e)}`]);
+    }
+  }
 
   const columns = Object.entries(board?.columns ?? {}).filter(
     ([stage, jobs]) => !CUSTOM_ONLY.includes(stage) || jobs.length > 0,
@@ -86,11 +106,24 @@ export function BoardView({ me, store }: ScreenProps & { store: api.Store }) {
       {!board && !error && <p>Loading the board…</p>}
       <div class="columns">
         {columns.map(([stage, jobs]) => (
-          <section class="column" aria-labelledby={`col-${stage}`} data-stage={stage}>
+          <section class={`column${over === stage && canDrop(stage) ? " drop-here" : ""}`} aria-labelledby={`col-${stage}`}
+            data-stage={stage}
+            onDragOver={(e) => {
+              if (!canDrop(stage)) return;
+              e.preventDefault();
+              setOver(stage);
+            }}
+            onDragLeave={() => setOver((o) => (o === stage ? null : o))}
+            onDrop={(e) => {
+              e.preventDefault();
+              void drop(stage);
+            }}>
             <h2 id={`col-${stage}`}>
               {label(stage)} <span class="count">{jobs.length}</span>
             </h2>
-            {jobs.map((job) => <Card me={me} job={job} onChanged={load} />)}
+            {jobs.map((job) => (
+              <Card me={me} job={job} onChanged={load} onDrag={setDragging} />
+            ))}
             {!jobs.length && <p class="empty">No job</p>}
           </section>
         ))}
@@ -125,7 +158,14 @@ export function EstimateState({ job }: { job: Job }) {
   return null;
 }
 
-function Card({ me, job, onChanged }: { me: api.Me; job: Job; onChanged: () => Promise<void> }) {
+interface CardProps {
+  me: api.Me;
+  job: Job;
+  onChanged: () => Promise<void>;
+  onDrag: (job: Job | null) => void;
+}
+
+function Card({ me, job, onChanged, onDrag }: CardProps) {
   const moves = cardMoves(job);
   const [error, setError] = useState<string[] | undefined>();
   const [busy, setBusy] = useState(false);
@@ -151,7 +191,13 @@ function Card({ me, job, onChanged }: { me: api.Me; job: Job; onChanged: () => P
     ((job.stage === "received" && !job.estimate_required) || job.stage === "awaiting_approval");
 
   return (
-    <article class={`card${job.overdue ? " is-overdue" : ""}${job.rush ? " is-rush" : ""}`} aria-labelledby={`job-${job.id}`}>
+    <article class={`card${job.overdue ? " is-overdue" : ""}${job.rush ? " is-rush" : ""}`} aria-labelledby={`job-${job.id}`}
+      draggable={moves.length > 0}
+      onDragStart={(e) => {
+        e.dataTransfer?.setData("text/plain", job.number);
+        onDrag(job);
+      }}
+      onDragEnd={() => onDrag(null)}>
       <h3 id={`job-${job.id}`}>
         <a href={`#/bench/job/${job.id}`}>{job.number}</a> <Badges job={job} />
       </h3>

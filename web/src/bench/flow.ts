@@ -51,25 +51,37 @@ export function dataUrlOf(blob: Blob): Promise<string> {
   });
 }
 
-const LONGEST_SIDE = 1600;
+const SMALL_ENOUGH = 600 * 1024; // base64 and JSON around it stay under the gateway's 1 MiB
+const TRIES = [
+  { side: 1600, quality: 0.82 },
+  { side: 1600, quality: 0.65 },
+  { side: 1200, quality: 0.6 },
+  { side: 900, quality: 0.55 },
+];
 
 /**
- * A camera photo made small enough for one request (the gateway takes bodies
- * up to 1 MiB): at most 1600 px on its longest side, as JPEG. A small image
- * goes as it is.
+ * A camera photo made small enough for one request: a small JPEG, PNG or WebP
+ * goes as it is; anything else is drawn again as JPEG, at most 1600 px on its
+ * longest side, smaller and more compressed until it fits.
  */
 export async function photoForUpload(file: File): Promise<string> {
-  if (file.size <= 600 * 1024 && /^image\/(jpeg|png|webp)$/.test(file.type)) return base64Of(file);
+  if (file.size <= SMALL_ENOUGH && /^image\/(jpeg|png|webp)$/.test(file.type)) return base64Of(file);
   const bitmap = await createImageBitmap(file);
-  const scale = Math.min(1, LONGEST_SIDE / Math.max(bitmap.width, bitmap.height));
-  const canvas = document.createElement("canvas");
-  canvas.width = Math.round(bitmap.width * scale);
-  canvas.height = Math.round(bitmap.height * scale);
-  canvas.getContext("2d")!.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-  bitmap.close();
-  const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.82));
-  if (!blob) throw new Error("the photo could not be read");
-  return base64Of(blob);
+  try {
+    for (const { side, quality } of TRIES) {
+      const scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d")!.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
+      if (!blob) throw new Error("the photo could not be read");
+      if (blob.size <= SMALL_ENOUGH) return base64Of(blob);
+    }
+  } finally {
+    bitmap.close();
+  }
+  throw new Error("the photo stays too large even made smaller");
 }
 
 /** Add one photo to a job (one request each: a retry never adds it twice). */
