@@ -79,6 +79,11 @@ test("a repair from intake with a photo through the board to pickup", () =>
     await shot("intake");
 
     const envelope = page.waitForResponse((r) => /\/work-orders\/[^/]+\/envelope\.pdf$/.test(r.url()));
+    await page.getByRole("button", { name: "Change client" }).click();
+    await page.getByRole("button", { name: "Take the job in" }).click();
+    await page.getByRole("alert").filter({ hasText: "Find the client or add a new one" }).waitFor();
+    await page.getByLabel("Find client (name, phone or email)", { exact: true }).press("Enter");
+    await page.getByRole("button", { name: new RegExp(`Ada ${surname}`) }).click();
     await page.getByRole("button", { name: "Take the job in" }).click();
     const heading = page.getByRole("heading", { name: /^Job NYC-\d+ taken in$/ });
     await heading.waitFor();
@@ -117,6 +122,12 @@ test("a repair from intake with a photo through the board to pickup", () =>
     await page.getByRole("combobox", { name: "Jeweler" }).selectOption({ label: jeweler.username });
     await page.getByRole("button", { name: "Assign" }).click();
     await page.locator(".facts dd").filter({ hasText: jeweler.username }).waitFor();
+    // the API's refusal shows next to the field it names: a cancellation without a reason
+    await page.getByRole("combobox", { name: /^Move to/ }).selectOption({ label: "Cancelled" });
+    await page.locator(".move-detail").getByRole("button", { name: "Move", exact: true }).click();
+    await page.locator(".move-detail").getByRole("alert").filter({ hasText: "a cancellation needs a reason" }).waitFor();
+    problems.length = 0; // the browser logs that expected 422
+    await page.getByRole("combobox", { name: /^Move to/ }).selectOption({ label: "At the bench" });
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot("job");
 
