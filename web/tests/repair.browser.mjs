@@ -157,6 +157,11 @@ test("a repair from intake with a photo through the board to pickup", () =>
     // pickup: the envelope's barcode scanned on the board opens the job; the balance
     // (the estimate and the store's tax) in cash
     await card.getByRole("link", { name: "Pickup" }).waitFor();
+    const tabs = page.getByRole("navigation", { name: "Bench" });
+    await tabs.getByRole("link", { name: "Pickup" }).click();
+    await page.getByRole("row").filter({ hasText: number }).getByText("$").waitFor(); // its balance due
+    await shot("pickup-list");
+    await tabs.getByRole("link", { name: "Board" }).click();
     await page.getByLabel("Job number", { exact: true }).fill(number.toLowerCase());
     await page.getByLabel("Job number", { exact: true }).press("Enter");
     await page.getByRole("heading", { name: "Pickup" }).waitFor();
