@@ -161,7 +161,7 @@ test("a repair from intake with a photo through the board to pickup", () =>
     await tabs.getByRole("link", { name: "Pickup" }).click();
     await page.getByRole("row").filter({ hasText: number }).getByText("$").waitFor(); // its balance due
     await shot("pickup-list");
-    await tabs.getByRole("link", { name: "Board" }).click();
+    await tabs.getByRole("link", { name: "Board" }).click(); // the number typed before the board is there
     await page.getByLabel("Job number", { exact: true }).fill(number.toLowerCase());
     await page.getByLabel("Job number", { exact: true }).press("Enter");
     await page.getByRole("heading", { name: "Pickup" }).waitFor();

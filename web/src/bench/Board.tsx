@@ -24,21 +24,26 @@ export function BoardView({ me, store }: ScreenProps & { store: api.Store }) {
   useEffect(() => scan.current?.focus(), []);
 
   /** The envelope's barcode (the job number) scanned or typed, then Enter: the job opens. */
-  function find(event: Event) {
+  async function find(event: Event) {
     event.preventDefault();
     if (!number.trim()) return;
-    const job = byNumber(Object.values(board?.columns ?? {}).flat(), number);
+    // a scanner can be quicker than the board's first answer: then the board is asked again
+    const shown = byNumber(Object.values(board?.columns ?? {}).flat(), number);
+    const job = shown ?? byNumber(Object.values((await load())?.columns ?? {}).flat(), number);
     if (job) openJob(job.id);
     else setNotFound([`No open job ${number.trim().toUpperCase()} on this board`]);
   }
 
-  async function load() {
+  async function load(): Promise<Board | null> {
     try {
       const query = { store_id: store.id, assignee_id: mine ? me.id : undefined };
-      setBoard(await api.getJson<Board>("/work-orders/board", query));
+      const answer = await api.getJson<Board>("/work-orders/board", query);
+      setBoard(answer);
       setError(undefined);
+      return answer;
     } catch (e) {
       setError([e instanceof Error ? e.message : String(e)]);
+      return null;
     }
   }
 
@@ -88,7 +93,7 @@ export function BoardView({ me, store }: ScreenProps & { store: api.Store }) {
             ))}
           </ul>
         )}
-        <form class="find-job" onSubmit={find}>
+        <form class="find-job" onSubmit={(e) => void find(e)}>
           <label class="inline">
             Job number
             <input ref={scan} name="job-number" size={11} autocomplete="off" placeholder="scan or type"
@@ -161,7 +166,7 @@ export function EstimateState({ job }: { job: Job }) {
 interface CardProps {
   me: api.Me;
   job: Job;
-  onChanged: () => Promise<void>;
+  onChanged: () => Promise<unknown>;
   onDrag: (job: Job | null) => void;
 }
 

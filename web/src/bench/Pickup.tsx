@@ -14,17 +14,18 @@ export function Pickup({ store }: ScreenProps & { store: api.Store }) {
   const [error, setError] = useState<string[] | undefined>();
   const input = useRef<HTMLInputElement>(null);
 
+  const ready = () => api.allPages<Job>("/work-orders", { store_id: store.id, stage: "ready_for_pickup" }, 1000);
+
   useEffect(() => {
     input.current?.focus();
-    api.allPages<Job>("/work-orders", { store_id: store.id, stage: "ready_for_pickup" }, 1000)
-      .then(setJobs)
-      .catch((e) => setError([String(e)]));
+    ready().then(setJobs).catch((e) => setError([String(e)]));
   }, [store.id]);
 
-  function find(event: Event) {
+  async function find(event: Event) {
     event.preventDefault();
     if (!number.trim()) return;
-    const job = byNumber(jobs ?? [], number);
+    // scanned before the list came: the list is asked for again
+    const job = byNumber(jobs ?? (await ready().catch(() => [])), number);
     if (job) openJob(job.id);
     else setError([`No job ${number.trim().toUpperCase()} is ready for pickup at ${store.code}`]);
   }
@@ -32,7 +33,7 @@ export function Pickup({ store }: ScreenProps & { store: api.Store }) {
   return (
     <section class="panel pickup-list" aria-labelledby="pickup-list-title">
       <h1 id="pickup-list-title">Ready for pickup</h1>
-      <form onSubmit={find}>
+      <form onSubmit={(e) => void find(e)}>
         <label>
           Job number
           <input ref={input} name="job-number" autocomplete="off" placeholder="scan the envelope or type the number, then Enter"
