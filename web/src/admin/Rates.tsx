@@ -7,7 +7,7 @@ import { instantOf } from "../clients/zone";
 import { FieldError } from "../FieldError";
 import { format, parseMajor } from "../money";
 import { useProblems } from "../problem";
-import { can, OVERSIGHT, type ScreenProps } from "../screen";
+import { can, MANAGERS, OVERSIGHT, type ScreenProps } from "../screen";
 import { formatTime } from "../time";
 import { isHqAdmin } from "./roles";
 
@@ -128,7 +128,8 @@ export function Fx({ me, store }: ScreenProps) {
 const METALS = ["gold", "platinum", "palladium", "silver", "other"];
 
 export function Metals({ me, store, stores }: ScreenProps) {
-  const admin = isHqAdmin(me);
+  // the API lets a store manager set one too: it reprices only their stores' pieces
+  const admin = can(me, MANAGERS);
   const who = useUsernames(me);
   const currencies = [...new Set(stores.map((s) => s.currency).filter(Boolean))];
   const [metal, setMetal] = useState("gold");
@@ -212,7 +213,7 @@ export function Metals({ me, store, stores }: ScreenProps) {
           </div>
         </form>
       ) : (
-        <p class="notice">HQ sets the spot prices.</p>
+        <p class="notice">A store manager or HQ sets the spot prices.</p>
       )}
       <table class="list">
         <caption>In force</caption>
