@@ -114,8 +114,22 @@ browser:
 test-browser: venv infra db-test web browser
 	CHROMIUM="$(CHROMIUM)" "$(VPY)" -m pytest tests/browser $(PYTEST_ARGS)
 
+# The browser tests run beside the rest, in a pytest of their own with their own
+# databases and vhost (E2E_DB_SUFFIX=browser): their time is mostly a browser and a
+# chain waiting on each other, and the suite has 15 minutes on two cores. Their
+# output follows the rest's (and stays in web/screenshots/browser-tests.log).
+BROWSER_LOG := web/screenshots/browser-tests.log
+
 test: venv lint infra db-test web browser
-	CHROMIUM="$(CHROMIUM)" "$(VPY)" -m pytest $(PYTEST_ARGS)
+	@mkdir -p web/screenshots
+	@CHROMIUM="$(CHROMIUM)" E2E_DB_SUFFIX=browser "$(VPY)" -m pytest tests/browser $(PYTEST_ARGS) \
+	  >"$(BROWSER_LOG)" 2>&1 & browser=$$!; \
+	echo "test: the browser tests run beside the others (pid $$browser, output after them)"; \
+	"$(VPY)" -m pytest --ignore=tests/browser $(PYTEST_ARGS); rest=$$?; \
+	wait $$browser; shown=$$?; \
+	echo "---- the browser tests (tests/browser, $(BROWSER_LOG)) ----"; cat "$(BROWSER_LOG)"; \
+	echo "test: the others exited $$rest, the browser tests $$shown"; \
+	[ $$rest -eq 0 ] && [ $$shown -eq 0 ]
 
 UNIT_TESTS := tests/unit tests/house
 
