@@ -27,6 +27,15 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Whether a change must be sent again under a new ``Idempotency-Key``: the
+ * gateway keeps a refusal (4xx) under its key, so the corrected change needs a
+ * new one; a 5xx or a lost answer keeps the key, so a retry never does it twice.
+ */
+export function needsNewKey(error: unknown): boolean {
+  return error instanceof ApiError && error.status < 500;
+}
+
 const REFRESH_EARLY_S = 60;
 const KEY = "console.session";
 

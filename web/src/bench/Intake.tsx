@@ -124,7 +124,7 @@ export function Intake({ store }: ScreenProps & { store: api.Store }) {
       }
       setDone({ job, photoErrors });
     } catch (e) {
-      if (e instanceof api.ApiError && e.status < 500) setKey(crypto.randomUUID());
+      if (api.needsNewKey(e)) setKey(crypto.randomUUID());
       problems.set(e);
     } finally {
       setBusy(false);
@@ -302,7 +302,7 @@ function ClientPicker({ store, client, onPick }: { store: api.Store; client: Cli
       onPick(made as unknown as Client);
       setAdding(false);
     } catch (e) {
-      if (e instanceof api.ApiError && e.status < 500) setKey(crypto.randomUUID());
+      if (api.needsNewKey(e)) setKey(crypto.randomUUID());
       problems.set(e);
     }
   }

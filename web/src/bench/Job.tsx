@@ -361,7 +361,7 @@ function Pickup({ me, store, job, onDone }: { me: api.Me; store: api.Store; job:
       }
       await onDone();
     } catch (e) {
-      if (e instanceof api.ApiError && e.status < 500) setKey(crypto.randomUUID());
+      if (api.needsNewKey(e)) setKey(crypto.randomUUID());
       problems.set(e);
     } finally {
       setBusy(false);

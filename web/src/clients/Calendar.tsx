@@ -180,7 +180,7 @@ function Booking({ store, zone, staff, clientId, onBooked }: BookingProps) {
       setPurpose("");
       onBooked(a);
     } catch (e) {
-      if (e instanceof api.ApiError && e.status < 500) setKey(crypto.randomUUID());
+      if (api.needsNewKey(e)) setKey(crypto.randomUUID());
       if (e instanceof api.ApiError && e.status === 409) {
         // the API names the associate by id: say it with their name, next to the time
         const who = staff.find((s) => s.id === with_)?.name ?? "The associate";

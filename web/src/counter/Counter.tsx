@@ -184,9 +184,7 @@ export function Counter({ store, cart, setCart }: Props) {
       setCart(emptyCart());
       setExempt(null);
     } catch (e) {
-      // The gateway keeps a refusal (4xx) under its key: the corrected sale needs a new
-      // one. A lost answer or a 5xx keeps the key, so a retry never sells twice.
-      const answered = e instanceof api.ApiError && e.status < 500;
+      const answered = api.needsNewKey(e); // else a retry never sells twice
       setCart({ ...cart, tenders: drafts, key: answered ? crypto.randomUUID() : cart.key });
       const failure = e instanceof api.ApiError ? (e.problem as { failure_reason?: string }).failure_reason : undefined;
       if (failure) {

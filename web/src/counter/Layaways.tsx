@@ -139,7 +139,7 @@ function NewLayaway({ store, onDone }: { store: api.Store; onDone: (id: string |
       }, { idempotencyKey: key });
       onDone(made.id ?? null);
     } catch (e) {
-      if (e instanceof api.ApiError && e.status < 500) setKey(crypto.randomUUID());
+      if (api.needsNewKey(e)) setKey(crypto.randomUUID());
       problems.set(e);
     } finally {
       setBusy(false);
@@ -275,7 +275,7 @@ function LayawayDetail({ store, id, onBack, onChange }: DetailProps) {
       if (view?.sale_id) setSale(await api.getJson<api.SaleView>(`/sales/${view.sale_id}`));
       onChange();
     } catch (e) {
-      if (e instanceof api.ApiError && e.status < 500) setKey(crypto.randomUUID());
+      if (api.needsNewKey(e)) setKey(crypto.randomUUID());
       problems.set(e);
     } finally {
       setBusy(false);

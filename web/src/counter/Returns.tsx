@@ -95,8 +95,7 @@ export function Returns({ store }: { store: api.Store }) {
       setSale(await api.getJson<Sale>(`/sales/${sale.id}`));
       setPicked(new Set());
     } catch (e) {
-      // a refusal is kept under its key: the corrected return needs a new one
-      if (e instanceof api.ApiError && e.status < 500) setKey(crypto.randomUUID());
+      if (api.needsNewKey(e)) setKey(crypto.randomUUID());
       problems.set(e);
     } finally {
       setBusy(false);

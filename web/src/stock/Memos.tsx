@@ -57,7 +57,7 @@ export function Memos({ store, manager }: { store: api.Store; manager: boolean }
       await load();
     } catch (e) {
       problems.set(e);
-      if (e instanceof api.ApiError && e.status < 500) setKey(crypto.randomUUID());
+      if (api.needsNewKey(e)) setKey(crypto.randomUUID());
     }
   }
 

@@ -78,7 +78,7 @@ export function Receive({ store }: { store: api.Store }) {
       first.current?.focus();
     } catch (e) {
       problems.set(e);
-      if (e instanceof api.ApiError && e.status < 500) setKey(crypto.randomUUID());
+      if (api.needsNewKey(e)) setKey(crypto.randomUUID());
     } finally {
       setBusy(false);
     }

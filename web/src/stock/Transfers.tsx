@@ -49,7 +49,7 @@ export function Transfers({ store, manager }: { store: api.Store; manager: boole
       await load();
     } catch (e) {
       problems.set(e);
-      if (e instanceof api.ApiError && e.status < 500) setKey(crypto.randomUUID());
+      if (api.needsNewKey(e)) setKey(crypto.randomUUID());
     }
   }
 
