@@ -9,7 +9,7 @@ import uuid
 
 from marshmallow import Schema, fields, validate
 
-from chassis.identity import ANY_STAFF, MANAGERS, READERS, SELLERS
+from chassis.identity import ANY_STAFF, HQ, MANAGERS, READERS, SELLERS
 from contracts.rpc import inventory as schemas
 
 from . import inventory_schemas as views
@@ -260,10 +260,11 @@ class InventoryRoutes:
         (``GET /price-changes``) unless ``confirm`` is true."""
         return self.inventory.set_metal_price(request.json_body)
 
-    @route("GET", "/metal-prices", roles=READERS, response=views.MetalPricePage)
+    @route("GET", "/metal-prices", roles=HQ, response=views.MetalPricePage)
     def list_metal_prices(self, request):
-        """The spot price in force for each metal and currency (the last one
-        set), who set it and when."""
+        """The last spot price set for each metal and currency, who set it and
+        when: HQ's view of the chain. A store manager's price reprices only
+        their own stores' pieces, so the list is not for another store to read."""
         return self.inventory.list_metal_prices()
 
     @route("GET", "/price-changes", roles=READERS, query=StoreQuery,

@@ -60,11 +60,14 @@ def play(console, scene):
 
 
 @pytest.fixture(scope="module")
-def scenes(console):
-    """Every scene started at once, ``LANES`` of them running at a time (green threads
-    waiting on node processes); each test below waits for its own."""
+def scenes(request, console):
+    """The scenes this run selected (``-k``), started at once, ``LANES`` of them
+    running at a time (green threads waiting on node processes); each test below
+    waits for its own."""
+    chosen = [item.callspec.params["scene"] for item in request.session.items
+              if "scene" in getattr(getattr(item, "callspec", None), "params", {})]
     pool = eventlet.GreenPool(LANES)
-    running = {scene: pool.spawn(play, console, scene) for scene in SCENES}
+    running = {scene: pool.spawn(play, console, scene) for scene in chosen}
     yield running
     pool.waitall()
 

@@ -1,5 +1,6 @@
 """GET /metal-prices over HTTP: the spot price in force for each metal and
-currency (the last one set), for the admin screen's list beside POST."""
+currency (the last one set), for HQ's admin screen beside POST; a store's staff
+get 403 (a manager's price reprices only their own stores)."""
 from tests.conftest import wait_for
 
 
@@ -12,7 +13,9 @@ def test_the_last_price_set_per_metal_and_currency_is_listed(inventory, admin):
                                              "price_per_gram": {"amount": amount, "currency": currency}})
         assert reply.status_code == 201, reply.text
     associate = admin.user("sales_associate", [nyc["id"]])
-    reply = associate.get("/metal-prices")
+    assert associate.get("/metal-prices").status_code == 403   # another store's price is not theirs
+    auditor = admin.user("auditor", [])
+    reply = auditor.get("/metal-prices")
     assert reply.status_code == 200, reply.text
     listed = [(p["metal"], p["price_per_gram"]["amount"], p["price_per_gram"]["currency"], p["set_by"])
               for p in reply.json()["items"]]

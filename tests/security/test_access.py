@@ -379,7 +379,7 @@ CHAIN_LISTS = {
     "/clients": "the chain's client book",
     "/clients/duplicates": "the chain's client book",
     "/vendors": "the chain's vendors",
-    "/metal-prices": "the chain's spot prices (no store's object in them)",
+    "/metal-prices": "HQ only: the chain's spot prices, whoever set them",
     "/availability": "find a piece anywhere in the chain (cost hidden: checked below)",
     "/transfer-requests": "a store's own requests name the other store's pieces",
 }

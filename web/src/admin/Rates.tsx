@@ -7,7 +7,7 @@ import { instantOf } from "../clients/zone";
 import { FieldError } from "../FieldError";
 import { format, parseMajor } from "../money";
 import { useProblems } from "../problem";
-import { can, MANAGERS, OVERSIGHT, type ScreenProps } from "../screen";
+import { can, HQ, MANAGERS, OVERSIGHT, type ScreenProps } from "../screen";
 import { formatTime } from "../time";
 import { isHqAdmin } from "./roles";
 
@@ -141,7 +141,11 @@ export function Metals({ me, store, stores }: ScreenProps) {
   const [key, setKey] = useState(() => crypto.randomUUID());
   const problems = useProblems();
 
+  // the chain's list is HQ's: a manager's price reprices only their stores
+  const chain = can(me, HQ);
+
   async function load() {
+    if (!chain) return;
     try {
       setPrices(await api.allPages<api.S["MetalPrice"]>("/metal-prices"));
     } catch (e) {
@@ -215,6 +219,7 @@ export function Metals({ me, store, stores }: ScreenProps) {
       ) : (
         <p class="notice">A store manager or HQ sets the spot prices.</p>
       )}
+      {chain ? (
       <table class="list">
         <caption>In force</caption>
         <thead><tr><th>Metal</th><th class="amount">Per gram</th><th>Set</th><th>By</th></tr></thead>
@@ -230,6 +235,9 @@ export function Metals({ me, store, stores }: ScreenProps) {
           {prices && !prices.length && <tr><td colSpan={4} class="empty">No spot price set yet.</td></tr>}
         </tbody>
       </table>
+      ) : (
+        <p class="hint">A price set here reprices your stores' pieces only; the chain's list is HQ's.</p>
+      )}
       {results.length > 0 && (
         <table class="list">
           <caption>Set now</caption>
