@@ -40,10 +40,16 @@ def make_engine(url: str | URL, pool_size: int = 8, max_overflow: int = 4,
     At most ``pool_size + max_overflow`` connections, opened as needed and then
     kept: SQLAlchemy closes an overflow connection as soon as it is returned,
     so under a steady load above ``pool_size`` every few transactions paid for
-    a new server process (a fork, authentication, cold caches)."""
+    a new server process (a fork, authentication, cold caches).
+
+    Every session runs in UTC, whatever zone the server or the database is set
+    to: the API promises UTC times, and a ``timestamptz`` comes back in the
+    session's zone."""
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args["options"] = f"{connect_args.get('options', '')} -c timezone=UTC".strip()
     engine = create_engine(
         url, pool_size=pool_size + max_overflow, max_overflow=0, pool_timeout=10,
-        future=True, **kwargs,
+        future=True, connect_args=connect_args, **kwargs,
     )
     if not kwargs.get("pool_pre_ping") and ping_after_idle is not None:
         _ping_when_idle(engine, ping_after_idle)

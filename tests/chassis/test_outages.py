@@ -85,6 +85,29 @@ def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced_not_used(
         unpinged.dispose()
 
 
+def test_sessions_run_in_utc_whatever_zone_the_database_is_set_to(database):
+    """A database (or server) set to another zone: times still come back in UTC."""
+    url = database("inventory")
+    owner = make_engine(url, pool_size=1, ping_after_idle=None)
+    with owner.connect() as conn:
+        name = conn.execute(text("SELECT current_database()")).scalar()
+    owner.dispose()
+    admin = make_engine(url, pool_size=1, ping_after_idle=None, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" SET timezone = \'Asia/Tokyo\''))
+    engine = make_engine(url, pool_size=1, ping_after_idle=None)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW timezone")).scalar() == "UTC"
+            at = conn.execute(text("SELECT timestamptz '2026-12-03 12:00:00+00'")).scalar()
+        assert at.utcoffset().total_seconds() == 0 and at.hour == 12
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" RESET timezone'))
+        admin.dispose()
+
+
 def test_a_reply_queue_found_missing_with_calls_waiting_does_not_stop_the_service(monkeypatch):
     from nameko.exceptions import ReplyQueueExpiredWithPendingReplies
 
