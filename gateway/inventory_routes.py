@@ -160,7 +160,8 @@ class InventoryRoutes:
         request.audit.update(entity_id=transfer["id"], store_id=transfer["from_store_id"])
         return transfer
 
-    @route("POST", "/transfers/{id}/receive", roles=MANAGERS, response=views.Transfer)
+    @route("POST", "/transfers/{id}/receive", roles=MANAGERS, response=views.Transfer,
+           idempotent=True)
     def receive_transfer(self, request, id):
         """Receive a transfer at its destination: its pieces are ``in_stock`` there."""
         transfer = self.inventory.receive_transfer(id)
@@ -192,7 +193,7 @@ class InventoryRoutes:
         return self.inventory.get_count(id)
 
     @route("POST", "/stock-counts/{id}/scans", roles=SELLERS, body=schemas.ScanRequest,
-           response=views.StockCount)
+           response=views.StockCount, idempotent=True)
     def scan_tags(self, request, id):
         """Record scanned tags (a batch; scanning a tag twice counts once)."""
         return self.inventory.scan_tags(id, request.json_body)

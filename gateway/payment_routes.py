@@ -177,7 +177,7 @@ class PaymentRoutes:
         return Reply(view, status=schemas.payment_http_status(view))
 
     @route("POST", "/layaways/{id}/cancel", roles=SELLERS, body=schemas.LayawayCancel,
-           response=views.LayawayView)
+           response=views.LayawayView, idempotent=True)
     def cancel_layaway(self, request, id):
         """Cancel: the pieces go back to stock, the money back by policy."""
         return self.payments.cancel_layaway(id, request.json_body or {}, timeout=SAGA_TIMEOUT)
@@ -213,13 +213,13 @@ class PaymentRoutes:
         return self.payments.get_drawer(id)
 
     @route("POST", "/drawers/{id}/movements", roles=SELLERS, body=schemas.DrawerMovementInput,
-           status=201, response=views.DrawerView)
+           status=201, response=views.DrawerView, idempotent=True)
     def drawer_movement(self, request, id):
         """Cash in or out by hand, with a reason."""
         return self.payments.drawer_movement(id, request.json_body)
 
     @route("POST", "/drawers/{id}/close", roles=SELLERS, body=schemas.DrawerClose,
-           response=views.DrawerView)
+           response=views.DrawerView, idempotent=True)
     def close_drawer(self, request, id):
         """Close with the counted cash: expected, counted, over/short."""
         return self.payments.close_drawer(id, request.json_body)

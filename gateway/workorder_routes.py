@@ -134,7 +134,7 @@ class WorkorderRoutes:
     # the workflow ------------------------------------------------------------------------------
 
     @route("POST", "/work-orders/{id}/estimate", roles=STAFF, body=schemas.EstimateRequest,
-           response=schemas.WorkOrderView)
+           response=schemas.WorkOrderView, idempotent=True)
     def estimate_work_order(self, request, id):
         """Quote the job; it waits for the client's approval (they are told)."""
         return self.workorders.estimate(id, request.json_body)

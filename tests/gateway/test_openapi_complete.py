@@ -140,3 +140,18 @@ def test_the_store_code_pattern_takes_the_lowercase_codes_the_server_takes():
     import re
     pattern = SCHEMAS["StoreCreate"]["properties"]["code"]["pattern"]
     assert re.match(pattern, "nyc") and re.match(pattern, "NYC-2")
+
+
+# what moves money or stock and may be retried by a terminal that lost the answer
+MOVES_MONEY_OR_STOCK = (
+    "POST /sales", "POST /layaways", "POST /layaways/{id}/payments", "POST /layaways/{id}/cancel",
+    "POST /drawers/{id}/movements", "POST /drawers/{id}/close", "POST /transfers/{id}/receive",
+    "POST /stock-counts/{id}/scans", "POST /work-orders/{id}/estimate",
+)
+
+
+def test_every_change_that_moves_money_or_stock_takes_an_idempotency_key():
+    operations = dict(OPERATIONS)
+    for name in MOVES_MONEY_OR_STOCK:
+        headers = [p["name"] for p in operations[name].get("parameters", []) if p.get("in") == "header"]
+        assert "Idempotency-Key" in headers, name

@@ -186,3 +186,21 @@ def test_the_layaways_of_a_store_over_http(http, db):
     assert seller.get("/layaways", params={"status": "lost"}).status_code == 422
     other_store = admin.store("WOR")["id"]
     assert seller.get("/layaways", params={"store_id": other_store}).status_code == 403
+
+
+def test_a_drawer_movement_repeated_with_its_key_is_made_once(http, db):
+    """A terminal that lost the answer sends the cash-out again with the same key:
+    the first answer comes back and the drawer has one movement, not two."""
+    opened = http.seller.post("/drawers", {"store_id": http.store_id, "float": usd(20000)})
+    assert opened.status_code == 201, opened.text
+    drawer = opened.json()["id"]
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    body = {"kind": "cash_out", "amount": usd(1500), "reason": "window cleaner"}
+    first = http.seller.post(f"/drawers/{drawer}/movements", body, headers=key)
+    again = http.seller.post(f"/drawers/{drawer}/movements", body, headers=key)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert db.scalar("select count(*) from drawer_movements where drawer_id = :d", d=drawer) == 1
+    other = http.seller.post(f"/drawers/{drawer}/movements", body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert other.status_code == 201
+    assert db.scalar("select count(*) from drawer_movements where drawer_id = :d", d=drawer) == 2
