@@ -160,12 +160,16 @@ def pay_layaway(ctx, layaway_id, data, idempotency_key=None, req_hash=None):
 def cancel_layaway(ctx, layaway_id, data):
     require_writer(ctx.identity)
     if ctx.step(layaways.cancellable, ctx.identity, layaway_id) == "cancelled":
+        ctx.inventory.release(str(layaway_id))   # a cancel whose release failed: finish it
         return _finish_cancel(ctx, str(layaway_id))
     if data.get("refund_method") and ctx.identity.role not in MANAGERS:
         raise Forbidden("only a manager chooses how a cancelled layaway is paid back")
     policy = data.get("refund_method") or ctx.settings.layaway_cancel_policy
-    ctx.inventory.release(str(layaway_id))
+    # the cancel is committed before the pieces go back: a failure in between leaves a
+    # cancelled layaway still holding them (the cancel repeated releases them), never
+    # pieces back in stock for a layaway that is still active
     ctx.step(layaways.cancel, ctx.identity, ctx.settings, layaway_id, policy, data.get("reason"))
+    ctx.inventory.release(str(layaway_id))
     return _finish_cancel(ctx, str(layaway_id))
 
 

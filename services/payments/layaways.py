@@ -242,7 +242,7 @@ def cancellable(session, identity, layaway_id):
 
 
 def cancel(session, identity, settings, layaway_id, policy, reason):
-    """The layaway cancelled (its pieces already released): the money back
+    """The layaway cancelled (its pieces are released after this commits): the money back
     by ``policy``, less the fee, planned (``cancel_plan``) or credited."""
     lw = visible(session, identity, layaway_id, lock=True)
     if lw.status != "active":

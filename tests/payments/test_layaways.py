@@ -103,6 +103,39 @@ def test_cancelling_releases_the_pieces_and_pays_back_by_policy(policy, platform
         terminal.pay_layaway(lw["id"], {"tender": cash(100)})
 
 
+def test_a_cancel_that_fails_midway_never_puts_an_active_layaways_pieces_back(
+        platform, db, idb, as_, receive, monkeypatch):
+    """The cancel commits before the pieces are released: a cancel that fails
+    leaves them held for the still-active layaway; a release that fails after the
+    cancel leaves them held until the cancel is repeated, which releases them."""
+    from services.inventory import sales as inventory_sales
+    items = receive(1, price=100000)
+    terminal = as_(MANAGER_A).payments
+    lw = terminal.open_layaway(open_request(items, cash(30000)))
+    held = idb.scalar("select status from items")
+    assert held != "in_stock"
+
+    def refused(*args, **kwargs):
+        raise RuntimeError("the database went away mid-cancel")
+    monkeypatch.setattr(layaways, "cancel", refused)
+    with pytest.raises(Exception):
+        terminal.cancel_layaway(lw["id"], {"reason": "changed her mind"})
+    assert terminal.get_layaway(lw["id"])["status"] == "active"
+    assert idb.scalar("select status from items") == held          # not back in stock
+    monkeypatch.undo()
+
+    monkeypatch.setattr(inventory_sales, "release", refused)
+    with pytest.raises(Exception):
+        terminal.cancel_layaway(lw["id"], {"reason": "changed her mind"})
+    assert terminal.get_layaway(lw["id"])["status"] == "cancelled"
+    assert idb.scalar("select status from items") == held
+    monkeypatch.undo()
+    cancelled = terminal.cancel_layaway(lw["id"], {"reason": "changed her mind"})
+    assert cancelled["status"] == "cancelled"
+    assert idb.scalar("select status from items") == "in_stock"
+    assert len(db.events("layaway.cancelled")) == 1
+
+
 def test_payment_due_is_published_once_per_installment(platform, db, as_, receive, domain):
     items = receive(1, price=100000)
     lw = as_(ASSOCIATE_A).payments.open_layaway(open_request(items, cash(28870), 2, 7))
