@@ -193,6 +193,7 @@ class Database(DependencyProvider):  # type: ignore[misc]
                 self.engine,
                 config.get("AMQP_URI"),
                 poll_interval=config.get("OUTBOX_POLL_INTERVAL", 1.0),
+                retention_s=float(config.get("OUTBOX_RETENTION_HOURS", 168)) * 3600,
             )
 
     def start(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from typing import Any, Mapping
 
 import eventlet
@@ -79,17 +80,26 @@ class OutboxRelay:
 
     Several replicas may run at once: rows are claimed with
     ``FOR UPDATE SKIP LOCKED`` so each is published by one relay at a time.
+
+    Rows published more than ``retention_s`` ago are deleted, ``prune_batch`` at
+    a time, every ``prune_every_s``: the table holds what is waiting and a
+    window of what went, never the chain's whole history.
     """
 
     batch_size = 200
+    prune_batch = 5000
 
     def __init__(self, engine: Engine, amqp_uri: str, poll_interval: float = 1.0,
-                 max_backoff: float = 10.0) -> None:
+                 max_backoff: float = 10.0, retention_s: float = 7 * 86400,
+                 prune_every_s: float = 3600.0) -> None:
         self.engine = engine
         self.publisher = Publisher(amqp_uri, use_confirms=True, serializer="json",
                                    retry=True, retry_policy={"max_retries": 1})
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
+        self.retention_s = retention_s
+        self.prune_every_s = prune_every_s
+        self._pruned_at = 0.0
         self._wake = Event()
         self._running = False
         self._exchanges: dict[str, Exchange] = {}
@@ -109,6 +119,8 @@ class OutboxRelay:
             self._wake = Event()  # a wake() during the batch below is kept
             try:
                 published = self.publish_pending()
+                if time.monotonic() - self._pruned_at >= self.prune_every_s:
+                    self.prune()
                 failures = 0
             except Exception as exc:  # broker or database unavailable
                 failures += 1
@@ -159,6 +171,24 @@ class OutboxRelay:
         if error is not None:
             raise error
         return len(sent)
+
+    def prune(self) -> int:
+        """Delete the rows published before the retention window, in batches (each
+        its own short transaction); returns how many went."""
+        self._pruned_at = time.monotonic()
+        removed = 0
+        while True:
+            with self.engine.begin() as conn:
+                gone = conn.execute(
+                    text("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
+                         "WHERE published_at < now() - make_interval(secs => :keep) "
+                         "ORDER BY id LIMIT :n)"),
+                    {"keep": self.retention_s, "n": self.prune_batch},
+                ).rowcount
+            removed += gone
+            if gone < self.prune_batch:
+                return removed
+            eventlet.sleep(0)
 
     def _publish(self, envelope: Mapping[str, Any], trace_headers: Mapping[str, str]) -> None:
         producer = envelope["producer"]

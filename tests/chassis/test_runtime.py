@@ -229,3 +229,31 @@ def test_a_consumer_gets_the_event_as_its_contract_loaded_it(consumer):
     assert loaded.occurred_at.tzinfo is not None
     event_dispatcher()("probe", "probe.noted", event)
     wait_for(lambda: effects(engine), message="applied")
+
+
+def test_the_relay_prunes_what_it_published_long_ago_and_keeps_the_rest(rabbit_uri, probe_db):
+    """Published rows older than the retention go, in batches; recent ones and
+    those still waiting (however old) stay: the table stays bounded."""
+    _, engine = probe_db
+    for _ in range(5):
+        write_note(engine, "old news")
+    recent = write_note(engine, "published an hour ago")
+    waiting = write_note(engine, "never published")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE outbox SET created_at = now() - interval '30 days', "
+                          "published_at = now() - interval '8 days'"))
+        conn.execute(text("UPDATE outbox SET published_at = now() - interval '1 hour' "
+                          "WHERE event_id = :e"), {"e": recent["event_id"]})
+        conn.execute(text("UPDATE outbox SET published_at = NULL WHERE event_id = :e"),
+                     {"e": waiting["event_id"]})
+    relay = OutboxRelay(make_engine(str(engine.url.render_as_string(hide_password=False))), rabbit_uri,
+                        retention_s=7 * 86400)
+    relay.prune_batch = 2
+    try:
+        assert relay.prune() == 5
+        assert relay.prune() == 0
+    finally:
+        relay.engine.dispose()
+    with engine.connect() as conn:
+        kept = {str(row.event_id) for row in conn.execute(text("SELECT event_id FROM outbox"))}
+    assert kept == {recent["event_id"], waiting["event_id"]}
