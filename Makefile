@@ -117,10 +117,12 @@ test-browser: venv infra db-test web browser
 # The browser tests run beside the rest, in a pytest of their own with their own
 # databases and vhost (E2E_DB_SUFFIX=browser): their time is mostly a browser and a
 # chain waiting on each other, and the suite has 15 minutes on two cores. Their
-# output follows the rest's (and stays in web/screenshots/browser-tests.log).
+# output follows the rest's (and stays in web/screenshots/browser-tests.log). The gate,
+# the test databases, the console's build and chromium are made side by side first.
 BROWSER_LOG := web/screenshots/browser-tests.log
 
-test: venv lint infra db-test web browser
+test: venv infra
+	@$(MAKE) --no-print-directory -j4 lint db-test web browser
 	@mkdir -p web/screenshots
 	@CHROMIUM="$(CHROMIUM)" E2E_DB_SUFFIX=browser "$(VPY)" -m pytest tests/browser $(PYTEST_ARGS) \
 	  >"$(BROWSER_LOG)" 2>&1 & browser=$$!; \

@@ -39,7 +39,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
 # the fuzzed sign-ins fail from one address; the sign-outs sign in again from it
 CHAIN = {"name": "fuzz", "env": {"SIGNIN_MAX_FAILURES_PER_ADDRESS": "1000000"}}
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
-BUDGET_S = float(os.environ.get("FUZZ_BUDGET_S", "60"))
+BUDGET_S = float(os.environ.get("FUZZ_BUDGET_S", "40"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance, ignored_auth]
 

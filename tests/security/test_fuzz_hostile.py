@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
 # the fuzzed sign-ins fail from one address; the sign-outs sign in again from it
 CHAIN = {"name": "fuzzhostile", "env": {"SIGNIN_MAX_FAILURES_PER_ADDRESS": "1000000"}}
 EXAMPLES = int(os.environ.get("FUZZ_HOSTILE_EXAMPLES", "6"))
-BUDGET_S = float(os.environ.get("FUZZ_HOSTILE_BUDGET_S", "40"))
+BUDGET_S = float(os.environ.get("FUZZ_HOSTILE_BUDGET_S", "25"))
 PROBLEM = "application/problem+json"
 DEEP = {"x": None}
 for _ in range(200):
