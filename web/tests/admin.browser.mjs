@@ -44,7 +44,8 @@ test("HQ administers users, rates, metal prices and wording; a store manager see
 
     // an FX rate
     await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "FX rates" }).click();
-    const rate = `1.${String(Math.floor(Math.random() * 9000) + 1000)}`;
+    // four decimals, the last never 0 (the API writes 1.9650 as 1.965)
+    const rate = `1.${Math.floor(Math.random() * 900) + 100}${Math.floor(Math.random() * 9) + 1}`;
     await page.getByLabel("Currency", { exact: true }).fill("CHF");
     await page.getByLabel(/^Rate/).fill(rate);
     await page.getByRole("button", { name: "Add rate" }).click();

@@ -11,8 +11,7 @@ test("an associate: no manager's section or action, a discount beyond the limit 
   withPage(import.meta.url, async ({ page, problems, shot }) => {
     const api = await admin();
     const store = await api.store("NYC");
-    const [item] = await api.piecesIn(store);
-    assert.ok(item, "no demo piece in stock at NYC");
+    const [item] = await api.newPieces(store, 1);
     const seller = await api.user("sales_associate", [store]);
 
     await signIn(page, seller);

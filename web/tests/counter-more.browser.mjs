@@ -76,6 +76,7 @@ test("returns, holds, layaways and the cash drawer at the counter", () =>
     assert.match(await page.evaluate(() => document.activeElement?.textContent ?? ""), new RegExp(last));
     await page.keyboard.press("Enter");
     await page.getByRole("button", { name: "Change client" }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.textContent === "Hold");
     await page.keyboard.press("Enter");
     await page.getByRole("status").filter({ hasText: `${held.tag} is held for Odalys ${last}` }).waitFor();
     const row = page.getByRole("row").filter({ hasText: held.tag });

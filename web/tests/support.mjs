@@ -68,10 +68,15 @@ export class Api {
     return { username, password: PASSWORD, id: created.id, role };
   }
 
-  /** The in-stock pieces of a store, cheapest first. */
-  async piecesIn(store, limit = 50) {
-    const page = await this.get(`/items?store_id=${store.id}&status=in_stock&limit=${limit}`);
-    return page.items.sort((a, b) => a.price.amount - b.price.amount);
+  /** ``count`` new pieces received at ``store`` for this scene alone (scenes run side by side:
+   * two that took the same demo piece would sell it twice). Each has a description of its own. */
+  async newPieces(store, count, { price = 148000, category = "pendant" } = {}) {
+    const word = () => Array.from({ length: 6 }, () => "abcdefghijklmnopqrstuvwxyz"[Math.floor(Math.random() * 26)]).join("");
+    return Promise.all(Array.from({ length: count }, (_, n) => this.post("/items", {
+      store_id: store.id, category, description: `Sterling ${category} ${word()}`,
+      metal: { type: "silver", fineness: 925, weight_g: "4.200" },
+      price: { amount: price + n * 1000, currency: store.currency ?? "USD" },
+    }, 201)));
   }
 }
 

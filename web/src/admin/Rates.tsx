@@ -54,6 +54,7 @@ export function Fx({ me, store }: ScreenProps) {
         currency: currency.trim().toUpperCase(), rate: rate.trim(),
         ...(from ? { effective_at: instantOf(day, time, zone) } : {}),
       }, { idempotencyKey: key });
+      setKey(crypto.randomUUID());
       setDone(`1 ${saved.currency} = ${saved.rate} ${saved.reporting_currency} from ${formatTime(saved.effective_at, zone)}.`);
       setCurrency("");
       setRate("");
@@ -61,8 +62,8 @@ export function Fx({ me, store }: ScreenProps) {
       await load();
     } catch (e) {
       problems.set(e);
-    } finally {
-      setKey(crypto.randomUUID());
+      // a refusal is final, a key with it spent; a lost answer keeps it, so a retry is the same request
+      if (api.needsNewKey(e)) setKey(crypto.randomUUID());
     }
   }
 
@@ -165,13 +166,14 @@ export function Metals({ me, store, stores }: ScreenProps) {
     try {
       const result = await api.sendJson<api.S["MetalPriceResult"]>("POST", "/metal-prices",
         { metal, price_per_gram: { amount, currency }, confirm }, { idempotencyKey: key });
+      setKey(crypto.randomUUID());
       setResults([result, ...results]);
       setPrice("");
       await load();
     } catch (e) {
       problems.set(e);
-    } finally {
-      setKey(crypto.randomUUID());
+      // a refusal is final, a key with it spent; a lost answer keeps it, so a retry is the same request
+      if (api.needsNewKey(e)) setKey(crypto.randomUUID());
     }
   }
 

@@ -143,14 +143,15 @@ function NewUser({ stores, store, onCreated }: { stores: api.Store[]; store: api
     setDone("");
     try {
       const user = await api.sendJson<User>("POST", "/users", { username, password, role, store_ids: storeIds }, { idempotencyKey: key });
+      setKey(crypto.randomUUID());
       setDone(`${user.username} can sign in now.`);
       setUsername("");
       setPassword("");
       onCreated(user);
     } catch (e) {
       problems.set(e);
-    } finally {
-      setKey(crypto.randomUUID());
+      // a refusal is final, a key with it spent; a lost answer keeps it, so a retry is the same request
+      if (api.needsNewKey(e)) setKey(crypto.randomUUID());
     }
   }
 

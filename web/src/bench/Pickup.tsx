@@ -1,6 +1,6 @@
 // Pickup: the jobs ready for their clients; scan the envelope's barcode (the
 // job number, then Enter) or pick one, and the job opens at its pickup.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import { FieldError } from "../FieldError";
 import { format } from "../money";
@@ -16,7 +16,7 @@ export function Pickup({ store }: ScreenProps & { store: api.Store }) {
 
   const ready = () => api.allPages<Job>("/work-orders", { store_id: store.id, stage: "ready_for_pickup" }, 1000);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     input.current?.focus();
     ready().then(setJobs).catch((e) => setError([String(e)]));
   }, [store.id]);

@@ -1,6 +1,6 @@
 // Find a client: a name with a typo, a phone in any format or an e-mail; Enter
 // searches, the results open the profile.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import { FieldError } from "../FieldError";
 import { useProblems } from "../problem";
@@ -35,7 +35,7 @@ export function Search({ store, stores }: ScreenProps) {
     }
   }
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     input.current?.focus();
     if (lastQuery.q) void search(lastQuery.q);
   }, []);

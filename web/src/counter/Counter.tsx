@@ -3,7 +3,7 @@
 // total, the sale (with an Idempotency-Key: a retry never sells twice) and its
 // receipt. Everything by keyboard: Tab and Enter reach every step, and the
 // focus goes where the next step is.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import { FieldError } from "../FieldError";
 import { bpsOf, format } from "../money";
@@ -54,7 +54,7 @@ export function Counter({ store, cart, setCart }: Props) {
   useEffect(() => {
     api.me().then(setMe).catch(() => setMe(null));
   }, []);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!sale) tagInput.current?.focus();
   }, [sale]);
 

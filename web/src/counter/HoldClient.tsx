@@ -1,6 +1,6 @@
 // What holds and layaways share: finding the client (typos forgiven, GET
 // /clients?q=) with the keyboard, and a client's name from its id.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import { FieldError } from "../FieldError";
 
@@ -60,10 +60,10 @@ export function ClientPicker({ value, onPick, messages, id, autoFocus }: PickerP
   const first = useRef<HTMLButtonElement>(null);
   const input = useRef<HTMLInputElement>(null);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (found?.length) first.current?.focus();
   }, [found]);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (autoFocus) input.current?.focus();
   }, []);
 

@@ -1,7 +1,7 @@
 // Holds at the counter: the pieces held now at the store (for a client, in a
 // checkout, on a layaway), a piece held for a client (scan its tag, find the
 // client) and a client hold released. Times in the store's zone.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import { FieldError } from "../FieldError";
 import { format } from "../money";
@@ -30,7 +30,7 @@ export function Holds({ store }: { store: api.Store }) {
   const listProblems = useProblems();
   const tagInput = useRef<HTMLInputElement>(null);
   const holdButton = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (client) holdButton.current?.focus(); // the client found: Enter holds the piece
   }, [client]);
   const names = useClientNames((holds ?? []).map((h) => h.client_id));

@@ -2,7 +2,7 @@
 // it (printed alone on paper: sale.css's print rules), and, for a client who
 // agreed to it, the receipt the notifications service sends them by e-mail or
 // text (it goes out on the sale's completion; here its delivery status).
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import { FieldError } from "../FieldError";
 import { format } from "../money";
@@ -25,7 +25,7 @@ export function ReceiptView({ sale, store, client, onNext }: Props) {
   const next = useRef<HTMLButtonElement>(null);
   const frame = useRef<HTMLIFrameElement>(null);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     next.current?.focus();
     if (!sale.id) return;
     api.receiptHtml(sale.id).then(setReceipt).catch((e) => setError([e instanceof Error ? e.message : String(e)]));
