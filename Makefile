@@ -114,22 +114,24 @@ browser:
 test-browser: venv infra db-test web browser
 	CHROMIUM="$(CHROMIUM)" "$(VPY)" -m pytest tests/browser $(PYTEST_ARGS)
 
-# The browser tests run beside the rest, in a pytest of their own with their own
-# databases and vhost (E2E_DB_SUFFIX=browser): their time is mostly a browser and a
-# chain waiting on each other, and the suite has 15 minutes on two cores. Their
-# output follows the rest's (and stays in web/screenshots/browser-tests.log). The gate,
-# the test databases, the console's build and chromium are made side by side first.
+# The browser tests and the two-minute database outage (tests/faults/test_long_outage.py)
+# run beside the rest, in a pytest of their own with their own databases and vhosts
+# (E2E_DB_SUFFIX=browser): their time is mostly a browser, a chain or an outage
+# waiting, and the suite has 15 minutes on two cores. Their output follows the rest's
+# (and stays in web/screenshots/browser-tests.log). The gate, the test databases, the
+# console's build and chromium are made side by side first.
 BROWSER_LOG := web/screenshots/browser-tests.log
+BESIDE := tests/faults/test_long_outage.py
 
 test: venv infra
 	@$(MAKE) --no-print-directory -j4 lint db-test web browser
 	@mkdir -p web/screenshots
-	@CHROMIUM="$(CHROMIUM)" E2E_DB_SUFFIX=browser "$(VPY)" -m pytest tests/browser $(PYTEST_ARGS) \
+	@CHROMIUM="$(CHROMIUM)" E2E_DB_SUFFIX=browser "$(VPY)" -m pytest tests/browser $(BESIDE) $(PYTEST_ARGS) \
 	  >"$(BROWSER_LOG)" 2>&1 & browser=$$!; \
 	echo "test: the browser tests run beside the others (pid $$browser, output after them)"; \
-	"$(VPY)" -m pytest --ignore=tests/browser $(PYTEST_ARGS); rest=$$?; \
+	"$(VPY)" -m pytest --ignore=tests/browser --ignore=$(BESIDE) $(PYTEST_ARGS); rest=$$?; \
 	wait $$browser; shown=$$?; \
-	echo "---- the browser tests (tests/browser, $(BROWSER_LOG)) ----"; cat "$(BROWSER_LOG)"; \
+	echo "---- the browser tests and the long outage ($(BROWSER_LOG)) ----"; cat "$(BROWSER_LOG)"; \
 	echo "test: the others exited $$rest, the browser tests $$shown"; \
 	[ $$rest -eq 0 ] && [ $$shown -eq 0 ]
 

@@ -67,5 +67,9 @@ def nameko_config(component: str) -> dict[str, Any]:
         "DB_MAX_OVERFLOW": env_int("DB_MAX_OVERFLOW", 4),
         "RPC_TIMEOUT": env_float("RPC_TIMEOUT", 4.0),
         "EVENT_RETRY_DELAYS": retry_delays(),
+        "EVENT_RETRY_MAX_DELAY": env_float("EVENT_RETRY_MAX_DELAY", 600),
+        "EVENT_RETRY_HOURS": env_float("EVENT_RETRY_HOURS", 24),
         "OUTBOX_POLL_INTERVAL": env_float("OUTBOX_POLL_INTERVAL", 1.0),
+        "OUTBOX_RETENTION_HOURS": env_float("OUTBOX_RETENTION_HOURS", 168),
+        "INBOX_RETENTION_DAYS": env_float("INBOX_RETENTION_DAYS", 30),
     }

@@ -194,6 +194,7 @@ class Database(DependencyProvider):  # type: ignore[misc]
                 config.get("AMQP_URI"),
                 poll_interval=config.get("OUTBOX_POLL_INTERVAL", 1.0),
                 retention_s=float(config.get("OUTBOX_RETENTION_HOURS", 168)) * 3600,
+                inbox_retention_s=float(config.get("INBOX_RETENTION_DAYS", 30)) * 86400,
             )
 
     def start(self) -> None:

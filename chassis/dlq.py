@@ -17,7 +17,14 @@ from typing import Any, Collection, Sequence
 from kombu import Connection
 
 from . import config
-from .events import ATTEMPT_HEADER, ERROR_HEADER, ORIGIN_HEADER, PARKED_AT_HEADER, dead_letter_queue
+from .events import (
+    ATTEMPT_HEADER,
+    ERROR_HEADER,
+    FIRST_FAILED_HEADER,
+    ORIGIN_HEADER,
+    PARKED_AT_HEADER,
+    dead_letter_queue,
+)
 
 
 def _drain(conn: Connection, service: str) -> tuple[Any, list[Any]]:
@@ -40,6 +47,7 @@ def describe(message: Any) -> dict[str, Any]:
         "attempts": headers.get(ATTEMPT_HEADER),
         "error": headers.get(ERROR_HEADER),
         "parked_at": headers.get(PARKED_AT_HEADER),
+        "first_failed_at": headers.get(FIRST_FAILED_HEADER),
         "event_type": ((message.payload or {}).get("event_type")
                        if isinstance(message.payload, dict) else None),
         "body": message.payload,
@@ -71,7 +79,7 @@ def replay(service: str, message_ids: Collection[str] | None = None,
                 message.requeue()
                 continue
             headers = {k: v for k, v in (message.headers or {}).items()
-                       if k not in (ATTEMPT_HEADER, ERROR_HEADER, PARKED_AT_HEADER)}
+                       if k not in (ATTEMPT_HEADER, ERROR_HEADER, PARKED_AT_HEADER, FIRST_FAILED_HEADER)}
             producer.publish(
                 message.payload, exchange="", routing_key=info["queue"], headers=headers,
                 message_id=info["message_id"], delivery_mode=2, retry=True,

@@ -2,10 +2,14 @@
 
 nameko's own ``event_handler`` acknowledges a message whose handler raised,
 so the event is lost. This one re-publishes it to a delay queue of the
-handler's own queue (back-off per attempt), and after the last attempt parks
-it in the service's dead-letter queue (``<service>.dead-letters``), from where
-an operator lists and replays it (``python -m chassis.dlq``). The original is
-acknowledged only after the broker confirmed the re-publish.
+handler's own queue (back-off per attempt, ``chassis.backoff``): a transient
+failure (a database, the broker or a neighbour unavailable) is tried again
+with capped exponential back-off for ``EVENT_RETRY_HOURS`` from its first
+failure; any other failure, after the short schedule (``EVENT_RETRY_DELAYS``).
+Then it is parked in the service's dead-letter queue
+(``<service>.dead-letters``), from where an operator lists and replays it
+(``python -m chassis.dlq``). The original is acknowledged only after the
+broker confirmed the re-publish.
 
 Handlers are idempotent through ``Db.inbox(event)``; a duplicate raises
 ``AlreadyProcessed``, which is acknowledged as success.
@@ -31,6 +35,7 @@ from nameko.events import EventHandler as NamekoEventHandler
 
 import contracts
 
+from .backoff import Schedule, transient
 from .db import AlreadyProcessed
 from .errors import EXPECTED
 
@@ -40,16 +45,19 @@ ATTEMPT_HEADER = "x-chassis-attempt"
 ORIGIN_HEADER = "x-chassis-queue"
 ERROR_HEADER = "x-chassis-error"
 PARKED_AT_HEADER = "x-chassis-parked-at"
+FIRST_FAILED_HEADER = "x-chassis-first-failed-at"
 
 
 def dead_letter_queue(service_name: str) -> Queue:
     return Queue(f"{service_name}.dead-letters", durable=True)  # type: ignore[no-untyped-call]
 
 
-def retry_queue(queue_name: str, level: int, delay_s: float) -> Queue:
-    """A delay queue: messages wait ``delay_s`` then go back to ``queue_name``."""
+def retry_queue(queue_name: str, delay_s: float) -> Queue:
+    """A delay queue: messages wait ``delay_s`` then go back to ``queue_name``.
+    Named by its delay, so that a changed schedule never declares a queue
+    again with another TTL (the broker would refuse it)."""
     return Queue(  # type: ignore[no-untyped-call]
-        f"{queue_name}.retry.{level}",
+        f"{queue_name}.retry.{int(round(delay_s * 1000))}ms",
         durable=True,
         queue_arguments={
             "x-message-ttl": int(delay_s * 1000),
@@ -84,7 +92,10 @@ class EventHandler(NamekoEventHandler):  # type: ignore[misc]
 
     def setup(self) -> None:
         super().setup()
-        self.delays = list(config.get("EVENT_RETRY_DELAYS") or [1, 5, 30])
+        self.schedule = Schedule(
+            delays=tuple(config.get("EVENT_RETRY_DELAYS") or (1, 5, 30)),
+            max_delay_s=float(config.get("EVENT_RETRY_MAX_DELAY") or 600),
+            window_s=float(config.get("EVENT_RETRY_HOURS") or 24) * 3600)
         self.republisher = Publisher(self.amqp_uri, use_confirms=True, serializer="json")
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any = None,
@@ -105,19 +116,21 @@ class EventHandler(NamekoEventHandler):  # type: ignore[misc]
         headers[ATTEMPT_HEADER] = int(headers.get(ATTEMPT_HEADER, 0)) + 1
         headers[ORIGIN_HEADER] = self.queue.name
         headers[ERROR_HEADER] = error[:1000]
+        headers.setdefault(FIRST_FAILED_HEADER, datetime.now(timezone.utc).isoformat())
         return headers
 
     def _retry_or_park(self, message: Any, exc_info: Any) -> None:
         error = "".join(traceback.format_exception_only(*exc_info[:2])).strip()
         headers = self._headers(message, error)
         attempt = headers[ATTEMPT_HEADER]
-        if attempt > len(self.delays):
+        is_transient = transient(exc_info[1])
+        delay = self.schedule.next_delay(attempt, is_transient, _seconds_since(headers[FIRST_FAILED_HEADER]))
+        if delay is None:
             self._park(message, error, headers)
             return
-        queue = retry_queue(self.queue.name, attempt, self.delays[attempt - 1])
-        log.warning("event %s failed (attempt %d), retrying in %ss: %s",
-                    _message_id(message), attempt, self.delays[attempt - 1], error)
-        self._republish(message, queue, headers)
+        log.warning("event %s failed (attempt %d, %s), retrying in %gs: %s", _message_id(message),
+                    attempt, "transient" if is_transient else "not transient", delay, error)
+        self._republish(message, retry_queue(self.queue.name, delay), headers)
 
     def _park(self, message: Any, error: str, headers: dict[str, Any] | None = None) -> None:
         """Into the service's dead-letter queue, with the reason."""
@@ -134,6 +147,14 @@ class EventHandler(NamekoEventHandler):  # type: ignore[misc]
             message.payload, exchange="", routing_key=queue.name, headers=headers,
             declare=[queue], **({"message_id": message_id} if message_id else {}),
         )
+
+
+def _seconds_since(instant: str) -> float:
+    try:
+        then = datetime.fromisoformat(instant)
+    except (TypeError, ValueError):
+        return 0.0
+    return (datetime.now(timezone.utc) - then).total_seconds()
 
 
 def _message_id(message: Any) -> str | None:

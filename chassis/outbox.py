@@ -83,7 +83,11 @@ class OutboxRelay:
 
     Rows published more than ``retention_s`` ago are deleted, ``prune_batch`` at
     a time, every ``prune_every_s``: the table holds what is waiting and a
-    window of what went, never the chain's whole history.
+    window of what went, never the chain's whole history. The same timer
+    deletes the inbox's ids applied more than ``inbox_retention_s`` ago: far
+    longer than any redelivery (an event is tried again for a day at most,
+    chassis.backoff), and a parked event replayed later was never applied, so
+    its id is not needed to keep it from applying twice.
     """
 
     batch_size = 200
@@ -91,13 +95,14 @@ class OutboxRelay:
 
     def __init__(self, engine: Engine, amqp_uri: str, poll_interval: float = 1.0,
                  max_backoff: float = 10.0, retention_s: float = 7 * 86400,
-                 prune_every_s: float = 3600.0) -> None:
+                 prune_every_s: float = 3600.0, inbox_retention_s: float = 30 * 86400) -> None:
         self.engine = engine
         self.publisher = Publisher(amqp_uri, use_confirms=True, serializer="json",
                                    retry=True, retry_policy={"max_retries": 1})
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.retention_s = retention_s
+        self.inbox_retention_s = inbox_retention_s
         self.prune_every_s = prune_every_s
         self._pruned_at = 0.0
         self._wake = Event()
@@ -173,18 +178,23 @@ class OutboxRelay:
         return len(sent)
 
     def prune(self) -> int:
-        """Delete the rows published before the retention window, in batches (each
-        its own short transaction); returns how many went."""
+        """Delete the outbox rows published, and the inbox ids applied, before
+        their retention windows, in batches (each its own short transaction);
+        returns how many rows went."""
         self._pruned_at = time.monotonic()
+        return (self._prune("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
+                            "WHERE published_at < now() - make_interval(secs => :keep) "
+                            "ORDER BY id LIMIT :n)", self.retention_s)
+                + self._prune("DELETE FROM inbox WHERE (event_id, consumer) IN ("
+                              "SELECT event_id, consumer FROM inbox "
+                              "WHERE processed_at < now() - make_interval(secs => :keep) LIMIT :n)",
+                              self.inbox_retention_s))
+
+    def _prune(self, statement: str, keep_s: float) -> int:
         removed = 0
         while True:
             with self.engine.begin() as conn:
-                gone = conn.execute(
-                    text("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
-                         "WHERE published_at < now() - make_interval(secs => :keep) "
-                         "ORDER BY id LIMIT :n)"),
-                    {"keep": self.retention_s, "n": self.prune_batch},
-                ).rowcount
+                gone = conn.execute(text(statement), {"keep": keep_s, "n": self.prune_batch}).rowcount
             removed += gone
             if gone < self.prune_batch:
                 return removed

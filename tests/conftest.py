@@ -74,6 +74,7 @@ def service_config(rabbit_config, rabbit_uri):
             "AMQP_URI": rabbit_uri,
             "DATABASE_URL": db_url or test_database_url(component),
             "EVENT_RETRY_DELAYS": [0.05, 0.1, 0.2],
+            "EVENT_RETRY_MAX_DELAY": 0.4,
             "OUTBOX_POLL_INTERVAL": 0.2,
             "RPC_TIMEOUT": 3.0,
             "DB_POOL_SIZE": 12,

@@ -4,6 +4,7 @@ from collections import Counter
 from marshmallow import Schema, fields
 from sqlalchemy import text
 
+from chassis.errors import Unavailable
 from chassis.events import event_handler
 from chassis.outbox import emit
 from chassis.service import ServiceBase, rpc
@@ -14,6 +15,7 @@ if ("probe.noted", 1) not in registry:
     class ProbeNoted(Schema):
         note = fields.String(required=True)
         fail_times = fields.Integer(load_default=0)
+        unavailable_times = fields.Integer(load_default=0)
 
 invocations = Counter()   # event_id -> handler calls, across retries
 settled = Counter()       # event_id -> handler calls that have committed, skipped or failed
@@ -56,6 +58,8 @@ class ProbeConsumer(ServiceBase):
             with self.db.inbox(event) as session:
                 if event_id not in healed and invocations[event_id] <= event["payload"]["fail_times"]:
                     raise RuntimeError(f"failing on purpose ({invocations[event_id]})")
+                if invocations[event_id] <= event["payload"].get("unavailable_times", 0):
+                    raise Unavailable(f"a neighbour is down on purpose ({invocations[event_id]})")
                 session.execute(text(
                     "INSERT INTO probe_effects (event_id, note, consumer) VALUES (:e, :n, 'handler')"
                 ), {"e": event_id, "n": event["payload"]["note"]})

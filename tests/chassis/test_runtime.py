@@ -148,8 +148,9 @@ def consumer(container_factory, service_config, probe_db):
     return engine
 
 
-def envelope(note, fail_times=0):
-    return contracts.build_envelope("probe.noted", {"note": note, "fail_times": fail_times},
+def envelope(note, fail_times=0, unavailable_times=0):
+    return contracts.build_envelope("probe.noted", {"note": note, "fail_times": fail_times,
+                                                    "unavailable_times": unavailable_times},
                                     producer="probe")
 
 
@@ -198,6 +199,34 @@ def test_poison_event_is_parked_listed_and_replayable(consumer, rabbit_uri):
     assert sorted(r.note for r in effects(engine)) == ["good", "poison"]
 
 
+def test_a_transient_failure_is_tried_again_past_the_short_schedule_and_applied_once(consumer, rabbit_uri):
+    """A neighbour down for longer than the short schedule (three retries): the
+    event waits with back-off instead of being parked, then applies once."""
+    engine = consumer
+    event = envelope("outage", unavailable_times=7)
+    event_dispatcher()("probe", "probe.noted", event)
+    wait_for(lambda: effects(engine), timeout=20, message="applied after the outage")
+    assert invocations[event["event_id"]] == 8
+    assert [r.note for r in effects(engine)] == ["outage"]
+    assert dlq.list_parked("probe_consumer", rabbit_uri) == []
+
+
+def test_a_transient_failure_is_parked_once_its_window_has_passed(
+        container_factory, service_config, probe_db, rabbit_uri):
+    url, engine = probe_db
+    window_h = 1.5 / 3600                      # 1.5 s here; a day in production
+    container_factory(ProbeConsumer, service_config("probe_consumer", url, EVENT_RETRY_HOURS=window_h)).start()
+    event = envelope("never", unavailable_times=10_000)
+    event_dispatcher()("probe", "probe.noted", event)
+    parked = wait_for(lambda: dlq.list_parked("probe_consumer", rabbit_uri), timeout=20, message="parked")
+    assert [p["message_id"] for p in parked] == [event["event_id"]]
+    assert parked[0]["attempts"] > 4, parked      # past the short schedule, within the window
+    assert "Unavailable" in parked[0]["error"] and parked[0]["first_failed_at"], parked
+    calls = invocations[event["event_id"]]
+    eventlet.sleep(0.6)
+    assert invocations[event["event_id"]] == calls and effects(engine) == []
+
+
 @pytest.mark.parametrize("change, reason", [
     ({"version": 2}, "version 2 is not one this consumer accepts (1)"),
     ({"payload": {"fail_times": 0}}, "'note': ['Missing data for required field.']"),
@@ -233,7 +262,8 @@ def test_a_consumer_gets_the_event_as_its_contract_loaded_it(consumer):
 
 def test_the_relay_prunes_what_it_published_long_ago_and_keeps_the_rest(rabbit_uri, probe_db):
     """Published rows older than the retention go, in batches; recent ones and
-    those still waiting (however old) stay: the table stays bounded."""
+    those still waiting (however old) stay; so do inbox ids applied within
+    theirs: the tables stay bounded."""
     _, engine = probe_db
     for _ in range(5):
         write_note(engine, "old news")
@@ -246,14 +276,32 @@ def test_the_relay_prunes_what_it_published_long_ago_and_keeps_the_rest(rabbit_u
                           "WHERE event_id = :e"), {"e": recent["event_id"]})
         conn.execute(text("UPDATE outbox SET published_at = NULL WHERE event_id = :e"),
                      {"e": waiting["event_id"]})
+        # the inbox: three ids applied 40 days ago, one an hour ago
+        conn.execute(text("INSERT INTO inbox (event_id, consumer, event_type, processed_at) "
+                          "SELECT gen_random_uuid(), 'probe', 'probe.noted', now() - interval '40 days' "
+                          "FROM generate_series(1, 3)"))
+        conn.execute(text("INSERT INTO inbox (event_id, consumer, event_type, processed_at) "
+                          "VALUES (:e, 'probe', 'probe.noted', now() - interval '1 hour')"),
+                     {"e": recent["event_id"]})
     relay = OutboxRelay(make_engine(str(engine.url.render_as_string(hide_password=False))), rabbit_uri,
-                        retention_s=7 * 86400)
+                        retention_s=7 * 86400, inbox_retention_s=30 * 86400)
     relay.prune_batch = 2
     try:
-        assert relay.prune() == 5
+        assert relay.prune() == 5 + 3
         assert relay.prune() == 0
     finally:
         relay.engine.dispose()
     with engine.connect() as conn:
         kept = {str(row.event_id) for row in conn.execute(text("SELECT event_id FROM outbox"))}
+        applied = {str(row.event_id) for row in conn.execute(text("SELECT event_id FROM inbox"))}
     assert kept == {recent["event_id"], waiting["event_id"]}
+    assert applied == {recent["event_id"]}
+    print(f"\nafter pruning: outbox {len(kept)} rows (from 7), inbox {len(applied)} (from 4)")
+
+
+def test_the_retention_settings_reach_the_relay(monkeypatch):
+    from chassis import config
+    monkeypatch.setenv("OUTBOX_RETENTION_HOURS", "12")
+    monkeypatch.setenv("INBOX_RETENTION_DAYS", "9")
+    cfg = config.nameko_config("inventory")
+    assert (cfg["OUTBOX_RETENTION_HOURS"], cfg["INBOX_RETENTION_DAYS"]) == (12, 9)
