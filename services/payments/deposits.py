@@ -1,13 +1,50 @@
 """Deposits on work orders (repairs, custom work): one tender against the
-balance workorders says is due, each rule in the caller's ``session``.
-``payment.captured`` carries the ``work_order_id``; workorders books it from
-that event (docs/API.md#work-orders)."""
+balance due, each rule in the caller's ``session``. ``payment.captured``
+carries the ``work_order_id``; workorders books it from that event
+(docs/API.md#work-orders).
+
+What is due is payments' own reckoning: the job's total and what sales paid
+come from workorders, the deposits from payments' own tenders (captured, or
+still being taken), never from workorders' copy of them, which waits on
+``payment.captured``: a deposit whose event is late or parked is never
+charged again."""
+from sqlalchemy import func, select, text
+
 from chassis.clock import now
 from chassis.errors import InvalidInput, NotFound
 
 from . import cash_reports, tenders
 from .common import audit, key_owner
-from .models import Store, new_id
+from .models import Store, Tender, new_id
+
+# a deposit being taken counts as taken: it may yet be captured
+_COUNTED = ("pending", "authorized", "captured")
+
+
+def lock_work_order(session, work_order_id):
+    """Deposits and sales on one job, one at a time (until this transaction ends)."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                    {"k": f"work_order:{work_order_id}"})
+
+
+def own_deposits(session, work_order_id, currency):
+    """Every deposit payments took or is taking on the job, net of refunds."""
+    return int(session.scalar(
+        select(func.coalesce(func.sum(Tender.amount - Tender.refunded_amount), 0))
+        .where(Tender.work_order_id == str(work_order_id), Tender.purpose == "deposit",
+               Tender.currency == currency, Tender.state.in_(_COUNTED))) or 0)
+
+
+def balance_due(session, work_order_id, due):
+    """What is still due on the job by payments' books (minor units of
+    ``due['balance']['currency']``; never below zero). ``due``: workorders'
+    ``balance_due`` answer."""
+    balance = due["balance"]
+    if due.get("stage") == "cancelled":
+        return 0
+    total = (due.get("total") or {}).get("amount") or 0
+    paid = (due.get("paid") or {}).get("amount") or 0
+    return max(total - paid - own_deposits(session, work_order_id, balance["currency"]), 0)
 
 
 class _Owner:
@@ -35,10 +72,10 @@ def start_deposit(session, identity, check, work_order_id, due, data, idempotenc
     entries = check(session, store, [tender], tender["amount"]["amount"], client_id, errors,
                     prefix="tender")
     balance = due["balance"]
-    if not errors and (balance["currency"] != store.currency
-                       or entries[0]["amount"] > balance["amount"]):
-        errors["tender.amount"] = [(f"more than the balance due ({balance['amount']} "
-                                    f"{balance['currency']})")]
+    lock_work_order(session, work_order_id)
+    left = balance_due(session, work_order_id, due)
+    if not errors and (balance["currency"] != store.currency or entries[0]["amount"] > left):
+        errors["tender.amount"] = [f"more than the balance due ({left} {balance['currency']})"]
     if errors:
         raise InvalidInput("the deposit cannot be taken as asked", errors)
     owner = _Owner(work_order_id, store, client_id, data.get("register") or "main")

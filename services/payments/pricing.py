@@ -3,6 +3,7 @@ inventory (pieces) and workorders (balances due); bad input is refused here
 and nothing exists yet (docs/ARCHITECTURE.md#checkout-saga-payments-orchestrates)."""
 from chassis.errors import Forbidden, NotFound
 
+from . import deposits
 from .money import bps_of, price_lines
 
 
@@ -62,14 +63,16 @@ def _work_order(ctx, line, store, client_id, errors, field):
     if str(due["store_id"]) != store.id:
         _refuse(errors, f"{field}.work_order_id", "the work order belongs to another store")
     balance = due["balance"]
-    if balance["currency"] != store.currency or balance["amount"] <= 0:
+    # payments' own books: a deposit workorders has not heard of yet is still counted
+    left = ctx.step(deposits.balance_due, str(line["work_order_id"]), due)
+    if balance["currency"] != store.currency or left <= 0:
         _refuse(errors, f"{field}.work_order_id", "nothing is due on this work order")
     if client_id and due.get("client_id") and str(due["client_id"]) != client_id:
         _refuse(errors, f"{field}.work_order_id", "the work order is another client's")
     client_id = client_id or (str(due["client_id"]) if due.get("client_id") else None)
     description = line.get("description") or f"Work order {due.get('number') or ''}".strip()
     return {"kind": "work_order", "work_order_id": str(line["work_order_id"]),
-            "description": description, "list_amount": balance["amount"]}, client_id
+            "description": description, "list_amount": left}, client_id
 
 
 def _amount(line, key, currency, errors, field):

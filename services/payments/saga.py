@@ -256,7 +256,8 @@ def _followup_steps(ctx, sale, lines):
     for line in lines:
         if line.kind == "work_order":
             steps.append(("workorders",
-                          lambda wo=line.work_order_id: ctx.workorders.mark_paid(wo, sale.id)))
+                          lambda wo=line.work_order_id, paid=line.list_amount:
+                          ctx.workorders.mark_paid(wo, sale.id, paid)))
     return steps
 
 

@@ -26,10 +26,13 @@ def balance_due(session, identity, wo_id):
             "balance": maybe_money(balance_of(wo, deposits), c)}
 
 
-def mark_paid(session, identity, wo_id, sale_id, at=None):
+def mark_paid(session, identity, wo_id, sale_id, at=None, amount=None):
     """A sale collected the balance (payments calls this after the sale
     completed; a repeat with the same sale changes nothing). At the counter
-    that is the pickup: a job waiting at ``ready_for_pickup`` is picked up."""
+    that is the pickup: a job waiting at ``ready_for_pickup`` is picked up.
+    ``amount``: what the sale collected, by payments' books (a deposit whose
+    ``payment.captured`` has not arrived yet is not collected twice); without
+    it, the balance by this service's copy of the deposits."""
     at = at or now()
     wo = load(session, identity, wo_id, lock=True)
     if wo.paid_sale_id == sale_id:
@@ -38,7 +41,7 @@ def mark_paid(session, identity, wo_id, sale_id, at=None):
         raise Conflict(f"the job was already paid by sale {wo.paid_sale_id}")
     if wo.stage == "cancelled":
         raise Conflict("the job is cancelled")
-    due = balance_of(wo, deposits_of(session, wo))
+    due = int(amount) if amount is not None else balance_of(wo, deposits_of(session, wo))
     session.execute(update(WorkOrder).where(WorkOrder.id == wo.id).values(
         paid_amount=WorkOrder.paid_amount + due, paid_sale_id=sale_id, paid_at=at, updated_at=at
     ).execution_options(synchronize_session=False))

@@ -176,11 +176,11 @@ class Service(ServiceBase):
             return balances.balance_due(session, self.caller, work_order_id)
 
     @rpc
-    def mark_paid(self, work_order_id, sale_id):
+    def mark_paid(self, work_order_id, sale_id, amount=None):
         work_order_id = uuid_arg(work_order_id, "work_order_id")
         sale_id = uuid_arg(sale_id, "sale_id")
         with self.db.transaction() as session:
-            return balances.mark_paid(session, self.caller, work_order_id, sale_id)
+            return balances.mark_paid(session, self.caller, work_order_id, sale_id, amount=amount)
 
     # the repair price list -------------------------------------------------------------------
 

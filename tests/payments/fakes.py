@@ -48,21 +48,29 @@ class FakeCrm:
 
 class FakeWorkorders:
     name = "workorders"
-    orders = {}        # work_order_id -> {store_id, client_id, balance}
+    orders = {}        # work_order_id -> {store_id, client_id, balance[, total, deposits]}
     paid = []
+    amounts = []       # what each mark_paid said the sale collected
 
     @rpc
     def balance_due(self, work_order_id):
         order = FakeWorkorders.orders.get(work_order_id)
         if order is None:
             raise NotFound("no such work order")
-        return {"work_order_id": work_order_id, "number": "WO-1", **order}
+        # as workorders answers: the total, what sales paid, and its copy of the deposits
+        # (which may lag: ``deposits`` set apart from the balance)
+        currency = order["balance"]["currency"]
+        total = order.get("total") or {"amount": order["balance"]["amount"] + order.get(
+            "deposits", {"amount": 0})["amount"], "currency": currency}
+        return {"work_order_id": work_order_id, "number": "WO-1", "total": total,
+                "paid": {"amount": 0, "currency": currency}, "stage": "in_progress", **order}
 
     @rpc
-    def mark_paid(self, work_order_id, sale_id):
+    def mark_paid(self, work_order_id, sale_id, amount=None):
         FakeWorkorders.paid.append((work_order_id, sale_id))
+        FakeWorkorders.amounts.append(amount)
         return {"work_order_id": work_order_id, "sale_id": sale_id}
 
     @classmethod
     def reset(cls):
-        cls.orders, cls.paid = {}, []
+        cls.orders, cls.paid, cls.amounts = {}, [], []

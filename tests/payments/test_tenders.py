@@ -145,6 +145,26 @@ def test_a_deposit_on_a_work_order_is_captured_with_the_work_order_id(platform, 
         as_(ASSOCIATE_B).payments.take_deposit(WORK_ORDER, {"tender": cash(100)}, new_key())
 
 
+def test_a_deposit_whose_event_is_parked_is_not_charged_again(platform, db, as_):
+    """Workorders never hears of the first deposit (its ``payment.captured`` is
+    parked): its balance still says 800.00. Payments counts its own tenders."""
+    FakeWorkorders.orders[WORK_ORDER] = {"store_id": STORE_A, "client_id": CLIENT,
+                                         "balance": usd(80000)}
+    terminal = as_(ASSOCIATE_A).payments
+    first = terminal.take_deposit(WORK_ORDER, {"tender": cash(30000)}, new_key())
+    assert first["payment"]["state"] == "captured"
+    with pytest.raises(InvalidInput) as err:
+        terminal.take_deposit(WORK_ORDER, {"tender": cash(60000)}, new_key())
+    assert err.value.errors["tender.amount"] == ["more than the balance due (50000 USD)"]
+    # the balance collected at the counter is what is left, and workorders is told so
+    sale = terminal.create_sale({"store_id": STORE_A, "lines": [{"work_order_id": WORK_ORDER}],
+                                 "tenders": [cash(50000 + 4435)]})
+    assert sale["status"] == "completed" and sale["subtotal"] == usd(50000), sale
+    assert FakeWorkorders.amounts == [50000]
+    assert db.scalar("select coalesce(sum(amount), 0) from tenders where work_order_id = :w",
+                     w=WORK_ORDER) == 30000
+
+
 def test_discounts_beyond_an_associates_limit_need_a_manager(platform, as_, receive):
     item = receive(1, price=100000)[0]
     request = {"store_id": STORE_A, "lines": [{"item_id": item, "discount": {
