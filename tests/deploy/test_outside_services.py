@@ -186,3 +186,18 @@ def test_no_two_overlays_archive_into_one_place():
     dev, production, holiday = paths("dev"), paths("production"), paths("holiday")
     assert production == holiday
     assert set(dev.values()).isdisjoint(production.values())
+
+
+def test_the_ingress_lets_through_the_largest_body_the_gateway_takes(objects):
+    """nginx answers 413 itself above proxy-body-size: it must not be
+    stricter than the gateway (its default limits: MAX_BODY_BYTES, and
+    PHOTO_MAX_BYTES on the photo route, plus a multipart envelope)."""
+    from gateway.settings import load
+
+    defaults = load(lambda key, default=None: "x" * 32 if key == "JWT_SECRET" else default)
+    largest = max(defaults.max_body_bytes, getattr(defaults, "photo_max_bytes", 0))
+    annotations = k8s.one(objects, "Ingress", "gateway")["metadata"]["annotations"]
+    size = annotations["nginx.ingress.kubernetes.io/proxy-body-size"]
+    number, unit = re.fullmatch(r"(\d+)([kmg]?)", size.lower()).groups()
+    allowed = int(number) * {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[unit]
+    assert allowed >= largest + 64 * 1024, (size, largest)
