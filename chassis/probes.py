@@ -10,13 +10,19 @@ A tiny HTTP server in a green thread of the service's own process, on
 
 ``GET /readyz``
     200 only when, within ``PROBE_TIMEOUT`` seconds (default 1), a
-    ``SELECT 1`` on the component's own database and an AMQP connection to
-    the broker both succeed; otherwise 503 with a JSON body naming what
-    failed. Before its containers have started it answers 503 ``starting``.
+    ``SELECT 1`` on the component's own database and a round trip to the
+    broker (a channel opened and closed) both succeed; otherwise 503 with a
+    JSON body naming what failed. Before its containers have started it
+    answers 503 ``starting``.
 
-Both checks open a fresh connection each time (a pooled one could look fine
-while the server refuses new ones) and run concurrently; concurrent probe
-requests share one check in flight. ``chassis.run`` starts it with::
+Each check keeps one connection of its own for the life of the process (a
+kubelet probing every 10 s must not open a new PostgreSQL backend and AMQP
+handshake each time, on every pod) and does its round trip on it. A kept
+connection that fails is dropped and, once, replaced by a fresh one within
+the same check, so a server that restarted is ready at once while a server
+that is gone makes the probe fail; a check that times out drops its
+connection too. The two checks run concurrently; concurrent probe requests
+share one check in flight. ``chassis.run`` starts it with::
 
     probe = probes.serve(component, runner)   # None unless PROBE_PORT is set
 """
@@ -45,23 +51,30 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:300]
 
 
-def check_database(url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
-    """``SELECT 1`` on a new connection to ``url`` (a SQLAlchemy URL)."""
+def connect_database(url: str, timeout: float = DEFAULT_TIMEOUT, name: str = "") -> Any:
+    """A psycopg connection to ``url`` (a SQLAlchemy URL), autocommit."""
     import psycopg
     from sqlalchemy.engine import make_url
 
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     # libpq's own connect_timeout has a 2 s floor; the green timeout around
     # this call is the real bound
-    conn = psycopg.connect(conninfo, connect_timeout=max(2, int(timeout) + 1), autocommit=True)
-    try:
-        conn.execute("SELECT 1").fetchone()
-    finally:
-        conn.close()
+    return psycopg.connect(conninfo, connect_timeout=max(2, int(timeout) + 1), autocommit=True,
+                           application_name=probe_client_name(name))
 
 
-def check_broker(uri: str, timeout: float = DEFAULT_TIMEOUT) -> None:
-    """Open (and close) an AMQP connection to ``uri``."""
+def ping_database(conn: Any) -> None:
+    """``SELECT 1``: a round trip to the server."""
+    conn.execute("SELECT 1").fetchone()
+
+
+def close_database(conn: Any) -> None:
+    conn.close()
+
+
+def connect_broker(uri: str, timeout: float = DEFAULT_TIMEOUT, name: str = "") -> Any:
+    """An AMQP connection to ``uri``, without heartbeats: the probe's own
+    round trips show whether it lives, and nothing has to tend it between them."""
     import amqp
     from kombu import Connection
 
@@ -70,15 +83,69 @@ def check_broker(uri: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         host="{}:{}".format(parsed.hostname or "127.0.0.1", parsed.port or 5672),
         userid=parsed.userid, password=parsed.password,
         virtual_host=parsed.virtual_host or "/",
-        ssl=parsed.ssl or False, connect_timeout=timeout,
+        ssl=parsed.ssl or False, connect_timeout=timeout, heartbeat=0,
+        client_properties={"connection_name": probe_client_name(name)},
     )
     try:
         conn.connect()
-        conn.close()
     except BaseException:
-        # a graceful close waits for the broker's reply: just drop the socket
-        conn.collect()
+        close_broker(conn)
         raise
+    return conn
+
+
+def ping_broker(conn: Any) -> None:
+    """Open and close a channel: two round trips, any broker-side close
+    (a restart, a forced close) that arrived since surfaces here."""
+    conn.channel().close()
+
+
+def close_broker(conn: Any) -> None:
+    # a graceful close waits for the broker's reply: just drop the socket
+    conn.collect()
+
+
+def probe_client_name(name: str) -> str:
+    """How the probe's connections call themselves on the servers
+    (PostgreSQL's application_name, RabbitMQ's connection_name)."""
+    return f"{name or 'chain'}-probe"[:63]
+
+
+class KeptConnection:
+    """One long-lived connection and a round trip on it, per check.
+
+    ``check()`` reuses the connection; if the round trip fails on a reused
+    connection it is dropped and the check runs once more on a fresh one (a
+    server restart or an idle timeout is not unreadiness). Any other failure,
+    and an ``eventlet.Timeout`` in the middle of it, drops the connection and
+    propagates: the next check starts afresh.
+    """
+
+    def __init__(self, connect: Callable[[], Any], ping: Callable[[Any], None],
+                 close: Callable[[Any], None]) -> None:
+        self._connect, self._ping, self._close = connect, ping, close
+        self._conn: Any = None
+
+    def check(self) -> None:
+        reused = self._conn is not None
+        if self._conn is None:
+            self._conn = self._connect()
+        try:
+            self._ping(self._conn)
+        except BaseException as exc:
+            self.drop()
+            if reused and isinstance(exc, Exception):
+                self.check()
+                return
+            raise
+
+    def drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                self._close(conn)
+            except Exception:  # already broken: nothing more to free
+                log.debug("closing a probe connection failed", exc_info=True)
 
 
 def _timed(check: Callable[[], object], timeout: float) -> str | None:
@@ -109,6 +176,12 @@ class ProbeServer:
         self._acceptor: Any = None
         self._pool = GreenPool(32)
         self._pending: Any = None
+        self.database = KeptConnection(
+            lambda: connect_database(self.database_url, self.timeout, self.name),
+            ping_database, close_database)
+        self.broker = KeptConnection(
+            lambda: connect_broker(self.amqp_uri, self.timeout, self.name),
+            ping_broker, close_broker)
 
     # probes ---------------------------------------------------------------
     def liveness(self) -> Probe:
@@ -135,10 +208,7 @@ class ProbeServer:
             self._pending = None
 
     def _check_dependencies(self) -> Probe:
-        checks = {
-            "database": lambda: check_database(self.database_url, self.timeout),
-            "broker": lambda: check_broker(self.amqp_uri, self.timeout),
-        }
+        checks = {"database": self.database.check, "broker": self.broker.check}
         names = list(checks)
         errors = dict(zip(names, GreenPool(len(names)).imap(
             lambda name: _timed(checks[name], self.timeout), names)))
@@ -167,6 +237,8 @@ class ProbeServer:
         if self._socket is not None:
             self._socket.close()
             self._socket = None
+        self.database.drop()
+        self.broker.drop()
 
     def _accept(self) -> None:
         while True:

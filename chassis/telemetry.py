@@ -1,7 +1,9 @@
 """OpenTelemetry: one trace from the gateway through RPC, outbox and handlers.
 
 Exporter by ``OTEL_TRACES_EXPORTER``: ``none`` (default), ``console`` or
-``otlp`` (needs an OTLP exporter package installed). Tests install their own
+``otlp`` (OTLP over HTTP, the pinned opentelemetry-exporter-otlp-proto-http,
+to ``OTEL_EXPORTER_OTLP_ENDPOINT``, read by the exporter itself; on Kubernetes
+a collector in the ``observability`` namespace). Tests install their own
 in-memory exporter with ``setup_tracing(exporter=...)``.
 """
 from __future__ import annotations

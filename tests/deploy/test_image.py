@@ -102,3 +102,49 @@ def test_the_image_carries_the_console_built_from_the_gateways_own_document():
     assert ("COPY", "--from=web /web/dist /app/web/dist") in runtime
     dockerignore = (k8s.ROOT / ".dockerignore").read_text().split()
     assert "!web" in dockerignore and "web/node_modules" in dockerignore
+
+
+def test_the_image_carries_the_otlp_exporter_and_it_speaks_to_a_collector():
+    """OTEL_TRACES_EXPORTER=otlp (every Deployment) needs the OTLP/HTTP exporter
+    from requirements.txt: it imports, and it posts a span as protobuf to
+    <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces, the collector's receiver."""
+    import eventlet
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    listener = eventlet.listen(("127.0.0.1", 0))
+    received = []
+
+    def collector():
+        client, _ = listener.accept()
+        reader = client.makefile("rb")
+        head = []
+        while (line := reader.readline()) not in (b"\r\n", b""):
+            head.append(line.decode().strip())
+        length = int(next(h.split(":")[1] for h in head if h.lower().startswith("content-length")))
+        received.append((head[0], head, reader.read(length)))
+        client.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\n"
+                       b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        client.close()
+
+    server = eventlet.spawn(collector)
+    try:
+        exporter = OTLPSpanExporter(
+            endpoint=f"http://127.0.0.1:{listener.getsockname()[1]}/v1/traces", timeout=5)
+        provider = TracerProvider(resource=Resource.create({"service.name": "inventory"}))
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        provider.get_tracer("image-test").start_span("hold piece").end()
+        server.wait()
+        provider.shutdown()
+    finally:
+        server.kill()
+        listener.close()
+    (request_line, head, body), = received
+    assert request_line.startswith("POST /v1/traces ")
+    assert "content-type: application/x-protobuf" in [h.lower() for h in head]
+    message = ExportTraceServiceRequest.FromString(body)
+    (spans,) = message.resource_spans
+    assert spans.scope_spans[0].spans[0].name == "hold piece"

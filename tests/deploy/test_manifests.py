@@ -15,11 +15,13 @@ KUBE_VERSIONS = ("1.30", "1.37")
 # Secrets the chain reads, created at install time (README "Secrets");
 # <component>-db-app come from CloudNativePG
 INSTALL_SECRETS = {"chain-rabbitmq-app", "chain-rabbitmq-scaler", "gateway-jwt",
-                   "payments-stripe", "notifications-twilio", "notifications-smtp", "gateway-tls"}
+                   "payments-stripe", "notifications-twilio", "notifications-smtp", "gateway-tls",
+                   "photo-storage-s3", "chain-backup-s3"}
 # the settings that are secrets, by the component that reads them, and whether
 # the component refuses to start without them (then the reference is not optional)
 SECRET_SETTINGS = {
-    "gateway": {"JWT_SECRET": True},
+    "gateway": {"JWT_SECRET": True, "AWS_ACCESS_KEY_ID": True, "AWS_SECRET_ACCESS_KEY": True},
+    "workorders": {"AWS_ACCESS_KEY_ID": True, "AWS_SECRET_ACCESS_KEY": True},
     "payments": {"STRIPE_API_KEY": False, "STRIPE_WEBHOOK_SECRET": False},
     "notifications": {"TWILIO_ACCOUNT_SID": False, "TWILIO_AUTH_TOKEN": False,
                       "SMTP_USER": False, "SMTP_PASSWORD": False},
@@ -93,6 +95,12 @@ def _broken(objects, kind, mutate):
     ("ScaledObject", lambda s: s["triggers"][0].update(metadata={"value": 20})),
     ("Cluster", lambda s: s.update(instances=0)),
     ("Cluster", lambda s: s["bootstrap"]["initdb"].update(ownr="x")),
+    ("Cluster", lambda s: s["backup"].update(retentionPolicy="30 days")),
+    ("Cluster", lambda s: s["backup"]["barmanObjectStore"].update(destinationPth="s3://x")),
+    ("Cluster", lambda s: s["backup"]["barmanObjectStore"]["s3Credentials"].update(
+        accessKeyId={"name": "chain-backup-s3"})),
+    ("ScheduledBackup", lambda s: s.pop("schedule")),
+    ("ScheduledBackup", lambda s: s.update(method="barman")),
     ("RabbitmqCluster", lambda s: s.update(replicas="3")),
     ("RabbitmqCluster", lambda s: s["resources"].update(limit={"memory": "2Gi"})),
     ("Policy", lambda s: s.update(applyTo="queue")),
@@ -182,6 +190,10 @@ def test_no_secret_values(objects):
         referenced.add(obj["spec"]["importCredentialsSecret"]["name"])
     referenced |= {tls["secretName"] for o in k8s.of_kind(objects, "Ingress")
                    for tls in o["spec"].get("tls", [])}
+    for obj in k8s.of_kind(objects, "Cluster"):
+        store = obj["spec"].get("backup", {}).get("barmanObjectStore", {})
+        referenced |= {ref["name"] for ref in store.get("s3Credentials", {}).values()
+                       if isinstance(ref, dict)}
     generated = {f"{c}-db-app" for c in ALL_COMPONENTS}
     assert referenced - generated <= INSTALL_SECRETS
     for data in (o.get("data", {}) for o in k8s.of_kind(objects, "ConfigMap")):
@@ -296,7 +308,20 @@ def test_every_setting_is_read_by_the_code_or_the_manifests(objects):
                          for v in c.get("env", [])
                          for ref in k8s.env_references(v.get("value", ""))}
     for key in k8s.config_map(objects)["data"]:
+        if key in LIBRARY_SETTINGS:
+            continue
         assert f'"{key}"' in code or key in used_in_manifests, f"{key} is read by nothing"
+
+
+# settings a library reads from the environment itself, and the module naming them
+LIBRARY_SETTINGS = {"OTEL_EXPORTER_OTLP_ENDPOINT": "opentelemetry.sdk.environment_variables"}
+
+
+def test_library_settings_are_read_by_the_installed_library():
+    import importlib
+    import inspect
+    for key, module in LIBRARY_SETTINGS.items():
+        assert f'"{key}"' in inspect.getsource(importlib.import_module(module)), key
 
 
 def test_readme_explains_the_operations_and_every_setting():

@@ -7,7 +7,9 @@ from chassis.config import ALL_COMPONENTS, SERVICES
 from tests.deploy import k8s
 
 AMQP, MANAGEMENT, POSTGRES, HTTP, PROBES, DNS, HTTPS = 5672, 15672, 5432, 8000, 8080, 53, 443
-CALLS_OUT = {"payments", "notifications"}  # Stripe, Twilio
+SMTP, SUBMISSION, SMTPS, OTLP_HTTP, OTLP_GRPC = 25, 587, 465, 4318, 4317
+# Stripe, Twilio and mail, the photo bucket
+CALLS_OUT = {"payments", "notifications", "workorders", "gateway"}
 
 
 @pytest.fixture(scope="module", params=k8s.OVERLAYS)
@@ -29,6 +31,7 @@ def world(request):
     pods["ingress-controller"] = k8s.endpoint(
         "ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
     pods["stranger"] = k8s.endpoint("default", {"app": "something-else"})
+    pods["collector"] = k8s.endpoint("observability", {"app.kubernetes.io/name": "otel-collector"})
     pods["internet"] = k8s.endpoint(ip="203.0.113.10")
     pods["private-host"] = k8s.endpoint(ip="10.20.30.40")
     return objects, pods
@@ -60,6 +63,18 @@ def test_reaches_nothing_else(world, component):
     assert not can(world, component, "private-host", HTTPS)
     assert can(world, component, "internet", HTTPS) == (component in CALLS_OUT)
     assert not can(world, component, "internet", 80)
+    assert not can(world, component, "internet", SMTP), "mail leaves only by submission"
+    assert can(world, component, "internet", SUBMISSION) == (component == "notifications")
+    assert can(world, component, "internet", SMTPS) == (component == "notifications")
+    assert not can(world, component, "private-host", SUBMISSION)
+    assert not can(world, component, "collector", OTLP_GRPC), "only the receiver's OTLP/HTTP port"
+    assert not can(world, component, "stranger", OTLP_HTTP)
+
+
+@pytest.mark.parametrize("component", ALL_COMPONENTS)
+def test_sends_traces_to_the_collector(world, component):
+    assert can(world, component, "collector", OTLP_HTTP)
+    assert not can(world, f"{component}-migrate", "collector", OTLP_HTTP), "Jobs trace nothing"
 
 
 def test_only_the_gateway_takes_traffic_and_only_from_the_ingress_controller(world):
