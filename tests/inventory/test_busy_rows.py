@@ -6,8 +6,11 @@ import time
 
 import eventlet
 import pytest
+from sqlalchemy import text
 
+from chassis.db import Db, make_engine
 from chassis.errors import Unavailable
+from chassis.identity import Identity
 from tests.gateway.conftest import piece as http_piece
 
 from .conftest import MANAGER_A, start_inventory
@@ -97,3 +100,20 @@ def test_a_piece_locked_throughout_is_503_and_the_same_price_again_reprices_it(i
     assert sorted(i for i, _ in repriced_at(db)) == [ids[0], ids[2]]
     assert mgr.inventory.set_metal_price(GOLD_6000)["repriced"] == 1
     assert db.scalar("select count(*) from items where price_amount = 75000") == 3
+
+
+def test_a_statement_past_its_time_is_cancelled_and_answered_503(db):
+    """DB_STATEMENT_TIMEOUT_MS on every connection make_engine opens."""
+    engine = make_engine(db.url, pool_size=1, lock_timeout_ms=300, statement_timeout_ms=200)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("show lock_timeout").scalar() == "300ms"
+            assert conn.exec_driver_sql("show timezone").scalar() == "UTC"
+        began = time.monotonic()
+        with pytest.raises(Unavailable) as busy:
+            with Db(engine, "inventory", Identity.system()).transaction() as session:
+                session.execute(text("select pg_sleep(2)"))
+        assert time.monotonic() - began < 1.5
+        assert "took too long" in str(busy.value)
+    finally:
+        engine.dispose()
