@@ -21,12 +21,14 @@ from . import inbox as inbox_mod
 from .errors import Unavailable
 from .identity import Identity
 from .outbox import OutboxRelay, current_trace_headers
+from .settings import setting
 
 log = logging.getLogger(__name__)
 
 
 def make_engine(url: str | URL, pool_size: int = 8, max_overflow: int = 4,
-                ping_after_idle: float | None = 5.0, **kwargs: Any) -> Engine:
+                ping_after_idle: float | None = 5.0, lock_timeout_ms: int | None = None,
+                statement_timeout_ms: int | None = None, **kwargs: Any) -> Engine:
     """Connections are a shared budget: six components, a few replicas each,
     and PostgreSQL's max_connections (100 by default) between them all.
 
@@ -44,9 +46,22 @@ def make_engine(url: str | URL, pool_size: int = 8, max_overflow: int = 4,
 
     Every session runs in UTC, whatever zone the server or the database is set
     to: the API promises UTC times, and a ``timestamptz`` comes back in the
-    session's zone."""
+    session's zone.
+
+    No statement waits for a row lock longer than ``lock_timeout_ms``
+    (``DB_LOCK_TIMEOUT_MS``) nor runs longer than ``statement_timeout_ms``
+    (``DB_STATEMENT_TIMEOUT_MS``); 0 turns either off. A transaction stuck
+    behind another (a chain-wide repricing, a sale's locked piece) fails fast
+    with 503 (``Db``) instead of outliving its caller's deadline and
+    committing after the caller gave up."""
+    if lock_timeout_ms is None:
+        lock_timeout_ms = int(setting("DB_LOCK_TIMEOUT_MS", 3000))
+    if statement_timeout_ms is None:
+        statement_timeout_ms = int(setting("DB_STATEMENT_TIMEOUT_MS", 15000))
     connect_args = dict(kwargs.pop("connect_args", {}))
-    connect_args["options"] = f"{connect_args.get('options', '')} -c timezone=UTC".strip()
+    options = (f"{connect_args.get('options', '')} -c timezone=UTC"
+               f" -c lock_timeout={int(lock_timeout_ms)} -c statement_timeout={int(statement_timeout_ms)}")
+    connect_args["options"] = options.strip()
     engine = create_engine(
         url, pool_size=pool_size + max_overflow, max_overflow=0, pool_timeout=10,
         future=True, connect_args=connect_args, **kwargs,
@@ -88,6 +103,19 @@ def database_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, sa_exc.TimeoutError)   # no pooled connection came back in time
 
 
+# SQLSTATEs of a statement that gave up waiting: a row or table lock not granted
+# within lock_timeout, a statement cancelled at statement_timeout
+_TIMED_OUT = {"55P03": "a row it needs is locked by another transaction",
+              "57014": "a statement took too long"}
+
+
+def timed_out(exc: BaseException) -> str | None:
+    """Why ``exc`` is a lock or statement timeout (None when it is not)."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        return _TIMED_OUT.get(getattr(getattr(exc, "orig", None), "sqlstate", None) or "")
+    return None
+
+
 class AlreadyProcessed(Exception):
     """This consumer has already applied this event: acknowledge, do nothing."""
 
@@ -109,6 +137,12 @@ class Db:
         try:
             yield
         except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+            why = timed_out(exc)
+            if why is not None:
+                # busy, not broken: the caller may try again in a moment (503, never 500)
+                log.warning("%s transaction gave up: %s", self.producer, why)
+                raise Unavailable(f"the {self.producer} database is busy ({why}); "
+                                  "try again in a moment") from exc
             if not database_unreachable(exc):
                 raise
             # an answer the caller can act on (503, try again), not an internal error

@@ -119,7 +119,10 @@ class SaleHold(Base):
     sale_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
     item_id: Mapped[str] = mapped_column(UUID(as_uuid=False), ForeignKey("items.id"), primary_key=True)
     reason: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(20))  # reserved, sold, released, returned
+    state: Mapped[str] = mapped_column(String(20))  # reserved, sold, released, expired, returned
+    # a ``reserved`` hold past this is released by the sweeper (``expired``);
+    # None: kept until released or sold (an open layaway's pieces)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -1,7 +1,15 @@
 """Pieces held for payments' checkout saga
 (docs/ARCHITECTURE.md#checkout-saga-payments-orchestrates): reserve all or
 none, confirm, release, and return to stock; every step idempotent, and a
-unique piece is sold once (docs/ARCHITECTURE.md#rule-5)."""
+unique piece is sold once (docs/ARCHITECTURE.md#rule-5).
+
+A hold lapses: a reservation that arrives after its caller's ``deadline``
+is refused, and a ``reserved`` hold past its ``expires_at`` is released by
+the sweeper (``expire_sale_holds``, state ``expired``). A sale or layaway
+that still completes afterwards takes its pieces again if they are still in
+stock (``confirm_sale``, ``keep_hold``), else gets 409."""
+from datetime import timedelta
+
 from sqlalchemy import select, update
 
 from chassis.clock import now
@@ -14,12 +22,24 @@ from .models import Item, SaleHold
 from .views import item_view
 
 
-def reserve_for_sale(session, identity, sale_id, item_ids, store_id=None, reason="sale"):
-    """All pieces flip to ``reserved`` for the sale, or none do. Idempotent."""
+def _still_live(sale_id, deadline):
+    """A reservation its caller stopped waiting for holds nothing."""
+    if deadline is not None and now() >= deadline:
+        raise Conflict(f"the sale {sale_id} is no longer live: its reservation arrived after "
+                       f"its deadline ({deadline.isoformat()}); nothing is held")
+
+
+def reserve_for_sale(session, identity, sale_id, item_ids, store_id=None, reason="sale",
+                     deadline=None, hold_minutes=30.0):
+    """All pieces flip to ``reserved`` for the sale, or none do. Idempotent.
+    ``deadline`` (aware datetime): when the caller stops waiting; checked when
+    the call starts and again once every piece is locked, just before the
+    commit. The holds lapse ``hold_minutes`` from now."""
     sale_id = str(sale_id)
     wanted = {str(i) for i in item_ids}
     if not wanted:
         raise InvalidInput("no pieces", {"item_ids": ["at least one piece"]})
+    _still_live(sale_id, deadline)
     existing = session.scalars(select(SaleHold).where(SaleHold.sale_id == sale_id)).all()
     if existing:
         if {h.item_id for h in existing} != wanted:
@@ -28,14 +48,18 @@ def reserve_for_sale(session, identity, sale_id, item_ids, store_id=None, reason
             raise Conflict(f"sale {sale_id} was already released")
         return [item_view(session.get(Item, h.item_id)) for h in existing]
     items = _sellable(session, identity, wanted, store_id)
+    expires_at = now() + timedelta(minutes=hold_minutes)
     for item in items:
         move(session, identity, item, "reserved", "reserved", sale_id=sale_id, reason=reason)
         item.hold_reason, item.hold_ref = reason, sale_id
-        session.add(SaleHold(sale_id=sale_id, item_id=item.id, reason=reason, state="reserved"))
+        session.add(SaleHold(sale_id=sale_id, item_id=item.id, reason=reason, state="reserved",
+                             expires_at=expires_at))
         emit(session, "item.reserved", {"item_id": item.id, "store_id": item.store_id,
-                                        "reason": reason, "sale_id": sale_id},
+                                        "reason": reason, "sale_id": sale_id,
+                                        "expires_at": expires_at.isoformat()},
              store_id=item.store_id)
     session.flush()
+    _still_live(sale_id, deadline)      # it waited on a lock past the deadline: roll back
     return [item_view(i) for i in items]
 
 
@@ -55,17 +79,45 @@ def _sellable(session, identity, wanted, store_id):
     return items
 
 
-def confirm_sale(session, identity, sale_id):
-    """The sale completed: its reserved pieces are ``sold``. Idempotent."""
-    sale_id = str(sale_id)
+def _sale_holds(session, sale_id):
+    """The sale's holds, locked; NotFound without any, 409 once released by payments."""
     holds = session.scalars(select(SaleHold).where(SaleHold.sale_id == sale_id)
-                            .with_for_update()).all()
+                            .order_by(SaleHold.item_id).with_for_update()).all()
     if not holds:
         raise NotFound(f"no pieces are held for sale {sale_id}")
     if any(h.state == "released" for h in holds):
         raise Conflict(f"sale {sale_id} was released; its pieces may be sold elsewhere")
+    return holds
+
+
+def _retake(session, identity, sale_id, holds, found):
+    """Holds the sweeper let lapse, taken again: the pieces are still in stock
+    (all of them, or 409 and nothing changes)."""
+    lapsed = [h for h in holds if h.state == "expired"]
+    gone = [found[h.item_id] for h in lapsed if found[h.item_id].status != "in_stock"]
+    if gone:
+        raise Conflict(f"sale {sale_id}'s hold lapsed and its pieces were taken since: "
+                       + ", ".join(f"{i.tag} is {i.status}" for i in gone))
+    for hold in lapsed:
+        item = found[hold.item_id]
+        move(session, identity, item, "reserved", "reserved", sale_id=sale_id,
+             reason=hold.reason, retaken=True)
+        item.hold_reason, item.hold_ref = hold.reason, sale_id
+        hold.state, hold.updated_at = "reserved", now()
+        emit(session, "item.reserved", {"item_id": item.id, "store_id": item.store_id,
+                                        "reason": hold.reason, "sale_id": sale_id},
+             store_id=item.store_id)
+
+
+def confirm_sale(session, identity, sale_id):
+    """The sale completed: its reserved pieces are ``sold``. Idempotent. A hold
+    that lapsed meanwhile is taken again when its piece is still in stock;
+    otherwise 409 (payments records that the sale needs a person)."""
+    sale_id = str(sale_id)
+    holds = _sale_holds(session, sale_id)
     sold = []
     _, found = lock_items(session, [h.item_id for h in holds])
+    _retake(session, identity, sale_id, holds, found)
     for hold in holds:
         item = found[hold.item_id]
         if hold.state == "reserved":
@@ -81,25 +133,60 @@ def confirm_sale(session, identity, sale_id):
     return sold
 
 
+def keep_hold(session, identity, sale_id):
+    """An opened layaway keeps its pieces until it is paid or cancelled: its
+    holds no longer lapse (taken again first if they lapsed while it opened,
+    409 if a piece is gone). Idempotent."""
+    sale_id = str(sale_id)
+    holds = _sale_holds(session, sale_id)
+    _, found = lock_items(session, [h.item_id for h in holds])
+    _retake(session, identity, sale_id, holds, found)
+    for hold in holds:
+        if hold.state == "reserved" and hold.expires_at is not None:
+            hold.expires_at, hold.updated_at = None, now()
+    return [item_view(found[h.item_id]) for h in holds]
+
+
 def release(session, identity, sale_id):
     """The sale failed or the layaway was cancelled: pieces back in stock. Idempotent."""
     sale_id = str(sale_id)
     holds = session.scalars(select(SaleHold).where(SaleHold.sale_id == sale_id,
                                                    SaleHold.state == "reserved")
                             .with_for_update()).all()
-    released = []
     _, found = lock_items(session, [h.item_id for h in holds])
-    for hold in holds:
-        item = found[hold.item_id]
-        if item.status == "reserved" and item.hold_ref == sale_id:
-            move(session, identity, item, "in_stock", "released", sale_id=sale_id)
-            item.hold_reason, item.hold_ref = None, None
-            emit(session, "item.released", {"item_id": item.id, "store_id": item.store_id,
-                                            "reason": hold.reason, "sale_id": sale_id},
-                 store_id=item.store_id)
-            released.append(item.id)
-        hold.state, hold.updated_at = "released", now()
+    released = [h.item_id for h in holds if _free(session, identity, h, found[h.item_id], "released")]
     return {"sale_id": sale_id, "released": released}
+
+
+def _free(session, identity, hold, item, state):
+    """One locked hold ends (``released`` or ``expired``): its piece back in stock
+    if the hold still has it. True when the piece went back."""
+    back = item.status == "reserved" and item.hold_ref == hold.sale_id
+    if back:
+        change = "released" if state == "released" else "hold_expired"
+        move(session, identity, item, "in_stock", change, sale_id=hold.sale_id)
+        item.hold_reason, item.hold_ref = None, None
+        reason = hold.reason if state == "released" else f"{hold.reason}_expired"
+        emit(session, "item.released", {"item_id": item.id, "store_id": item.store_id,
+                                        "reason": reason, "sale_id": hold.sale_id},
+             store_id=item.store_id)
+    hold.state, hold.updated_at = state, now()
+    return back
+
+
+def expire_sale_holds(session, identity, at=None, limit=500):
+    """Timer: sale and layaway holds still ``reserved`` past their time release
+    their pieces (audited as ``identity``, the system). A hold another
+    transaction has locked (its sale confirming or releasing) is left for the
+    next run. Returns the (sale_id, item_id) of the holds that lapsed."""
+    due = session.scalars(select(SaleHold).where(
+        SaleHold.state == "reserved", SaleHold.expires_at.is_not(None),
+        SaleHold.expires_at <= (at or now()))
+        .order_by(SaleHold.expires_at).limit(limit).with_for_update(skip_locked=True)).all()
+    _, found = lock_items(session, [h.item_id for h in due])
+    for hold in due:
+        _free(session, identity, hold, found[hold.item_id], "expired")
+    return [(h.sale_id, h.item_id) for h in due]
 
 
 def return_to_stock(session, identity, item_ids, sale_id=None):

@@ -5,6 +5,7 @@ import base64
 
 from nameko.timer import timer
 
+from chassis.clock import instant
 from chassis.display import locale_for
 from chassis.errors import InvalidInput
 from chassis.events import event_handler
@@ -31,6 +32,14 @@ _vendor_change = schemas.VendorChange()
 _transfers = schemas.TransferQuery()
 _holds = schemas.HoldQuery()
 _counts = schemas.CountQuery()
+
+
+def _instant(value, field):
+    try:
+        return instant(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{field}: an ISO 8601 instant",
+                           {field: ["an ISO 8601 instant, e.g. 2026-01-01T12:00:00Z"]}) from None
 
 
 def _ids(values, field="item_ids"):
@@ -133,18 +142,34 @@ class Service(ServiceBase):
 
     # sales (called by payments)
     @rpc
-    def reserve_for_sale(self, sale_id, item_ids, store_id=None, reason="sale"):
+    def reserve_for_sale(self, sale_id, item_ids, store_id=None, reason="sale", deadline=None):
+        """``deadline``: an ISO instant, when the caller stops waiting for the
+        answer; a call that arrives (or would commit) later holds nothing (409)."""
         sale_id, item_ids = uuid_arg(sale_id, "sale_id"), _ids(item_ids)
         store_id = uuid_arg(store_id, "store_id") if store_id else None
+        deadline = _instant(deadline, "deadline") if deadline else None
         with self.db.transaction() as session:
             return sales.reserve_for_sale(session, self.caller, sale_id, item_ids, store_id,
-                                           reason if reason in ("sale", "layaway") else "sale")
+                                           reason if reason in ("sale", "layaway") else "sale",
+                                           deadline, self.settings.sale_hold_minutes)
 
     @rpc
     def confirm_sale(self, sale_id):
         sale_id = uuid_arg(sale_id, "sale_id")
         with self.db.transaction() as session:
             return sales.confirm_sale(session, self.caller, sale_id)
+
+    @rpc
+    def keep_hold(self, sale_id):
+        """An opened layaway's pieces stay held until it is paid or cancelled."""
+        sale_id = uuid_arg(sale_id, "sale_id")
+        with self.db.transaction() as session:
+            return sales.keep_hold(session, self.caller, sale_id)
+
+    @timer(interval=60)
+    def expire_sale_holds(self):
+        with self.db.transaction() as session:
+            sales.expire_sale_holds(session, self.caller)
 
     @rpc
     def release(self, sale_id):
@@ -262,9 +287,9 @@ class Service(ServiceBase):
     @rpc
     def set_metal_price(self, data):
         data = load(_metal, data)
-        with self.db.transaction() as session:
-            return metal_prices.set_metal_price(session, self.caller, data,
-                                                self.settings.price_guard_percent)
+        return metal_prices.set_metal_price(self.db.transaction, self.caller, data,
+                                            self.settings.price_guard_percent,
+                                            self.settings.reprice_batch_size)
 
     @rpc
     def list_metal_prices(self):

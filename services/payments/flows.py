@@ -4,7 +4,7 @@ between its durable steps (``Context.step``) around inventory, crm and
 Stripe, and calls rules that take a session
 (docs/ARCHITECTURE.md#checkout-saga-payments-orchestrates)."""
 from chassis.clock import now
-from chassis.errors import Conflict, Forbidden, InvalidInput, Unavailable
+from chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 
 from . import deposits, layaways, pricing, returns, saga, tender_checks, tender_steps, tenders
 from .common import MANAGERS, require_exemption_right, require_writer, store_for
@@ -79,9 +79,10 @@ def _reserve(ctx, lw, recovering):
     """The pieces held; a reason when they could not be."""
     if recovering:
         return "the layaway stopped before its pieces were held"
+    reserve = ctx.inventory.reserve_for_sale
     try:
-        ctx.inventory.reserve_for_sale(lw.id, [l["item_id"] for l in lw.lines], lw.store_id,
-                                       reason="layaway")
+        reserve(lw.id, [l["item_id"] for l in lw.lines], lw.store_id, reason="layaway",
+                deadline=saga.rpc_deadline(reserve))
     except (Conflict, InvalidInput, Unavailable) as exc:
         return exc.detail or str(exc)
     ctx.step(layaways.note, lw.id, reserved_at=now())
@@ -105,6 +106,12 @@ def _drive_open(ctx, layaway_id, recovering=False):
         tender_steps.collect(ctx, deposit.id)
     except Declined as exc:
         return _fail_open(ctx, layaway_id, f"deposit refused: {exc.reason}")
+    try:
+        # the deposit is in: the pieces stay held until the layaway is paid or cancelled
+        # (an Unavailable leaves the layaway pending: the sweeper keeps them and opens it)
+        ctx.inventory.keep_hold(layaway_id)
+    except (Conflict, NotFound) as exc:
+        return _fail_open(ctx, layaway_id, f"the pieces' hold lapsed: {exc.detail or exc}")
     return ctx.step(layaways.opened, ctx.identity, layaway_id, deposit.id)
 
 

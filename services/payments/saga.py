@@ -22,11 +22,13 @@ pending and the caller gets 503; the same request again (same
 Idempotency-Key) resumes from what Stripe says the PaymentIntent is.
 """
 import logging
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from chassis.clock import now
 from chassis.errors import Conflict, InvalidInput, Unavailable
+from chassis.settings import setting
 
 from . import pricing, sale_records as records, sale_views, tender_checks, tender_steps
 from .common import require_exemption_right, require_writer, store_for
@@ -131,13 +133,22 @@ def run(ctx, sale_id, at=None, claimed=None, store=None):
     return ctx.step(_leased_view, ctx.identity, sale_id)
 
 
+def rpc_deadline(method):
+    """When this call's caller stops waiting (ISO UTC): now + the call's RPC
+    timeout. inventory holds nothing for a reservation that arrives later
+    (sitting in a queue, waiting on a lock): the saga has failed it by then."""
+    timeout = getattr(method, "timeout", None) or setting("RPC_TIMEOUT", 4.0)
+    return (now() + timedelta(seconds=float(timeout))).isoformat()
+
+
 def _reserve(ctx, sale, lines, cash):
     """Step 3: every piece held (all or none); False when the sale failed."""
     item_ids = [l.item_id for l in lines if l.kind == "item"]
     if not item_ids or sale.reserved_at is not None:
         return None
+    reserve = ctx.inventory.reserve_for_sale
     try:
-        ctx.inventory.reserve_for_sale(sale.id, item_ids, sale.store_id, reason="sale")
+        reserve(sale.id, item_ids, sale.store_id, reason="sale", deadline=rpc_deadline(reserve))
     except Conflict as exc:
         return fail(ctx, sale.id, "piece_unavailable", exc.detail or str(exc)) or False
     except InvalidInput as exc:

@@ -49,7 +49,12 @@ Db = SqlDb
 
 @pytest.fixture
 def inventory(start_service, rabbit_config):
-    container = start_service(Inventory)
+    yield from start_inventory(start_service)
+
+
+def start_inventory(start_service, **config):
+    """The inventory service on its test database, the three stores known."""
+    container = start_service(Inventory, **config)
     dispatch = event_dispatcher()
     for sid, code, cur, tz in ((STORE_A, "NYC", "USD", "America/New_York"),
                                (STORE_B, "MIA", "USD", "America/New_York"),
