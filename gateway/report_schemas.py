@@ -104,11 +104,17 @@ class ClientTiers(Schema):
     vip = fields.Integer()
 
 
+class OverdueMemos(Schema):
+    memos = fields.Integer(metadata={"description": "memos past their due date, not settled"})
+    pieces = fields.Integer(metadata={"description": "the pieces on them"})
+
+
 class Figures(Schema):
     currency = fields.String()
     stock = fields.Nested(StockFigures)
     sales_today = fields.Nested(SalesToday)
     work_orders = fields.Nested(OpenWork)
+    memos_overdue = fields.Nested(OverdueMemos)
     clients = fields.Nested(ClientTiers)
 
 

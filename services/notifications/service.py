@@ -174,6 +174,10 @@ class Service(ServiceBase):
     def on_overdue(self, event):
         self._trigger(event, triggers.on_overdue)
 
+    @event_handler("inventory", "memo.overdue")
+    def on_memo_overdue(self, event):
+        self._trigger(event, triggers.on_memo_overdue)
+
     @event_handler("crm", "appointment.booked")
     def on_appointment_booked(self, event):
         self._trigger(event, triggers.on_appointment_booked)

@@ -39,6 +39,10 @@ TRIGGERS = {
                          "last_name"),
         "channels": ("task",),
     },
+    "memo_overdue": {
+        "placeholders": ("store_name", "counterparty", "pieces", "due_date", "what"),
+        "channels": ("task",),
+    },
     "appointment_booked": {
         "placeholders": CLIENT_FIELDS + ("appointment_date", "appointment_time", "purpose"),
         "channels": ("sms", "email"),
@@ -106,6 +110,10 @@ DEFAULTS = {
         None,
         "Job {number} ({kind}) for {first_name} {last_name} is past its promised date "
         "{promised_date} and is still {stage}."),
+    ("memo_overdue", "task"): (
+        None,
+        "Memo with {counterparty}: {pieces} piece(s) {what} on {due_date} and the memo is still "
+        "open. Call them, then settle the memo."),
     ("appointment_booked", "sms"): (
         None,
         "Hi {first_name}, your appointment at {store_name} is booked for {appointment_date} at "

@@ -81,6 +81,19 @@ def on_overdue(session, settings, event, now):
                        now=now, values=values, work_order_id=p["work_order_id"])
 
 
+def on_memo_overdue(session, settings, event, now):
+    """A memo past its due date is the store manager's to chase: one task per
+    memo (the daily notices after the first add nothing), never a message out."""
+    p = event.payload
+    values = {"counterparty": p["counterparty"], "pieces": len(p["item_ids"]),
+              "due_date": str(p["due_date"]),
+              "what": "were due back from them" if p["direction"] == "out"
+              else "were due to go back to them, or to be bought,"}
+    return create_task(session, settings, trigger="memo_overdue", key=f"memo:{p['memo_id']}",
+                       store_id=p["store_id"], associate_id=None, client_id=None, now=now,
+                       values=values)
+
+
 def _appointment_values(session, settings, appointment):
     local = appointment.starts_at.astimezone(store_zone(session, settings, appointment.store_id))
     return {"appointment_date": local.strftime("%a %d %b %Y"),

@@ -57,11 +57,11 @@ def to_csv(rows):
 
 def summary_rows(report):
     rows = [{"scope": "store", **{k: s[k] for k in ("code", "name", "store_id")},
-             **{k: s[k] for k in ("stock", "sales_today", "work_orders", "clients")}}
+             **{k: s[k] for k in ("stock", "sales_today", "work_orders", "memos_overdue", "clients")}}
             for s in report["stores"]]
     chain = report["chain"]
     rows.append({"scope": "chain", "code": None, "name": None, "store_id": None,
-                 **{k: chain[k] for k in ("stock", "sales_today", "work_orders", "clients")}})
+                 **{k: chain[k] for k in ("stock", "sales_today", "work_orders", "memos_overdue", "clients")}})
     for r in rows:
         r["as_of"] = report["as_of"]
     return rows

@@ -220,3 +220,19 @@ class HqTransferRequest(Base):
     history = mapped_column(JSONB, default=list)   # [{at, change, actor_id, actor_role, store_id}]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class HqOverdueMemo(Base):
+    """A memo past its due date and not yet settled, from inventory's daily
+    ``memo.overdue``; ``memo.closed`` settles it. Either may come first: a
+    settled memo (``closed_at``) is never made overdue again."""
+
+    __tablename__ = "hq_overdue_memos"
+    memo_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    store_id: Mapped[str] = mapped_column(UUID(as_uuid=False))
+    direction: Mapped[str | None] = mapped_column(String(3))
+    counterparty: Mapped[str | None] = mapped_column(String(200))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    pieces: Mapped[int] = mapped_column(Integer, default=0)
+    noticed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

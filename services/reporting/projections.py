@@ -8,7 +8,7 @@ once). Store facts keep the stores copy; every other event changes the read
 model and moves its freshness (``as_of``).
 """
 
-from . import clients, pieces, sales, stores, work_orders
+from . import clients, memos, pieces, sales, stores, work_orders
 from .freshness import mark_fresh
 
 PROJECTIONS = {
@@ -22,7 +22,8 @@ PROJECTIONS = {
     ("inventory", "transfer.received"): pieces.transfer_received,
     ("inventory", "stock_count.closed"): pieces.stock_count_closed,
     ("inventory", "memo.opened"): pieces.memo_opened,
-    ("inventory", "memo.closed"): pieces.memo_closed,
+    ("inventory", "memo.closed"): memos.memo_closed,
+    ("inventory", "memo.overdue"): memos.memo_overdue,
     ("payments", "sale.completed"): sales.sale_completed,
     ("payments", "sale.returned"): sales.sale_returned,
     ("workorders", "workorder.created"): work_orders.workorder_created,
@@ -44,7 +45,7 @@ _BY_TYPE = {event_type: (producer, event_type) for producer, event_type in PROJE
 # derived from the events: emptied by ``rebuild --reset``
 PROJECTION_TABLES = ("hq_pieces", "hq_stock_totals", "hq_sales", "hq_sale_lines", "hq_returns",
                      "hq_returned_items", "hq_work_orders", "hq_clients", "hq_client_tiers",
-                     "hq_freshness")
+                     "hq_overdue_memos", "hq_freshness")
 
 
 def handler_name(event_type):

@@ -1,6 +1,6 @@
 """The chain on one screen: per store and chain-wide, stock count and value
 (owned, memo, consignment), sales today (each store's own day), open and
-overdue work orders, clients by tier.
+overdue work orders, overdue memos, clients by tier.
 
 Built for hundreds of stores: stock and clients are kept totals, today's
 sales and returns are read by business day (at most three dates are
@@ -16,6 +16,7 @@ from contracts.events.crm import TIERS
 from contracts.rpc.inventory import OWNERSHIP
 
 from .freshness import freshness
+from .memos import overdue_by_store
 from .models import NO_STORE, HqClientTier, HqReturn, HqSaleLine, HqStockTotal, HqWorkOrder
 from .rates import Bag, Rates
 from .scope import consistent, returned
@@ -30,6 +31,7 @@ class StoreFigures:
         # revenue, piece_revenue, cost, returned, returned_piece, returned_cost
         self.bags = defaultdict(Bag)
         self.work_orders = {"open": 0, "overdue": 0}
+        self.memos_overdue = {"memos": 0, "pieces": 0}
         self.clients = {t: 0 for t in TIERS}
 
     def only_currency(self):
@@ -56,6 +58,7 @@ class StoreFigures:
                       "value": {"cost": stock["owned"]["cost"], "retail": stock["owned"]["retail"]}},
             "sales_today": sales,
             "work_orders": dict(self.work_orders),
+            "memos_overdue": dict(self.memos_overdue),
             "clients": dict(self.clients),
         }
 
@@ -156,6 +159,13 @@ def _add_jobs(run, chain):
             f.work_orders["overdue"] += late_here
 
 
+def _add_memos(run, chain):
+    for store_id, memos, pieces in overdue_by_store(run):
+        for f in chain.of(store_id):
+            f.memos_overdue["memos"] += memos
+            f.memos_overdue["pieces"] += int(pieces)
+
+
 def _add_clients(run, chain):
     """Clients by home store and tier; returns those without a home store."""
     unassigned = {t: 0 for t in TIERS}
@@ -185,6 +195,7 @@ def summary(session, at=None, reporting=None):
     _add_sales_today(run, chain)
     _add_returns_today(run, chain)
     _add_jobs(run, chain)
+    _add_memos(run, chain)
     unassigned = _add_clients(run, chain)
     out = []
     for store_id in sorted(chain.figures, key=by_code(stores)):

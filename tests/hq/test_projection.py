@@ -180,6 +180,34 @@ def test_memos_move_pieces_out_and_back_and_vendor_goods_leave_the_books(model):
     assert stock["memo_in"]["pieces"] == 0
 
 
+def test_an_overdue_memo_is_a_line_on_hqs_screen_until_it_is_settled(model):
+    c = Chain()
+    lent = [c.receive(NYC, 2_000, 5_000) for _ in range(3)]
+    model.apply(c.events)
+    memo, early = new_id(), new_id()
+    c.add("memo.opened", memo_id=memo, store_id=NYC, direction="out", counterparty="Estate show",
+          item_ids=lent, due_date="2026-11-20")
+    c.add("memo.overdue", memo_id=memo, store_id=NYC, direction="out", counterparty="Estate show",
+          item_ids=lent, due_date="2026-11-20")
+    c.add("memo.overdue", memo_id=memo, store_id=NYC, direction="out", counterparty="Estate show",
+          item_ids=lent, due_date="2026-11-20")            # the next day's notice: still one memo
+    model.apply(c.events[-3:])
+    report = summary(model)
+    assert by_code(report)["NYC"]["memos_overdue"] == {"memos": 1, "pieces": 3}
+    assert by_code(report)["LON"]["memos_overdue"] == {"memos": 0, "pieces": 0}
+    assert report["chain"]["memos_overdue"] == {"memos": 1, "pieces": 3}
+    # settled: off the list; a notice that comes after the settlement never brings it back
+    c.add("memo.closed", memo_id=memo, store_id=NYC, direction="out", back_in_stock=lent,
+          returned_to_vendor=[])
+    c.add("memo.closed", memo_id=early, store_id=NYC, direction="in", back_in_stock=[],
+          returned_to_vendor=[])
+    c.add("memo.overdue", memo_id=early, store_id=NYC, direction="in", counterparty="Vendor",
+          item_ids=[], due_date="2026-11-01")
+    model.apply(c.events[-3:])
+    assert summary(model)["chain"]["memos_overdue"] == {"memos": 0, "pieces": 0}
+    assert model.scalar("select status from hq_pieces where item_id = :i", i=lent[0]) == "in_stock"
+
+
 def test_a_period_report_of_turnover_gmroi_and_aging(model):
     c = Chain(T0 - timedelta(days=200), step=timedelta(days=1))
     c.receive(NYC, 100_000, 200_000)                        # received 200 days before T0
@@ -240,7 +268,7 @@ def test_the_table_of_projections_is_what_reporting_handles_and_the_gateway_not(
 
     table = {(projections.handler_name(t), p, t) for p, t in projections.PROJECTIONS}
     assert handled(Reporting) == table
-    assert len(table) == len(projections.PROJECTIONS) == 22      # one handler per entry
+    assert len(table) == len(projections.PROJECTIONS) == 23      # one handler per entry
     assert ("store_created", "gateway", "store.created") in table
     assert handled(Gateway) == set()                              # HTTP only
     for p, t in projections.PROJECTIONS:

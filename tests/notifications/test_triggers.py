@@ -95,6 +95,21 @@ def test_overdue_is_a_task_for_the_store_and_never_a_text_to_the_client(env):
     assert env.smtp.messages == []
 
 
+def test_an_overdue_memo_is_one_task_for_the_store_whatever_the_daily_notices(env):
+    memo = {"memo_id": str(uuid.uuid4()), "store_id": STORE_A, "direction": "out",
+            "counterparty": "Estate show", "item_ids": [str(uuid.uuid4()), str(uuid.uuid4())],
+            "due_date": "2026-11-20"}
+    env.handled(env.send("inventory", "memo.overdue", memo))
+    env.handled(env.send("inventory", "memo.overdue", memo))        # the next day's notice
+    tasks = env.as_().list_messages({"channel": "task", "trigger": "memo_overdue"})["items"]
+    assert len(tasks) == 1, tasks
+    [task] = tasks
+    assert task["status"] == "open" and task["store_id"] == STORE_A and task["client_id"] is None
+    assert "Estate show" in task["body"] and "2 piece(s) were due back" in task["body"]
+    assert "2026-11-20" in task["body"]
+    assert env.twilio.messages() == [] and env.smtp.messages == []
+
+
 def test_appointment_booked_and_the_reminder_a_day_before(env):
     starts = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=23)
     appointment_id = str(uuid.uuid4())

@@ -135,6 +135,7 @@ export function HqScreen(props: ScreenProps) {
                 <th scope="col">Store</th><th scope="col" class="amount">Sales</th><th scope="col" class="amount">Net revenue</th>
                 <th scope="col" class="amount">Pieces in stock</th><th scope="col" class="amount">Stock at retail</th>
                 <th scope="col" class="amount">Open jobs (overdue)</th>
+                <th scope="col" class="amount">Memos overdue (pieces)</th>
               </tr>
             </thead>
             <tbody>
@@ -146,6 +147,9 @@ export function HqScreen(props: ScreenProps) {
                   <td class="amount">{s.stock.pieces}</td>
                   <td class="amount">{s.stock.value ? format(s.stock.value.retail.amount, s.stock.value.retail.currency) : "—"}</td>
                   <td class="amount">{s.work_orders.open} ({s.work_orders.overdue})</td>
+                  <td class="amount" data-figure="memos-overdue">
+                    {s.memos_overdue?.memos ? <strong>⚠ {s.memos_overdue.memos} ({s.memos_overdue.pieces})</strong> : "0"}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -200,6 +204,11 @@ function ChainTiles({ summary }: { summary: Summary }) {
         <h2>Work orders</h2>
         <strong>{c.work_orders.open}</strong>
         <span>open · {c.work_orders.overdue} overdue</span>
+      </div>
+      <div class="tile">
+        <h2>Memos overdue</h2>
+        <strong data-figure="chain-memos-overdue">{c.memos_overdue?.memos ?? 0}</strong>
+        <span>{c.memos_overdue?.pieces ?? 0} pieces past their due date</span>
       </div>
     </section>
   );
