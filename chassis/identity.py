@@ -49,6 +49,12 @@ class Identity:
         return cls(user_id=None, role=SYSTEM, username=SYSTEM)
 
     @classmethod
+    def of_event(cls, event: Mapping[str, Any]) -> Identity:
+        """Changes an event makes are the system's, on behalf of its actor."""
+        return cls(user_id=event.get("actor_id"), role=SYSTEM,
+                   username=f"{event.get('producer')}:{event.get('event_type')}")
+
+    @classmethod
     def from_context(cls, data: Mapping[str, Any] | None) -> Identity:
         if not data or not data.get("role"):
             return cls.system()

@@ -8,7 +8,7 @@ from nameko.timer import timer
 
 from chassis.clock import now
 from chassis.events import event_handler
-from chassis.identity import SYSTEM, Identity
+from chassis.identity import Identity
 from chassis.rpc import ServiceRpc
 from chassis.service import ServiceBase, rpc
 from chassis.settings import SettingsProvider
@@ -39,10 +39,7 @@ _page = schemas.Page()
 _reads = schemas.ProfileReadQuery()
 
 
-def _event_identity(event):
-    """Changes made by an event are the system's, on behalf of its actor."""
-    return Identity(user_id=event.actor_id, role=SYSTEM,
-                    username=f"{event.get('producer')}:{event.get('event_type')}")
+_event_identity = Identity.of_event
 
 
 class Service(ServiceBase):

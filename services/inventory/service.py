@@ -9,6 +9,7 @@ from chassis.clock import instant
 from chassis.display import locale_for
 from chassis.errors import InvalidInput
 from chassis.events import event_handler
+from chassis.identity import Identity
 from chassis.service import ServiceBase, rpc
 from chassis.settings import SettingsProvider
 from chassis.validation import int_arg, load, uuid_arg
@@ -320,6 +321,13 @@ class Service(ServiceBase):
         store_id = uuid_arg(store_id, "store_id") if store_id else None
         with self.db.transaction() as session:
             return reports.stock_value_report(session, self.caller, store_id)
+
+    # a layaway cancelled in payments: its pieces back in stock, even when the
+    # cancel's own release call was lost (the outbox delivers this; idempotent)
+    @event_handler("payments", "layaway.cancelled")
+    def on_layaway_cancelled(self, event):
+        with self.db.inbox(event) as session:
+            sales.release(session, Identity.of_event(event), str(event.payload["layaway_id"]))
 
     # store facts from the gateway
     @event_handler("gateway", "store.created")

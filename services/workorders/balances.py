@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from chassis.clock import now
 from chassis.errors import Conflict
-from chassis.identity import SYSTEM, Identity
+from chassis.identity import Identity
 from contracts.money import maybe_money
 
 from .facts import occurred_at
@@ -76,7 +76,7 @@ def record_payment(session, event):
     ).on_conflict_do_nothing().returning(Payment.ref)).first()
     wo = session.get(WorkOrder, str(p["work_order_id"]))
     if inserted is not None and wo is not None:
-        actor = Identity(user_id=event.actor_id, role=SYSTEM, username="payments")
+        actor = Identity.of_event(event)
         record(session, actor, wo, "deposit" if captured else "deposit_refunded", at,
                payment_id=str(p["payment_id"]), amount=amount, currency=p["amount"]["currency"],
                method=p.get("method"))

@@ -131,3 +131,33 @@ def test_a_hold_released_by_the_sweeper_then_confirmed_is_a_conflict_once_the_pi
     assert db.scalar("select count(*) from outbox where event_type = 'item.sold'") == 0
     with pytest.raises(Conflict):            # an opening layaway in the same case cannot keep it
         sa.inventory.keep_hold(sale)
+
+
+def test_a_cancelled_layaway_gives_its_pieces_back_from_the_event_alone(inventory, db, as_):
+    """payments' own release call after the cancel may be lost; ``layaway.cancelled``
+    comes through its outbox and puts the pieces back, once."""
+    from nameko.standalone.events import event_dispatcher
+
+    import contracts
+    from tests.support.waiting import wait_for
+
+    sa = as_(ASSOCIATE_A)
+    kept = sa.inventory.receive_item(piece())["id"]
+    layaway = new_sale()
+    sa.inventory.reserve_for_sale(layaway, [kept], STORE_A, reason="layaway")
+    sa.inventory.keep_hold(layaway)
+    event = contracts.build_envelope("layaway.cancelled", {
+        "layaway_id": layaway, "store_id": STORE_A, "client_id": str(uuid.uuid4()),
+        "item_ids": [kept]}, producer="payments", store_id=STORE_A)
+    dispatch = event_dispatcher()
+    dispatch("payments", "layaway.cancelled", event)
+    dispatch("payments", "layaway.cancelled", event)           # delivered twice
+    wait_for(lambda: db.scalar("select status from items where id = :i", i=kept) == "in_stock",
+             message="the piece back in stock")
+    wait_for(lambda: db.scalar("select count(*) from inbox where event_id = :e",
+                               e=event["event_id"]) == 1, message="the event recorded")
+    eventlet.sleep(0.3)                                        # the second delivery settled
+    assert [e["payload"]["reason"] for e in db.envelopes("item.released")] == ["layaway"]
+    change, actor = db.all("select change, actor_role from item_history where item_id = :i "
+                           "order by id desc limit 1", i=kept)[0]
+    assert (change, actor) == ("released", "system")
