@@ -9,7 +9,8 @@ gateway as processes (see ``scripts.chain``), waits until ``/health`` says
 every service is up, creates the first hq_admin from ADMIN_USERNAME /
 ADMIN_PASSWORD when the gateway has no user yet, loads the demo chain, prints
 the URL and the demo login, and runs until Ctrl-C or SIGTERM, which stop
-everything cleanly (exit 0).
+everything cleanly (exit 0). A process that dies meanwhile is started again,
+with back-off, and logged (``scripts.keepalive``).
 
 LOG_DIR (default ``logs/``; ``-`` for the console) holds one log per process;
 READY_TIMEOUT (seconds, default 90) bounds the wait for ``/health``.
@@ -22,6 +23,7 @@ import time
 
 from scripts import local_secrets
 from scripts.chain import ROOT, Chain, ChainError
+from scripts.keepalive import Keepalive
 
 DEMO_USERNAME = "admin"
 DEMO_PASSWORD = "showcase-velvet-tray-7"
@@ -63,7 +65,9 @@ def _start_and_serve(chain, timeout, username, password, log_dir):
 
     if _step("gateway.create_admin", chain.env) != 0:
         raise ChainError("gateway.create_admin failed (see above)")
-    if _step("scripts.demo_data", {**chain.env, "GATEWAY_URL": chain.url}) != 0:
+    if _env("DEMO_DATA", "1") == "0":
+        print("run: DEMO_DATA=0: no demo chain", flush=True)
+    elif _step("scripts.demo_data", {**chain.env, "GATEWAY_URL": chain.url}) != 0:
         print("run: WARNING: the demo data did not load completely (see above)", flush=True)
 
     print(
@@ -78,13 +82,10 @@ def _start_and_serve(chain, timeout, username, password, log_dir):
         + "  Ctrl-C stops everything.\n",
         flush=True,
     )
-    reported = set()
+    keepalive = Keepalive(chain, log=lambda line: print(line, flush=True))
     while True:
         time.sleep(1)
-        for label, returncode in chain.dead():
-            if label not in reported:
-                reported.add(label)
-                print(f"run: WARNING: {label} exited with code {returncode}", flush=True)
+        keepalive.tick()
 
 
 def main():

@@ -8,6 +8,8 @@ new ones, which is an outage as the services see it. Stripe is localstripe
 behind an HTTP proxy that can swallow an answer.
 """
 import json
+import os
+import signal
 import time
 import uuid
 
@@ -93,6 +95,22 @@ def purchases(chain, sale_id):
 def queue_idle(chain, name):
     info = chain.queue(name) or {}
     return info.get("messages", 1) == 0 and info.get("messages_unacknowledged", 1) == 0
+
+
+# --- make run's watcher brings a dead process back ---------------------------------------------
+
+def test_make_runs_watcher_starts_a_killed_service_again_and_the_chain_heals(chain, shop):
+    from scripts.keepalive import Keepalive
+    lines = []
+    keepalive = Keepalive(chain.chain, log=lines.append, first_delay=0.5)
+    before = chain.chain.pid("crm")
+    os.kill(before, signal.SIGKILL)                  # dies unasked (chain.kill would be asked for)
+    wait_until(lambda: keepalive.tick() or chain.chain.pid("crm") != before, timeout=20, interval=0.2,
+               message="crm started again")
+    assert lines[0].startswith("run: crm-0 exited with code -9; starting it again in 0.5 s"), lines
+    assert lines[-1].startswith("run: crm-0 started again (pid "), lines
+    chain.wait_healthy(60)
+    assert shop.seller.ok("GET", "/clients?limit=1") is not None      # crm answers again
 
 
 # --- a service killed in the middle of an event handler ----------------------------------------
