@@ -257,7 +257,7 @@ class Route(HttpRequestHandler):
 
     def __init__(self, method, path, roles=None, public=False, body=None, query=None,
                  response=None, status=200, idempotent=False, summary=None, errors=(),
-                 limited_ok=False, **kwargs):
+                 limited_ok=False, accepted=None, **kwargs):
         kwargs.setdefault("expected_exceptions", (ServiceError,))
         super().__init__(method.upper(), werkzeug_rule(path), **kwargs)
         self.path = path
@@ -272,6 +272,9 @@ class Route(HttpRequestHandler):
         self.summary = summary
         self.errors = tuple(errors)   # statuses the route answers beyond the usual ones
         self.limited_ok = limited_ok  # the caller's own account: open to a limited session, an auditor
+        # 202 and what it means: work still in flight, its state now, ask again after Retry-After
+        # (the service behind dedups by Idempotency-Key, so a retry goes through to it)
+        self.accepted = accepted
         self.mutating = self.method in MUTATING
         self._schemas = {}
 
@@ -354,7 +357,8 @@ class Route(HttpRequestHandler):
                 claim = idempotency.claim(conn, call.identity.user_id, key, self.method,
                                           self.path, request.path, call.raw_body,
                                           store_id=call.audit_values()["store_id"],
-                                          secret=self.gateway.settings.jwt_secret)
+                                          secret=self.gateway.settings.jwt_secret,
+                                          pass_through=self.accepted is not None)
             if audited and not (claim and claim.replay):
                 call.audit_id = audit.begin(conn, **call.audit_values())
         return claim

@@ -9,10 +9,13 @@ of the request body:
   and its answer (status and body) is stored;
 - same key, same route and body, answered: the stored answer is replayed;
 - same key, another body or route: 409;
-- same key while the first request still runs: 409 (retry later).
+- same key while the first request still runs: 409 (retry later), except on
+  a route whose service is itself idempotent by the key and answers 202 for
+  work still in flight (``POST /sales``): the request goes through to it,
+  unclaimed, and gets the work's state now.
 
-An answer of 5xx (e.g. a service was unavailable) releases the key so the
-client can retry with it. Keys are forgotten after ``IDEMPOTENCY_TTL_HOURS``.
+An answer of 5xx (e.g. a service was unavailable) or 202 (still in flight)
+releases the key so the client can retry with it. Keys are forgotten after ``IDEMPOTENCY_TTL_HOURS``.
 """
 import hashlib
 import hmac
@@ -53,6 +56,7 @@ class Claim:
     store_id: str = ""
     replay_status: int | None = None
     replay_body: object = None
+    owned: bool = True          # False: passed through while the first request runs
 
     @property
     def replay(self):
@@ -76,10 +80,13 @@ def _this(c):
     return (k.user_id == c.user_id, k.store_id == c.store_id, k.key == c.key)
 
 
-def claim(conn, user_id, key, method, route, path, body, *, secret, store_id=None):
+def claim(conn, user_id, key, method, route, path, body, *, secret, store_id=None,
+          pass_through=False):
     """Claim ``key`` for this request by ``user_id`` acting for ``store_id``
     (``None``: no store), or return the stored answer to replay (``conn``: in
-    the transaction that also writes the request's audit row)."""
+    the transaction that also writes the request's audit row).
+    ``pass_through``: while the first request runs, let this one through
+    unclaimed (the service behind dedups by the key itself)."""
     digest = body_hash(body, secret)
     mine = Claim(user_id, key, str(store_id or "")[:64])
     inserted = _CLAIM.execute(conn, {
@@ -94,21 +101,26 @@ def claim(conn, user_id, key, method, route, path, body, *, secret, store_id=Non
         .where(*_this(mine)).with_for_update()
     ).first()
     if stored is None:  # expired and purged in between: try once more
-        return claim(conn, user_id, key, method, route, path, body, secret=secret, store_id=store_id)
+        return claim(conn, user_id, key, method, route, path, body, secret=secret, store_id=store_id,
+                     pass_through=pass_through)
     if (stored.method, stored.path, stored.request_hash) != (method, path, digest):
         raise Conflict(f"this {HEADER} was used for another request")
     if stored.status is not None:
         return Claim(user_id, key, mine.store_id, stored.status, stored.response)
     if stored.age.total_seconds() < STALE_CLAIM_S:
+        if pass_through:
+            return Claim(user_id, key, mine.store_id, owned=False)
         raise Conflict(f"a request with this {HEADER} is still in progress; retry later")
     conn.execute(update(IdempotencyKey).where(*_this(mine)).values(created_at=func.now()))
     return mine
 
 
 def complete(conn, claim_, status, body):
-    """Store the answer to ``claim_`` (its user, store and key); a 5xx
-    releases the key."""
-    if status >= 500:
+    """Store the answer to ``claim_`` (its user, store and key); a 5xx or a
+    202 (still in flight) releases the key; an unowned claim stores nothing."""
+    if not claim_.owned:
+        return
+    if status >= 500 or status == 202:
         conn.execute(delete(IdempotencyKey).where(*_this(claim_), IdempotencyKey.status.is_(None)))
         return
     conn.execute(update(IdempotencyKey).where(*_this(claim_))

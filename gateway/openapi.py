@@ -117,6 +117,11 @@ def _operation(name, fn, route):
     if content:
         ok["content"] = content
     operation["responses"][str(route.status)] = ok
+    if route.accepted:
+        operation["responses"]["202"] = {
+            "description": route.accepted, **({"content": content} if content else {}),
+            "headers": {"Retry-After": {"description": "seconds before sending the same request again",
+                                        "schema": {"type": "integer"}}}}
     for code in _errors_for(route):
         operation["responses"][str(code)] = {"$ref": f"#/components/responses/Problem{code}"}
     return operation

@@ -33,6 +33,7 @@ from .schemas import StripeWebhookReply
 from .workorder_schemas import DepositView
 
 SAGA_TIMEOUT = 12.0   # a checkout makes several Stripe and inventory calls
+IN_FLIGHT_RETRY_S = 2  # a sale another worker is driving: ask again after this
 STORE_ROLES = (STORE_MANAGER, SALES_ASSOCIATE, BENCH_JEWELER)   # the roles a store's staff hold
 
 
@@ -86,7 +87,10 @@ class PaymentRoutes:
     # sales ----------------------------------------------------------------------
 
     @route("POST", "/sales", roles=SELLERS, body=schemas.SaleRequest,
-           response=views.SaleView, status=201, idempotent=True)
+           response=views.SaleView, status=201, idempotent=True,
+           accepted="the sale is still being processed (another request with this "
+                    "Idempotency-Key is driving it): its state now; send the same request again "
+                    "after Retry-After seconds")
     def create_sale(self, request):
         """Sell: lines (pieces, work-order balances, free lines, gift cards),
         tax, discounts by line with a reason, tenders in any split that sums
@@ -95,7 +99,9 @@ class PaymentRoutes:
         rates = self._hq_fx_rates(request.json_body.get("tenders"))
         view = self.payments.create_sale(request.json_body, _key(request), hq_fx_rates=rates,
                                          timeout=SAGA_TIMEOUT)
-        return Reply(view, status=schemas.sale_http_status(view))
+        status = schemas.sale_http_status(view)
+        return Reply(view, status=status,
+                     headers={"Retry-After": str(IN_FLIGHT_RETRY_S)} if status == 202 else None)
 
     @route("GET", "/sales", roles=ANY_STAFF, query=schemas.SalesQuery, response=views.SalePage)
     def list_sales(self, request):

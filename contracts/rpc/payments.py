@@ -30,6 +30,8 @@ def sale_http_status(view: Mapping[str, Any]) -> int:
     """The HTTP status the gateway answers a ``create_sale`` reply with."""
     if view.get("status") == "completed":
         return 201
+    if view.get("status") in ("pending", "compensating"):
+        return 202          # another worker is driving it: its state now, ask again
     if view.get("failure_code") == "piece_unavailable":
         return 409
     return 402

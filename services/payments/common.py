@@ -41,7 +41,7 @@ class Settings:
     layaway_min_deposit_bps: int = 1000
     layaway_reminder_days: int = 3
     loyalty_point_value: int = 1                    # minor units one point is worth
-    saga_lease_seconds: int = 60
+    saga_lease_seconds: int = 15                    # renewed while its worker drives it
     sweep_after_seconds: int = 120
     max_associate_discount_bps: int = 1500
     max_associate_refund: int = 100000              # minor units; more needs a store manager

@@ -22,8 +22,10 @@ pending and the caller gets 503; the same request again (same
 Idempotency-Key) resumes from what Stripe says the PaymentIntent is.
 """
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
 
+import eventlet
 from sqlalchemy.exc import IntegrityError
 
 from chassis.clock import now
@@ -105,6 +107,29 @@ def _step(ctx, sale_id, step, **values):
     ctx.step(records.set_step, sale_id, step, ctx.lease_until(), **values)
 
 
+@contextmanager
+def _renewing(ctx, sale_id):
+    """The lease is short (``SAGA_LEASE_SECONDS``) and renewed every third of
+    it while this worker drives the sale: a slow card keeps it, a worker that
+    died stops renewing, and the next request (or the sweeper) resumes the
+    sale within one lease."""
+    every = max(ctx.settings.saga_lease_seconds / 3, 0.2)
+
+    def beat():
+        while True:
+            eventlet.sleep(every)
+            try:
+                ctx.step(records.renew, sale_id, ctx.lease_until())
+            except Exception as exc:        # noqa: BLE001 - the next beat tries again
+                log.warning("could not renew the lease of sale %s: %s", sale_id, exc)
+
+    heart = eventlet.spawn(beat)
+    try:
+        yield
+    finally:
+        heart.kill()
+
+
 def _leased_view(session, identity, sale_id):
     """The lease goes with the answer."""
     records.release(session, sale_id)
@@ -118,11 +143,12 @@ def run(ctx, sale_id, at=None, claimed=None, store=None):
     and ``store`` its store, as read when the sale was priced."""
     sale_id = str(sale_id)
     if claimed is None and not claim(ctx, sale_id, at):
-        if ctx.step(records.status, sale_id) in UNFINISHED:
-            raise Conflict("this sale is being processed right now; ask again in a moment")
+        # another worker drives it (or did until its lease ends): its state now; the
+        # gateway answers 202 with Retry-After, never a bare error
         return ctx.step(sale_views.get_sale, ctx.identity, sale_id)
     try:
-        done = _drive(ctx, sale_id, claimed, store)
+        with _renewing(ctx, sale_id):
+            done = _drive(ctx, sale_id, claimed, store)
     except Unsettled as exc:
         _step(ctx, sale_id, "unsettled")
         ctx.step(records.release, sale_id)

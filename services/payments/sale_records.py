@@ -90,6 +90,12 @@ def set_step(session, sale_id, step, until, **values):
         step=step, updated_at=now(), lease_until=until, **values))
 
 
+def renew(session, sale_id, until):
+    """Push the lease of a sale still being driven (not one given back) to ``until``."""
+    session.execute(update(Sale).where(Sale.id == str(sale_id), Sale.status.in_(UNFINISHED),
+                                       Sale.lease_until.is_not(None)).values(lease_until=until))
+
+
 def release(session, sale_id):
     session.execute(update(Sale).where(Sale.id == sale_id).values(lease_until=None))
 

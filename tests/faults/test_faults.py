@@ -202,7 +202,7 @@ def test_a_broker_outage_during_a_burst_of_sales_loses_no_sale(chain, shop):
     def settled(i):
         reply = shop.sale(items[i], clients[i % 2], idempotency_key=keys[i])
         answers[i] = reply
-        # a problem (503, or 409 "being processed right now") means: ask again, same key
+        # 503 (a problem) or 202 (still in flight: its state) means: ask again, same key
         return reply.status_code == 201 or reply.json().get("status") == "failed"
     failed = []
     for i in range(len(items)):

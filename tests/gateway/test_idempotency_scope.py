@@ -67,3 +67,23 @@ def test_claims_are_per_user_store_and_key(db):
     _complete(db, failed, 503, {})
     assert db.scalar("select count(*) from idempotency_keys where key = 'k-2'") == 1
     assert db.scalar("select store_id from idempotency_keys where key = 'k-2'") == b
+
+
+def test_a_sale_still_in_flight_passes_through_and_its_202_is_never_replayed(db):
+    """``POST /sales`` (a route that answers 202 for work in flight): a retry
+    while the first request runs goes through to payments, which dedups by the
+    key itself; a 202 releases the key like a 5xx, so the next retry asks again."""
+    store, body = "0a000000-0000-4000-8000-00000000000a", {"lines": [2]}
+    first = _claim(db, store, body, key="k-202")
+    with db.engine.begin() as conn:
+        through = idempotency.claim(conn, "u-1", "k-202", "POST", "/sales", "/sales", body,
+                                    secret="test-secret", store_id=store, pass_through=True)
+    assert not through.owned and not through.replay
+    _complete(db, through, 202, {"status": "pending"})          # stores nothing
+    with pytest.raises(Conflict):                                # a route without 202: still 409
+        _claim(db, store, body, key="k-202")
+    _complete(db, first, 202, {"status": "pending"})            # the first answer: in flight
+    again = _claim(db, store, body, key="k-202")
+    assert not again.replay and again.owned                      # claimed afresh, not replayed
+    _complete(db, again, 201, {"id": "sale-1"})
+    assert _claim(db, store, body, key="k-202").replay_status == 201

@@ -155,3 +155,10 @@ def test_every_change_that_moves_money_or_stock_takes_an_idempotency_key():
     for name in MOVES_MONEY_OR_STOCK:
         headers = [p["name"] for p in operations[name].get("parameters", []) if p.get("in") == "header"]
         assert "Idempotency-Key" in headers, name
+
+
+def test_a_sale_still_in_flight_is_a_documented_202_with_retry_after():
+    [operation] = [op for label, op in OPERATIONS if label == "POST /sales"]
+    accepted = operation["responses"]["202"]
+    assert "Retry-After" in accepted["headers"] and "application/json" in accepted["content"]
+    assert accepted["content"] == operation["responses"]["201"]["content"]

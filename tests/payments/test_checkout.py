@@ -333,3 +333,42 @@ def test_an_idempotency_key_is_its_callers_in_its_store(platform, db, as_, recei
         as_(ASSOCIATE_A).payments.create_sale(sale([a2], [cash(108870)]), key)
     assert db.scalar("select count(*) from sales") == 3
     assert db.scalar("select count(distinct created_by) from sales") == 3
+
+
+def test_a_retry_while_another_worker_drives_the_sale_gets_its_state_and_then_the_sale(
+        platform, db, idb, domain, receive, stripe_client):
+    """A worker that died mid-sale keeps the lease for one short lease at most: a
+    retry meanwhile gets the sale's state (202, never an error), and after it
+    resumes the sale. A worker that is alive but slow keeps renewing its lease."""
+    item, slow_item = receive(2, price=100000)
+    lease = 1
+
+    def crash(**kwargs):
+        raise SystemExit("the payments process died after holding the piece")
+
+    data = load(SaleRequest(), sale([item], [card(108870)]))
+    key = new_key()
+    with pytest.raises(SystemExit):
+        saga.create_sale(domain(ASSOCIATE_A, hooks={"after_reserve": crash},
+                                saga_lease_seconds=lease), data, key, "h")
+    retry = domain(ASSOCIATE_A, saga_lease_seconds=lease)
+    early = saga.create_sale(retry, data, key, "h")
+    assert early["status"] == "pending" and sale_http_status(early) == 202, early
+    eventlet.sleep(lease + 0.2)
+    done = saga.create_sale(retry, data, key, "h")
+    assert done["status"] == "completed" and done["id"] == early["id"]
+    assert idb.scalar("select status from items where id = :i", i=item) == "sold"
+
+    # alive but slow: held three leases long by its card; the lease is renewed meanwhile
+    slow = load(SaleRequest(), sale([slow_item], [card(108870)]))
+    slow_key = new_key()
+    driver = eventlet.spawn(saga.create_sale, domain(
+        ASSOCIATE_A, hooks={"after_reserve": lambda **kw: eventlet.sleep(3 * lease)},
+        saga_lease_seconds=lease), slow, slow_key, "h")
+    eventlet.sleep(2 * lease)
+    meanwhile = saga.create_sale(domain(ASSOCIATE_A, saga_lease_seconds=lease), slow, slow_key, "h")
+    assert meanwhile["status"] == "pending", meanwhile          # not driven a second time
+    assert driver.wait()["status"] == "completed"
+    assert db.scalar("select count(*) from sales where status = 'completed'") == 2
+    assert len([r for r in platform.proxy.requests if r[1].endswith("/capture")]) == 2
+    assert db.scalar("select count(*) from sales where lease_until is not null") == 0

@@ -229,8 +229,21 @@ export const stores = async (): Promise<Store[]> =>
 export const itemByTag = async (tag: string): Promise<Item> =>
   (await call("GET", `/items/by-tag/${encodeURIComponent(tag)}`)).json();
 
-export const sell = async (sale: SaleRequest, idempotencyKey: string): Promise<SaleView> =>
-  (await call("POST", "/sales", sale, { "Idempotency-Key": idempotencyKey })).json();
+/** Sell; a 202 (another request with this key is still driving the sale) is asked
+ * again with the same key after its Retry-After, for up to a minute; then it is an
+ * error that keeps the key, so the next press of the button asks again, never sells twice. */
+export async function sell(sale: SaleRequest, idempotencyKey: string): Promise<SaleView> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const response = await call("POST", "/sales", sale, { "Idempotency-Key": idempotencyKey });
+    if (response.status !== 202) return response.json();
+    const wait = Math.min(Math.max(Number(response.headers.get("Retry-After")) || 2, 1), 10) * 1000;
+    if (Date.now() + wait > until) {
+      throw new Error("The sale is still being processed: press the button again in a moment to see how it ended");
+    }
+    await new Promise((done) => setTimeout(done, wait));
+  }
+}
 
 export const receiptHtml = async (saleId: string): Promise<string> =>
   (await call("GET", `/sales/${saleId}/receipt.html`)).text();
