@@ -4,6 +4,7 @@
 // ready, the pickup with the balance paid (a sale line {work_order_id}).
 import { useEffect, useState } from "preact/hooks";
 import * as api from "../api";
+import { useIntent } from "../intent";
 import { FieldError } from "../FieldError";
 import { bpsOf, format, parseMajor } from "../money";
 import { useProblems } from "../problem";
@@ -168,6 +169,7 @@ function Quote({ job, onDone }: { job: Job; onDone: (j: Job) => void }) {
   const [amount, setAmount] = useState("");
   const [note, setNote] = useState("");
   const problems = useProblems();
+  const estimating = useIntent();
   const [local, setLocal] = useState<string[] | undefined>();
 
   async function submit(event: Event) {
@@ -180,10 +182,13 @@ function Quote({ job, onDone }: { job: Job; onDone: (j: Job) => void }) {
     setLocal(undefined);
     problems.clear();
     try {
-      onDone(await api.sendJson<Job>("POST", `/work-orders/${job.id}/estimate`, { amount: { amount: minor, currency }, note }));
+      onDone(await api.sendJson<Job>("POST", `/work-orders/${job.id}/estimate`, { amount: { amount: minor, currency }, note },
+        { idempotencyKey: estimating.key() }));
+      estimating.settle();
       setAmount("");
       setNote("");
     } catch (e) {
+      estimating.settle(e);
       problems.set(e);
     }
   }

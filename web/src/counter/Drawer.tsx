@@ -3,6 +3,7 @@
 // expected, counted and over/short; the store's drawers of the day below.
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
+import { useIntent } from "../intent";
 import { FieldError } from "../FieldError";
 import { exponent, format, parseMajor } from "../money";
 import { useProblems } from "../problem";
@@ -35,6 +36,8 @@ export function Drawer({ store }: { store: api.Store }) {
   const openProblems = useProblems();
   const moveProblems = useProblems();
   const closeProblems = useProblems();
+  const moving = useIntent();
+  const closing = useIntent();
   const listProblems = useProblems();
   const firstInput = useRef<HTMLInputElement>(null);
   const day = today(zone);
@@ -92,12 +95,15 @@ export function Drawer({ store }: { store: api.Store }) {
     }
     setBusy(true);
     try {
-      await api.sendJson("POST", `/drawers/${open.id}/movements`, { kind, amount: { amount: minor, currency }, reason: reason.trim() });
+      await api.sendJson("POST", `/drawers/${open.id}/movements`, { kind, amount: { amount: minor, currency }, reason: reason.trim() },
+        { idempotencyKey: moving.key() });
+      moving.settle();
       setAmount("");
       setReason("");
       await load();
       firstInput.current?.focus();
     } catch (e) {
+      moving.settle(e);
       moveProblems.set(e);
     } finally {
       setBusy(false);
@@ -114,12 +120,15 @@ export function Drawer({ store }: { store: api.Store }) {
     }
     setBusy(true);
     try {
-      const view = await api.sendJson<Drawer>("POST", `/drawers/${open.id}/close`, { counted: { amount: countedMinor, currency } });
+      const view = await api.sendJson<Drawer>("POST", `/drawers/${open.id}/close`, { counted: { amount: countedMinor, currency } },
+        { idempotencyKey: closing.key() });
+      closing.settle();
       setClosed(view);
       setCounted("");
       setCounts({});
       await load();
     } catch (e) {
+      closing.settle(e);
       closeProblems.set(e);
     } finally {
       setBusy(false);

@@ -4,6 +4,7 @@
 // cancellation with the money back by the policy picked.
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
+import { useIntent } from "../intent";
 import { FieldError } from "../FieldError";
 import { bpsOf, exponent, format, parseMajor } from "../money";
 import { useProblems } from "../problem";
@@ -233,6 +234,7 @@ function LayawayDetail({ store, id, onBack, onChange }: DetailProps) {
   const [busy, setBusy] = useState(false);
   const problems = useProblems();
   const cancelProblems = useProblems();
+  const cancelling_ = useIntent();
   const names = useClientNames([lw?.client_id]);
   const amountInput = useRef<HTMLInputElement>(null);
 
@@ -287,10 +289,13 @@ function LayawayDetail({ store, id, onBack, onChange }: DetailProps) {
     setBusy(true);
     cancelProblems.clear();
     try {
-      setLw(await api.sendJson<Layaway>("POST", `/layaways/${id}/cancel`, { refund_method: policy === "policy" ? null : policy, reason: reason.trim() || null }));
+      setLw(await api.sendJson<Layaway>("POST", `/layaways/${id}/cancel`, { refund_method: policy === "policy" ? null : policy, reason: reason.trim() || null },
+        { idempotencyKey: cancelling_.key() }));
+      cancelling_.settle();
       setCancelling(false);
       onChange();
     } catch (e) {
+      cancelling_.settle(e);
       cancelProblems.set(e);
     } finally {
       setBusy(false);

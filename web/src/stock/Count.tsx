@@ -61,7 +61,7 @@ export function Count({ store, manager, seller }: { store: api.Store; manager: b
     if (!code || !count) return;
     scanProblems.clear();
     try {
-      await api.sendJson("POST", `/stock-counts/${count.id}/scans`, { tags: [code] });
+      await api.sendJson("POST", `/stock-counts/${count.id}/scans`, { tags: [code] }, { idempotencyKey: crypto.randomUUID() });
       setTag("");
       setLast(code);
       await show(count.id);

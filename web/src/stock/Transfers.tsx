@@ -56,7 +56,8 @@ export function Transfers({ store, manager }: { store: api.Store; manager: boole
   async function receive(transfer: Transfer) {
     listProblems.clear();
     try {
-      await api.sendJson("POST", `/transfers/${transfer.id}/receive`);
+      // a transfer is received once: its own key, whoever presses again
+      await api.sendJson("POST", `/transfers/${transfer.id}/receive`, undefined, { idempotencyKey: `receive:${transfer.id}` });
       setNotice(`${transfer.item_ids.length} pieces from ${storeName(stores, transfer.from_store_id)} are in stock here.`);
       await load();
     } catch (e) {
