@@ -13,6 +13,12 @@ declares a route; the entrypoint, before the handler runs:
   ``anonymous``, never as the services' all-powerful ``system``);
 - refuses a body over ``MAX_BODY_BYTES`` (413) from its Content-Length,
   before reading any of it, or, chunked, as soon as it grows past the limit;
+  a route declared with ``form=`` also takes ``multipart/form-data`` up to
+  its own larger limit (``form_limit``: the name of a gateway setting, e.g.
+  ``photo_max_bytes``, plus ``FORM_OVERHEAD``), read in chunks into memory
+  (the gateway needs no writable disk), its files hashed (``read_form``):
+  that limit is the route's alone and for multipart alone, JSON stays at
+  ``MAX_BODY_BYTES`` everywhere;
 - refuses what no route can accept (``screening``: NUL, lone surrogates,
   nesting past 64, integers past 64 bits, dates at the calendar's ends),
   parses JSON (400) and validates the body and query with the route's
@@ -29,6 +35,8 @@ unexpected ones are logged and answered 500 without internals. Every answer
 gets the headers of ``screening.secure`` (nosniff, no-store, CSP, Retry-After), and
 ``cors`` ones for a configured origin; ``request.remote_addr`` is the client (``client_address``).
 """
+import hashlib
+import io
 import json
 import logging
 import re
@@ -51,6 +59,7 @@ from werkzeug.wrappers import Request, Response
 from chassis.db import Database
 from chassis.errors import Forbidden, InvalidInput, ServiceError, Unavailable
 from chassis.identity import Identity
+from chassis.storage import run_off_loop
 from chassis.validation import load
 
 from . import audit, client_address, console, cors, idempotency, screening, sessions, settings as settings_module
@@ -63,6 +72,9 @@ ANONYMOUS = Identity(user_id=None, role="anonymous")  # never "system": services
 PROBLEM = "application/problem+json"
 _PATH_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+MULTIPART = "multipart/form-data"
+FORM_OVERHEAD = 64 * 1024   # a form's boundaries, headers and text fields beside its file
+FORM_MAX_PARTS = 16
 
 
 class PayloadTooLarge(ServiceError):
@@ -249,6 +261,36 @@ def read_chunked(request, limit):
     request._cached_data = data      # what get_data, form and json parsing read from
 
 
+def _in_memory(*args, **kwargs):
+    return io.BytesIO()
+
+
+def read_form(request, too_large):
+    """A multipart body's text fields and files (``request.form``,
+    ``request.files``: in memory), as what the Idempotency-Key and the audit
+    see: the fields, and each file's name, size and SHA-256 (``hashlib``
+    releases the GIL: hashed off the event loop)."""
+    request._get_file_stream = _in_memory
+    request.max_form_parts = FORM_MAX_PARTS
+    try:
+        form, files = request.form, request.files
+    except RequestEntityTooLarge:
+        raise too_large("the body is too large") from None
+    seen = {}
+    for key, value in form.items(multi=True):
+        screening.screen_text(key, key)
+        screening.screen_text(value, key)
+        seen[key] = value
+    for key, upload in files.items(multi=True):
+        screening.screen_text(key, key)
+        buffer = upload.stream.getbuffer()
+        upload.sha256 = run_off_loop(lambda b=buffer: hashlib.sha256(b).hexdigest())
+        upload.size = len(buffer)
+        del buffer
+        seen[key] = {"filename": upload.filename or "", "size": upload.size, "sha256": upload.sha256}
+    return seen
+
+
 class Route(HttpRequestHandler):
     """A gateway route; see the module docstring."""
 
@@ -257,7 +299,7 @@ class Route(HttpRequestHandler):
 
     def __init__(self, method, path, roles=None, public=False, body=None, query=None,
                  response=None, status=200, idempotent=False, summary=None, errors=(),
-                 limited_ok=False, **kwargs):
+                 limited_ok=False, form=None, form_limit=None, **kwargs):
         kwargs.setdefault("expected_exceptions", (ServiceError,))
         super().__init__(method.upper(), werkzeug_rule(path), **kwargs)
         self.path = path
@@ -273,6 +315,8 @@ class Route(HttpRequestHandler):
         self.errors = tuple(errors)   # statuses the route answers beyond the usual ones
         self.limited_ok = limited_ok  # the caller's own account: open to a limited session, an auditor
         self.mutating = self.method in MUTATING
+        self.form = form              # the multipart form's OpenAPI schema, if it takes one
+        self.form_limit = form_limit  # the gateway setting that bounds it
         self._schemas = {}
 
     @staticmethod
@@ -316,7 +360,7 @@ class Route(HttpRequestHandler):
         if not self.public:
             call.identity = self.acting_store(gateway.authenticate(request, self.limited_ok), request)
             self.authorize(call.identity)
-        limit = gateway.settings.max_body_bytes
+        limit = self.body_limit(request)
         if request.content_length is not None and request.content_length > limit:
             raise PayloadTooLarge(f"the body may not be larger than {limit} bytes")
         request.max_content_length = limit
@@ -324,14 +368,28 @@ class Route(HttpRequestHandler):
                 "chunked" in request.headers.get("Transfer-Encoding", "").lower():
             read_chunked(request, limit)
 
+    def takes_form(self, request):
+        return self.form is not None and request.mimetype == MULTIPART
+
+    def body_limit(self, request):
+        """``MAX_BODY_BYTES``, or a form route's own limit for a multipart body."""
+        settings = self.gateway.settings
+        if self.takes_form(request):
+            return getattr(settings, self.form_limit) + FORM_OVERHEAD
+        return settings.max_body_bytes
+
     def read_request(self, call):
         """The body as sent and validated, the validated query (400, 422)."""
         request = call.request
         screening.screen_request(request)
-        call.raw_body = self.read_json(request)
-        request.json_body = call.raw_body
-        request.body = (load(self._schema(self.body_schema), call.raw_body)
-                        if self.body_schema else call.raw_body)
+        if self.takes_form(request):
+            call.raw_body = read_form(request, PayloadTooLarge)
+            request.json_body = request.body = None
+        else:
+            call.raw_body = self.read_json(request)
+            request.json_body = call.raw_body
+            request.body = (load(self._schema(self.body_schema), call.raw_body)
+                            if self.body_schema else call.raw_body)
         request.params = (load(self._schema(self.query_schema), request.args.to_dict())
                           if self.query_schema else {})
         request.identity = call.identity

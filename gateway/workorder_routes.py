@@ -8,20 +8,27 @@ assigned to, the gateway's own users.
 """
 import base64
 import html
+import logging
 import uuid
 
+from chassis import images
 from chassis.display import format_money, locale_for
-from chassis.errors import InvalidInput
+from chassis.errors import InvalidInput, NotFound
 from chassis.identity import ANY_STAFF, BENCH_JEWELER, BENCH_LEADS, HQ_ADMIN, SELLERS, STAFF, STORE_MANAGER
+from chassis.storage import BadKey, Missing, Storage, run_off_loop
 from contracts.rpc import workorders as schemas
 
 from . import domain as gateway_domain
-from .http import Reply, route
-from .media import HTML, IMAGE, PDF, produces
+from .http import MULTIPART, PayloadTooLarge, Reply, route
+from .media import HTML, IMAGE, JPEG, PDF, produces
 from .models import User
+from .workorder_schemas import PHOTO_FORM
+
+log = logging.getLogger(__name__)
 
 CAN_BE_ASSIGNED = (BENCH_JEWELER, STORE_MANAGER)   # who a job may be assigned to
 
+PHOTO_HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
            "X-Robots-Tag": "noindex, nofollow", "X-Content-Type-Options": "nosniff"}
 PAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -91,6 +98,7 @@ footer{{margin-top:2rem;color:#555;font-size:.9rem}}
 
 
 class WorkorderRoutes:
+    storage = Storage()     # photos: the files themselves never travel by RPC
     # intake and reading ----------------------------------------------------------------------
 
     @route("POST", "/work-orders", roles=SELLERS, body=schemas.WorkOrderInput,
@@ -193,19 +201,90 @@ class WorkorderRoutes:
     # photos and documents -------------------------------------------------------------------------
 
     @route("POST", "/work-orders/{id}/photos", roles=STAFF, body=schemas.PhotoInput,
+           form=PHOTO_FORM, form_limit="photo_max_bytes",
            response=schemas.PhotoView, status=201, idempotent=True)
     def add_work_order_photo(self, request, id):
-        """Add a photo (base64 JPEG, PNG or WebP; size limited)."""
+        """Add a photo: JPEG, PNG or WebP, recognised by its content.
+
+        ``multipart/form-data`` (field ``photo``, optional ``caption``) takes
+        a phone's photo, up to ``PHOTO_MAX_BYTES`` (15 MiB); the gateway
+        stores it and its 320 px thumbnail. JSON ``{content_base64,
+        caption}`` takes small ones (the 1 MiB body limit). A file that is
+        not an image is 422, a larger one 413."""
+        if request.json_body is None and request.files:
+            return self._upload_photo(request, id)
+        if request.json_body is None and request.mimetype == MULTIPART:
+            raise InvalidInput("no photo", {"photo": ["send the image file in the field photo"]})
         return self.workorders.add_photo(id, request.json_body)
+
+    def _upload_photo(self, request, id):
+        upload = request.files.get("photo")
+        if upload is None:
+            raise InvalidInput("no photo", {"photo": ["send the image file in the field photo"]})
+        caption = request.form.get("caption", "")
+        if len(caption) > 200:
+            raise InvalidInput("caption too long", {"caption": ["at most 200 characters"]})
+        limit = self.settings.photo_max_bytes
+        if upload.size > limit:
+            raise PayloadTooLarge(f"a photo may not be larger than {limit} bytes")
+        data = upload.stream.getvalue()
+        content_type = images.sniff(data)
+        if content_type is None or not data:
+            raise InvalidInput("the photo was refused",
+                               {"photo": ["not a JPEG, PNG or WebP image"]})
+        self.workorders.can_add_photo(id)           # the job is the caller's to see (404, 403, 409)
+        try:
+            thumb = run_off_loop(images.thumbnail, data)
+        except images.NotAnImage as exc:
+            raise InvalidInput("the photo was refused", {"photo": [str(exc)]}) from None
+        key = images.new_photo_key(content_type)
+        written = []
+        try:
+            self.storage.put(key, upload.stream, content_type)
+            written.append(key)
+            self.storage.put(images.thumbnail_key(key), thumb, images.THUMBNAIL_TYPE)
+            written.append(images.thumbnail_key(key))
+            return self.workorders.attach_photo(id, {
+                "storage_key": key, "content_type": content_type, "size_bytes": upload.size,
+                "sha256": upload.sha256, "caption": caption})
+        except BaseException:
+            for stored in written:               # nothing kept for a photo that was not added
+                try:
+                    self.storage.delete(stored)
+                except Exception:
+                    log.exception("could not delete %s after a failed upload", stored)
+            raise
+
+    def _photo_file(self, key):
+        try:
+            return self.storage.get(key)
+        except (Missing, BadKey):
+            raise NotFound("the photo's file is missing from storage") from None
 
     @route("GET", "/work-orders/{id}/photos/{photo_id}", roles=ANY_STAFF)
     @produces(IMAGE)
     def get_work_order_photo(self, request, id, photo_id):
         """One photo, as the image file."""
         photo = self.workorders.get_photo(id, photo_id)
-        return Reply(base64.b64decode(photo["content_base64"]), content_type=photo["content_type"],
-                     headers={"Cache-Control": "private, max-age=3600",
-                              "X-Content-Type-Options": "nosniff"})
+        return Reply(self._photo_file(photo["storage_key"]), content_type=photo["content_type"],
+                     headers=PHOTO_HEADERS)
+
+    @route("GET", "/work-orders/{id}/photos/{photo_id}/thumbnail", roles=ANY_STAFF)
+    @produces(JPEG)
+    def get_work_order_photo_thumbnail(self, request, id, photo_id):
+        """One photo's thumbnail: a JPEG at most 320 px on its longer side
+        (made from the photo, and kept, the first time if it has none)."""
+        photo = self.workorders.get_photo(id, photo_id)
+        key = images.thumbnail_key(photo["storage_key"])
+        try:
+            thumb = self.storage.get(key)
+        except Missing:
+            try:
+                thumb = run_off_loop(images.thumbnail, self._photo_file(photo["storage_key"]))
+            except images.NotAnImage:
+                raise NotFound("this photo cannot be shown as a thumbnail") from None
+            self.storage.put(key, thumb, images.THUMBNAIL_TYPE)
+        return Reply(thumb, content_type=images.THUMBNAIL_TYPE, headers=PHOTO_HEADERS)
 
     @route("GET", "/work-orders/{id}/envelope.pdf", roles=ANY_STAFF)
     @produces(PDF)
