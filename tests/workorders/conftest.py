@@ -194,8 +194,14 @@ def files_in(directory):
 
 
 @pytest.fixture
-def workorders(start_service, rabbit_config, storage_settings):
-    container = start_service(Workorders, PHOTO_MAX_BYTES=PHOTO_MAX_BYTES, **storage_settings)
+def photo_max_bytes():
+    """PHOTO_MAX_BYTES of the services a test starts (one config per process)."""
+    return PHOTO_MAX_BYTES
+
+
+@pytest.fixture
+def workorders(start_service, rabbit_config, storage_settings, photo_max_bytes):
+    container = start_service(Workorders, PHOTO_MAX_BYTES=photo_max_bytes, **storage_settings)
     db = Db(container.database_url)
     for code, name, unit, cents in PRICE_LIST:   # the fixtures empty every table
         db.execute("insert into repair_prices (code, currency, name, unit, price_amount) "

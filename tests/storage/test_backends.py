@@ -1,0 +1,75 @@
+"""chassis.storage: the same put/get/delete under both backends, a local
+folder and an S3-compatible server (moto's, started by the fixture)."""
+import io
+import os
+
+import pytest
+
+from chassis import storage
+from chassis.storage import BadKey, LocalFolder, Missing, OffLoop, S3Bucket
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request, tmp_path):
+    if request.param == "local":
+        return OffLoop(LocalFolder(str(tmp_path / "objects")))
+    server = request.getfixturevalue("s3_server")
+    settings = storage.load(server.settings(server.new_bucket()).get)
+    opened = storage.open_store(settings)
+    assert isinstance(opened, S3Bucket)
+    return opened
+
+
+def test_put_get_delete_round_trip(store):
+    data = os.urandom(3 * 1024 * 1024 + 17)           # more than one chunk of a stream
+    store.put("ab/one.jpg", data, "image/jpeg")
+    store.put("ab/two.png", io.BytesIO(data[:1000]), "image/png")   # a stream, read in chunks
+    assert store.get("ab/one.jpg") == data
+    assert store.get("ab/two.png") == data[:1000]
+    store.put("ab/one.jpg", b"replaced", "image/jpeg")
+    assert store.get("ab/one.jpg") == b"replaced"
+    store.delete("ab/one.jpg")
+    with pytest.raises(Missing):
+        store.get("ab/one.jpg")
+    store.delete("ab/one.jpg")                         # deleting what is gone is no error
+    assert store.get("ab/two.png") == data[:1000]
+
+
+@pytest.mark.parametrize("key", ["../etc/passwd", "ab/../../x.jpg", "/abs.jpg", "", "a//b",
+                                 "ab/.hidden/../x", "a b.jpg", "x" * 600])
+def test_odd_keys_are_refused(store, key):
+    with pytest.raises(BadKey):
+        store.put(key, b"data", "image/jpeg")
+    with pytest.raises(BadKey):
+        store.get(key)
+
+
+def test_a_local_put_leaves_no_partial_file(tmp_path):
+    folder = LocalFolder(str(tmp_path))
+
+    class Broken(io.BytesIO):
+        def read(self, size=-1):
+            if self.tell() > 0:
+                raise OSError("the client went away")
+            return super().read(4)
+
+    with pytest.raises(OSError):
+        folder.put("ab/cut.jpg", Broken(b"\xff\xd8\xff\xe0 and more"), "image/jpeg")
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_settings_choose_the_backend_and_read_the_old_photo_dir():
+    def get(given):
+        return lambda name, default=None: given.get(name, default)
+
+    assert storage.load(get({})) == storage.Settings("local", os.path.join("var", "storage"),
+                                                    None, None, None)
+    assert storage.load(get({"PHOTO_DIR": "/srv/photos"})).directory == "/srv/photos"
+    assert storage.load(get({"PHOTO_DIR": "/old", "STORAGE_DIR": "/new"})).directory == "/new"
+    s3 = storage.load(get({"STORAGE_BACKEND": "S3", "S3_BUCKET": "b", "S3_REGION": "eu-west-1",
+                           "S3_ENDPOINT_URL": "http://minio:9000"}))
+    assert (s3.backend, s3.bucket, s3.region, s3.endpoint_url) == \
+        ("s3", "b", "eu-west-1", "http://minio:9000")
+    for wrong in ({"STORAGE_BACKEND": "s3"}, {"STORAGE_BACKEND": "ftp"}):
+        with pytest.raises(ValueError):
+            storage.load(get(wrong))
