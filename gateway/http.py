@@ -11,14 +11,9 @@ declares a route; the entrypoint, before the handler runs:
   caller into the worker's context data (``Identity.to_context()``), which
   every ``ServiceRpc`` call carries to the services (public routes act as
   ``anonymous``, never as the services' all-powerful ``system``);
-- refuses a body over ``MAX_BODY_BYTES`` (413) from its Content-Length,
-  before reading any of it, or, chunked, as soon as it grows past the limit;
-  a route declared with ``form=`` also takes ``multipart/form-data`` up to
-  its own larger limit (``form_limit``: the name of a gateway setting, e.g.
-  ``photo_max_bytes``, plus ``FORM_OVERHEAD``), read in chunks into memory
-  (the gateway needs no writable disk), its files hashed (``read_form``):
-  that limit is the route's alone and for multipart alone, JSON stays at
-  ``MAX_BODY_BYTES`` everywhere;
+- refuses a body over ``MAX_BODY_BYTES`` (a ``form=`` route's multipart: its
+  ``form_limit``, ``bodies``) (413) from its Content-Length, before reading
+  any of it, or, chunked, as soon as it grows past the limit;
 - refuses what no route can accept (``screening``: NUL, lone surrogates,
   nesting past 64, integers past 64 bits, dates at the calendar's ends),
   parses JSON (400) and validates the body and query with the route's
@@ -35,8 +30,6 @@ unexpected ones are logged and answered 500 without internals. Every answer
 gets the headers of ``screening.secure`` (nosniff, no-store, CSP, Retry-After), and
 ``cors`` ones for a configured origin; ``request.remote_addr`` is the client (``client_address``).
 """
-import hashlib
-import io
 import json
 import logging
 import re
@@ -59,10 +52,10 @@ from werkzeug.wrappers import Request, Response
 from chassis.db import Database
 from chassis.errors import Forbidden, InvalidInput, ServiceError, Unavailable
 from chassis.identity import Identity
-from chassis.storage import run_off_loop
 from chassis.validation import load
 
 from . import audit, client_address, console, cors, idempotency, screening, sessions, settings as settings_module
+from .bodies import body_limit, read_chunked, read_form, takes_form
 from .screening import BadRequest, secure  # noqa: F401  (BadRequest: for the routes)
 
 log = logging.getLogger(__name__)
@@ -72,9 +65,6 @@ ANONYMOUS = Identity(user_id=None, role="anonymous")  # never "system": services
 PROBLEM = "application/problem+json"
 _PATH_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-MULTIPART = "multipart/form-data"
-FORM_OVERHEAD = 64 * 1024   # a form's boundaries, headers and text fields beside its file
-FORM_MAX_PARTS = 16
 
 
 class PayloadTooLarge(ServiceError):
@@ -250,47 +240,6 @@ class Call:
         }
 
 
-def read_chunked(request, limit):
-    """Read a chunked body (no Content-Length) up to ``limit`` bytes, 413 past
-    it. werkzeug reads nothing of a body of unknown length (the route would
-    run as if none had been sent), or, told the stream ends, cuts it at the
-    limit silently. eventlet's input decodes the chunks and stops at the last."""
-    data = request.environ["wsgi.input"].read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"the body may not be larger than {limit} bytes")
-    request._cached_data = data      # what get_data, form and json parsing read from
-
-
-def _in_memory(*args, **kwargs):
-    return io.BytesIO()
-
-
-def read_form(request, too_large):
-    """A multipart body's text fields and files (``request.form``,
-    ``request.files``: in memory), as what the Idempotency-Key and the audit
-    see: the fields, and each file's name, size and SHA-256 (``hashlib``
-    releases the GIL: hashed off the event loop)."""
-    request._get_file_stream = _in_memory
-    request.max_form_parts = FORM_MAX_PARTS
-    try:
-        form, files = request.form, request.files
-    except RequestEntityTooLarge:
-        raise too_large("the body is too large") from None
-    seen = {}
-    for key, value in form.items(multi=True):
-        screening.screen_text(key, key)
-        screening.screen_text(value, key)
-        seen[key] = value
-    for key, upload in files.items(multi=True):
-        screening.screen_text(key, key)
-        buffer = upload.stream.getbuffer()
-        upload.sha256 = run_off_loop(lambda b=buffer: hashlib.sha256(b).hexdigest())
-        upload.size = len(buffer)
-        del buffer
-        seen[key] = {"filename": upload.filename or "", "size": upload.size, "sha256": upload.sha256}
-    return seen
-
-
 class Route(HttpRequestHandler):
     """A gateway route; see the module docstring."""
 
@@ -315,8 +264,7 @@ class Route(HttpRequestHandler):
         self.errors = tuple(errors)   # statuses the route answers beyond the usual ones
         self.limited_ok = limited_ok  # the caller's own account: open to a limited session, an auditor
         self.mutating = self.method in MUTATING
-        self.form = form              # the multipart form's OpenAPI schema, if it takes one
-        self.form_limit = form_limit  # the gateway setting that bounds it
+        self.form, self.form_limit = form, form_limit   # a multipart form's schema, its limit's setting
         self._schemas = {}
 
     @staticmethod
@@ -360,29 +308,19 @@ class Route(HttpRequestHandler):
         if not self.public:
             call.identity = self.acting_store(gateway.authenticate(request, self.limited_ok), request)
             self.authorize(call.identity)
-        limit = self.body_limit(request)
+        limit = body_limit(self, request, gateway.settings)
         if request.content_length is not None and request.content_length > limit:
             raise PayloadTooLarge(f"the body may not be larger than {limit} bytes")
         request.max_content_length = limit
         if request.content_length is None and \
                 "chunked" in request.headers.get("Transfer-Encoding", "").lower():
-            read_chunked(request, limit)
-
-    def takes_form(self, request):
-        return self.form is not None and request.mimetype == MULTIPART
-
-    def body_limit(self, request):
-        """``MAX_BODY_BYTES``, or a form route's own limit for a multipart body."""
-        settings = self.gateway.settings
-        if self.takes_form(request):
-            return getattr(settings, self.form_limit) + FORM_OVERHEAD
-        return settings.max_body_bytes
+            read_chunked(request, limit, PayloadTooLarge)
 
     def read_request(self, call):
         """The body as sent and validated, the validated query (400, 422)."""
         request = call.request
         screening.screen_request(request)
-        if self.takes_form(request):
+        if takes_form(self, request):
             call.raw_body = read_form(request, PayloadTooLarge)
             request.json_body = request.body = None
         else:

@@ -19,7 +19,8 @@ from chassis.storage import BadKey, Missing, Storage, run_off_loop
 from contracts.rpc import workorders as schemas
 
 from . import domain as gateway_domain
-from .http import MULTIPART, PayloadTooLarge, Reply, route
+from .bodies import MULTIPART
+from .http import PayloadTooLarge, Reply, route
 from .media import HTML, IMAGE, JPEG, PDF, produces
 from .models import User
 from .workorder_schemas import PHOTO_FORM
