@@ -241,6 +241,7 @@ class WorkorderRoutes:
         key = images.new_photo_key(content_type)
         written = []
         try:
+            upload.stream.seek(0)
             self.storage.put(key, upload.stream, content_type)
             written.append(key)
             self.storage.put(images.thumbnail_key(key), thumb, images.THUMBNAIL_TYPE)

@@ -8,7 +8,8 @@ uploaded as multipart to the gateway, which stores them itself and sends
 this service only their key (``attach``); the base64 form in JSON (intake
 photos, small ones) is decoded and stored here. Either way the files are
 written before the database transaction opens and deleted if it fails
-(``Staging``), and thumbnails are made on demand by the gateway.
+(``Staging``). Thumbnails are the gateway's: made at upload, or at the
+first read of a photo that has none.
 """
 import base64
 import binascii

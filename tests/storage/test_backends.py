@@ -2,11 +2,14 @@
 folder and an S3-compatible server (moto's, started by the fixture)."""
 import io
 import os
+import time
 
+import eventlet
 import pytest
+from PIL import Image
 
-from chassis import storage
-from chassis.storage import BadKey, LocalFolder, Missing, OffLoop, S3Bucket
+from chassis import images, storage
+from chassis.storage import BadKey, LocalFolder, Missing, OffLoop, S3Bucket, run_off_loop
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -73,3 +76,41 @@ def test_settings_choose_the_backend_and_read_the_old_photo_dir():
     for wrong in ({"STORAGE_BACKEND": "s3"}, {"STORAGE_BACKEND": "ftp"}):
         with pytest.raises(ValueError):
             storage.load(get(wrong))
+
+
+def _longest_pause(work):
+    """How long ``work`` took, and the longest the event loop stood still meanwhile."""
+    gaps, done = [], []
+
+    def ticker():
+        last = time.monotonic()
+        while not done:
+            eventlet.sleep(0.002)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    thread = eventlet.spawn(ticker)
+    eventlet.sleep(0.01)
+    started = time.monotonic()
+    work()
+    took = time.monotonic() - started
+    done.append(True)
+    thread.wait()
+    return took, max(gaps)
+
+
+def test_thumbnails_and_file_writes_leave_the_event_loop_free(tmp_path):
+    w, h = 2800, 2250
+    out = io.BytesIO()
+    Image.frombytes("RGB", (w, h), os.urandom(w * h * 3)).save(out, "PNG", compress_level=1)
+    photo = out.getvalue()                               # a 19 MB PNG: Pillow works a while
+    took, pause = _longest_pause(lambda: images.thumbnail(photo))
+    assert pause > took * 0.8                            # in the greenthread: everything waits
+    took, pause = _longest_pause(lambda: run_off_loop(images.thumbnail, photo))
+    assert took > 0.02 and pause < took / 2              # off the loop: the others run meanwhile
+    store = OffLoop(LocalFolder(str(tmp_path)))
+    took, pause = _longest_pause(lambda: [store.put(f"ab/{n}.png", photo, "image/png") for n in range(3)])
+    assert pause < max(took / 2, 0.02)
+    with Image.open(io.BytesIO(run_off_loop(images.thumbnail, store.get("ab/0.png")))) as thumb:
+        assert thumb.format == "JPEG" and thumb.size == (320, 257)
