@@ -5,7 +5,7 @@ A photo is accepted only if its first bytes say JPEG, PNG or WebP (the name
 or a declared type proves nothing) and it is no larger than
 ``PHOTO_MAX_BYTES`` (15 MiB; docs/ARCHITECTURE.md#rule-8). Large photos are
 uploaded as multipart to the gateway, which stores them itself and sends
-this service only their key (``attach``); the base64 form in JSON (intake
+this service only their key (``attach_photo``); the base64 form in JSON (intake
 photos, small ones) is decoded and stored here. Either way the files are
 written before the database transaction opens and deleted if it fails
 (``Staging``). Thumbnails are the gateway's: made at upload, or at the
