@@ -8,24 +8,21 @@ assigned to, the gateway's own users.
 """
 import base64
 import html
-import logging
 import uuid
 
-from chassis import images
 from chassis.display import format_money, locale_for
-from chassis.errors import InvalidInput, NotFound
+from chassis.errors import InvalidInput
 from chassis.identity import ANY_STAFF, BENCH_JEWELER, BENCH_LEADS, HQ_ADMIN, SELLERS, STAFF, STORE_MANAGER
-from chassis.storage import BadKey, Missing, Storage, run_off_loop
+from chassis.images import THUMBNAIL_TYPE
+from chassis.storage import Storage
 from contracts.rpc import workorders as schemas
 
-from . import domain as gateway_domain
+from . import domain as gateway_domain, photo_uploads
 from .bodies import MULTIPART
 from .http import PayloadTooLarge, Reply, route
 from .media import HTML, IMAGE, JPEG, PDF, produces
 from .models import User
 from .workorder_schemas import PHOTO_FORM
-
-log = logging.getLogger(__name__)
 
 CAN_BE_ASSIGNED = (BENCH_JEWELER, STORE_MANAGER)   # who a job may be assigned to
 
@@ -215,61 +212,24 @@ class WorkorderRoutes:
         if request.json_body is None and request.files:
             return self._upload_photo(request, id)
         if request.json_body is None and request.mimetype == MULTIPART:
-            raise InvalidInput("no photo", {"photo": ["send the image file in the field photo"]})
+            raise InvalidInput("no photo", photo_uploads.NO_PHOTO)
         return self.workorders.add_photo(id, request.json_body)
 
     def _upload_photo(self, request, id):
-        upload = request.files.get("photo")
-        if upload is None:
-            raise InvalidInput("no photo", {"photo": ["send the image file in the field photo"]})
-        caption = request.form.get("caption", "")
-        if len(caption) > 200:
-            raise InvalidInput("caption too long", {"caption": ["at most 200 characters"]})
-        limit = self.settings.photo_max_bytes
-        if upload.size > limit:
-            raise PayloadTooLarge(f"a photo may not be larger than {limit} bytes")
-        data = upload.stream.getvalue()
-        content_type = images.sniff(data)
-        if content_type is None or not data:
-            raise InvalidInput("the photo was refused",
-                               {"photo": ["not a JPEG, PNG or WebP image"]})
+        upload, data, content_type, caption = photo_uploads.checked(
+            request, self.settings.photo_max_bytes, PayloadTooLarge)
         self.workorders.can_add_photo(id)           # the job is the caller's to see (404, 403, 409)
-        try:
-            thumb = run_off_loop(images.thumbnail, data)
-        except images.NotAnImage as exc:
-            raise InvalidInput("the photo was refused", {"photo": [str(exc)]}) from None
-        key = images.new_photo_key(content_type)
-        written = []
-        try:
-            upload.stream.seek(0)
-            self.storage.put(key, upload.stream, content_type)
-            written.append(key)
-            self.storage.put(images.thumbnail_key(key), thumb, images.THUMBNAIL_TYPE)
-            written.append(images.thumbnail_key(key))
-            return self.workorders.attach_photo(id, {
-                "storage_key": key, "content_type": content_type, "size_bytes": upload.size,
-                "sha256": upload.sha256, "caption": caption})
-        except BaseException:
-            for stored in written:               # nothing kept for a photo that was not added
-                try:
-                    self.storage.delete(stored)
-                except Exception:
-                    log.exception("could not delete %s after a failed upload", stored)
-            raise
-
-    def _photo_file(self, key):
-        try:
-            return self.storage.get(key)
-        except (Missing, BadKey):
-            raise NotFound("the photo's file is missing from storage") from None
+        thumb = photo_uploads.thumbnail_of(data)
+        return photo_uploads.store_and_record(self.storage, upload, content_type, caption, thumb,
+                                              lambda stored: self.workorders.attach_photo(id, stored))
 
     @route("GET", "/work-orders/{id}/photos/{photo_id}", roles=ANY_STAFF)
     @produces(IMAGE)
     def get_work_order_photo(self, request, id, photo_id):
         """One photo, as the image file."""
         photo = self.workorders.get_photo(id, photo_id)
-        return Reply(self._photo_file(photo["storage_key"]), content_type=photo["content_type"],
-                     headers=PHOTO_HEADERS)
+        return Reply(photo_uploads.read(self.storage, photo["storage_key"]),
+                     content_type=photo["content_type"], headers=PHOTO_HEADERS)
 
     @route("GET", "/work-orders/{id}/photos/{photo_id}/thumbnail", roles=ANY_STAFF)
     @produces(JPEG)
@@ -277,16 +237,8 @@ class WorkorderRoutes:
         """One photo's thumbnail: a JPEG at most 320 px on its longer side
         (made from the photo, and kept, the first time if it has none)."""
         photo = self.workorders.get_photo(id, photo_id)
-        key = images.thumbnail_key(photo["storage_key"])
-        try:
-            thumb = self.storage.get(key)
-        except Missing:
-            try:
-                thumb = run_off_loop(images.thumbnail, self._photo_file(photo["storage_key"]))
-            except images.NotAnImage:
-                raise NotFound("this photo cannot be shown as a thumbnail") from None
-            self.storage.put(key, thumb, images.THUMBNAIL_TYPE)
-        return Reply(thumb, content_type=images.THUMBNAIL_TYPE, headers=PHOTO_HEADERS)
+        return Reply(photo_uploads.thumbnail(self.storage, photo["storage_key"]),
+                     content_type=THUMBNAIL_TYPE, headers=PHOTO_HEADERS)
 
     @route("GET", "/work-orders/{id}/envelope.pdf", roles=ANY_STAFF)
     @produces(PDF)
