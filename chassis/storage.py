@@ -21,14 +21,18 @@ Two implementations, chosen by ``STORAGE_BACKEND``:
 
 Keys are relative names of ``[A-Za-z0-9._-]`` parts separated by ``/``
 (never ``..``): the same key names the same object under either backend.
-``get`` of a missing key raises ``KeyError`` (``Missing``).
+``get`` of a missing key raises ``KeyError`` (``Missing``); a store that
+cannot be reached or written (S3 down or refusing, a full or read-only disk)
+raises ``chassis.errors.Unavailable`` (503), the cause logged.
 
 ``Storage()`` is the dependency provider: one backend per container
 (settings read once, at setup), the same object for every worker.
 """
 from __future__ import annotations
 
+import functools
 import io
+import logging
 import os
 import re
 import tempfile
@@ -38,9 +42,11 @@ from typing import IO, Any, Callable, Protocol, TypeVar, Union
 from eventlet import tpool
 from nameko.extensions import DependencyProvider
 
+from .errors import Unavailable
 from .settings import Getter, setting
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 Data = Union[bytes, IO[bytes]]
 DEFAULT_DIR = os.path.join("var", "storage")
 BACKENDS = ("local", "s3")
@@ -144,6 +150,11 @@ class LocalFolder:
             pass
 
 
+def _unavailable(what: str, exc: BaseException) -> Unavailable:
+    log.error("object storage unavailable (%s): %s", what, exc)
+    return Unavailable("the object storage is unavailable")
+
+
 class OffLoop:
     """A blocking store's calls in eventlet's thread pool, off the event loop."""
 
@@ -151,13 +162,24 @@ class OffLoop:
         self.store = store
 
     def put(self, key: str, data: Data, content_type: str) -> None:
-        tpool.execute(self.store.put, key, data, content_type)
+        try:
+            tpool.execute(self.store.put, key, data, content_type)
+        except OSError as exc:
+            raise _unavailable(f"writing {key}", exc) from exc
 
     def get(self, key: str) -> bytes:
-        return run_off_loop(self.store.get, key)
+        try:
+            return run_off_loop(self.store.get, key)
+        except Missing:
+            raise
+        except OSError as exc:
+            raise _unavailable(f"reading {key}", exc) from exc
 
     def delete(self, key: str) -> None:
-        tpool.execute(self.store.delete, key)
+        try:
+            tpool.execute(self.store.delete, key)
+        except OSError as exc:
+            raise _unavailable(f"deleting {key}", exc) from exc
 
 
 def run_off_loop(fn: Callable[..., T], *args: Any) -> T:
@@ -167,31 +189,46 @@ def run_off_loop(fn: Callable[..., T], *args: Any) -> T:
     return result
 
 
+def _s3_call(fn: Callable[..., T]) -> Callable[..., T]:
+    """botocore's failures as ``Missing`` (no such key) or ``Unavailable``."""
+    @functools.wraps(fn)
+    def call(self: "S3Bucket", key: str, *args: Any) -> T:
+        from botocore.exceptions import BotoCoreError, ClientError
+        try:
+            return fn(self, key, *args)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                raise Missing(key) from None
+            raise _unavailable(f"{fn.__name__} {key}", exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable(f"{fn.__name__} {key}", exc) from exc
+    return call
+
+
 class S3Bucket:
     """Objects in one bucket of an S3-compatible store (green: see the module)."""
 
     def __init__(self, bucket: str, endpoint_url: str | None = None, region: str | None = None,
-                 client: Any = None) -> None:
+                 client: Any = None, attempts: int = 3) -> None:
         self.bucket = bucket
         if client is None:
             import boto3
             from botocore.config import Config
             client = boto3.session.Session().client(
                 "s3", endpoint_url=endpoint_url, region_name=region,
-                config=Config(retries={"max_attempts": 3, "mode": "standard"},
+                config=Config(retries={"max_attempts": attempts, "mode": "standard"},
                               connect_timeout=5, read_timeout=30))
         self.client = client
 
+    @_s3_call
     def put(self, key: str, data: Data, content_type: str) -> None:
         body = io.BytesIO(bytes(data)) if isinstance(data, (bytes, bytearray, memoryview)) else data
         self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=body,
                                ContentType=content_type)
 
+    @_s3_call
     def get(self, key: str) -> bytes:
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=check_key(key))
-        except self.client.exceptions.NoSuchKey:
-            raise Missing(key) from None
+        answer = self.client.get_object(Bucket=self.bucket, Key=check_key(key))
         body = answer["Body"]
         try:
             data: bytes = body.read()
@@ -199,6 +236,7 @@ class S3Bucket:
             body.close()
         return data
 
+    @_s3_call
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
 

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from chassis import images, storage
+from chassis.errors import Unavailable
 from chassis.storage import BadKey, LocalFolder, Missing, OffLoop, S3Bucket, run_off_loop
 
 
@@ -114,3 +115,18 @@ def test_thumbnails_and_file_writes_leave_the_event_loop_free(tmp_path):
     assert pause < max(took / 2, 0.02)
     with Image.open(io.BytesIO(run_off_loop(images.thumbnail, store.get("ab/0.png")))) as thumb:
         assert thumb.format == "JPEG" and thumb.size == (320, 257)
+
+
+def test_a_store_that_cannot_be_reached_or_written_is_503_not_500(tmp_path, s3_server):
+    from nameko.testing.utils import find_free_port
+
+    nowhere = S3Bucket("photos", f"http://127.0.0.1:{find_free_port()}", "us-east-1", attempts=1)
+    missing_bucket = S3Bucket("no-such-bucket", s3_server.url, "us-east-1", attempts=1)
+    not_a_folder = tmp_path / "a-file"    # a file where the folder should be: refused to anyone
+    not_a_folder.write_bytes(b"")
+    for store in (nowhere, missing_bucket, OffLoop(LocalFolder(str(not_a_folder / "sub")))):
+        with pytest.raises(Unavailable) as refused:
+            store.put("ab/x.jpg", b"\xff\xd8\xff", "image/jpeg")
+        assert refused.value.status == 503
+    with pytest.raises(Unavailable):
+        nowhere.get("ab/x.jpg")
