@@ -15,7 +15,6 @@ import base64
 import binascii
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 
 from nameko.extensions import DependencyProvider
@@ -27,7 +26,6 @@ from chassis.storage import load as load_storage, open_store
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 15 * 1024 * 1024
-_KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{32}\.(jpg|png|webp)$")
 
 
 @dataclass(frozen=True)
@@ -38,10 +36,6 @@ class Settings:
 def load(get):
     """The photo settings from ``get(name, default)`` (``chassis.settings.setting``)."""
     return Settings(photo_max_bytes=int(get("PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES)))
-
-
-def is_photo_key(key):
-    return isinstance(key, str) and bool(_KEY.match(key))
 
 
 class PhotoRejected(ValueError):
