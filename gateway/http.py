@@ -11,8 +11,9 @@ declares a route; the entrypoint, before the handler runs:
   caller into the worker's context data (``Identity.to_context()``), which
   every ``ServiceRpc`` call carries to the services (public routes act as
   ``anonymous``, never as the services' all-powerful ``system``);
-- refuses a body over ``MAX_BODY_BYTES`` (413) from its Content-Length,
-  before reading any of it, or, chunked, as soon as it grows past the limit;
+- refuses a body over ``MAX_BODY_BYTES`` (a ``form=`` route's multipart: its
+  ``form_limit``, ``bodies``) (413) from its Content-Length, before reading
+  any of it, or, chunked, as soon as it grows past the limit;
 - refuses what no route can accept (``screening``: NUL, lone surrogates,
   nesting past 64, integers past 64 bits, dates at the calendar's ends),
   parses JSON (400) and validates the body and query with the route's
@@ -54,6 +55,7 @@ from chassis.identity import Identity
 from chassis.validation import load
 
 from . import audit, client_address, console, cors, idempotency, screening, sessions, settings as settings_module
+from .bodies import body_limit, read_chunked, read_form, takes_form
 from .screening import BadRequest, secure  # noqa: F401  (BadRequest: for the routes)
 
 log = logging.getLogger(__name__)
@@ -238,17 +240,6 @@ class Call:
         }
 
 
-def read_chunked(request, limit):
-    """Read a chunked body (no Content-Length) up to ``limit`` bytes, 413 past
-    it. werkzeug reads nothing of a body of unknown length (the route would
-    run as if none had been sent), or, told the stream ends, cuts it at the
-    limit silently. eventlet's input decodes the chunks and stops at the last."""
-    data = request.environ["wsgi.input"].read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"the body may not be larger than {limit} bytes")
-    request._cached_data = data      # what get_data, form and json parsing read from
-
-
 class Route(HttpRequestHandler):
     """A gateway route; see the module docstring."""
 
@@ -257,7 +248,7 @@ class Route(HttpRequestHandler):
 
     def __init__(self, method, path, roles=None, public=False, body=None, query=None,
                  response=None, status=200, idempotent=False, summary=None, errors=(),
-                 limited_ok=False, accepted=None, **kwargs):
+                 limited_ok=False, accepted=None, form=None, form_limit=None, **kwargs):
         kwargs.setdefault("expected_exceptions", (ServiceError,))
         super().__init__(method.upper(), werkzeug_rule(path), **kwargs)
         self.path = path
@@ -276,6 +267,7 @@ class Route(HttpRequestHandler):
         # (the service behind dedups by Idempotency-Key, so a retry goes through to it)
         self.accepted = accepted
         self.mutating = self.method in MUTATING
+        self.form, self.form_limit = form, form_limit   # a multipart form's schema, its limit's setting
         self._schemas = {}
 
     @staticmethod
@@ -319,22 +311,26 @@ class Route(HttpRequestHandler):
         if not self.public:
             call.identity = self.acting_store(gateway.authenticate(request, self.limited_ok), request)
             self.authorize(call.identity)
-        limit = gateway.settings.max_body_bytes
+        limit = body_limit(self, request, gateway.settings)
         if request.content_length is not None and request.content_length > limit:
             raise PayloadTooLarge(f"the body may not be larger than {limit} bytes")
         request.max_content_length = limit
         if request.content_length is None and \
                 "chunked" in request.headers.get("Transfer-Encoding", "").lower():
-            read_chunked(request, limit)
+            read_chunked(request, limit, PayloadTooLarge)
 
     def read_request(self, call):
         """The body as sent and validated, the validated query (400, 422)."""
         request = call.request
         screening.screen_request(request)
-        call.raw_body = self.read_json(request)
-        request.json_body = call.raw_body
-        request.body = (load(self._schema(self.body_schema), call.raw_body)
-                        if self.body_schema else call.raw_body)
+        if takes_form(self, request):
+            call.raw_body = read_form(request, PayloadTooLarge)
+            request.json_body = request.body = None
+        else:
+            call.raw_body = self.read_json(request)
+            request.json_body = call.raw_body
+            request.body = (load(self._schema(self.body_schema), call.raw_body)
+                            if self.body_schema else call.raw_body)
         request.params = (load(self._schema(self.query_schema), request.args.to_dict())
                           if self.query_schema else {})
         request.identity = call.identity

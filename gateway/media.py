@@ -17,6 +17,7 @@ PDF = {"application/pdf": {"schema": BINARY}}
 CSV = {"text/csv": {"schema": TEXT}}
 HTML = {"text/html": {"schema": TEXT}}
 XML = {"text/xml": {"schema": TEXT}}
+JPEG = {"image/jpeg": {"schema": BINARY}}
 IMAGE = {kind: {"schema": BINARY} for kind in ("image/jpeg", "image/png", "image/webp")}
 JSON_OBJECT = {"application/json": {"schema": ANY_JSON}}
 

@@ -111,6 +111,9 @@ def _operation(name, fn, route):
     if route.body_schema:
         operation["requestBody"] = {
             "required": True, "content": {"application/json": {"schema": route.body_schema}}}
+    if route.form:                       # multipart/form-data beside (or instead of) JSON
+        operation.setdefault("requestBody", {"required": True, "content": {}})
+        operation["requestBody"]["content"]["multipart/form-data"] = route.form
     ok = {"description": "OK" if route.status == 200 else "Created" if route.status == 201 else "Done"}
     content = {"application/json": {"schema": route.response_schema}} if route.response_schema else {}
     content.update(media.declared(fn))     # a PDF, a CSV, a page... (gateway/media.py)

@@ -31,6 +31,7 @@ class Settings:
     signin_lockout_s: int = 60
     signin_max_lockout_s: int = 3600
     session_max_s: int = 12 * 3600
+    photo_max_bytes: int = 15 * 1024 * 1024
     cors_origins: frozenset = field(default_factory=frozenset)
     trusted_proxies: tuple = ()
 
@@ -45,6 +46,7 @@ def load(get=setting):
         access_ttl_s=max(1, int(get("ACCESS_TOKEN_TTL_SECONDS", None)
                                 or get("JWT_TTL_SECONDS", 15 * 60))),  # the old name, read as a fallback
         max_body_bytes=int(get("MAX_BODY_BYTES", 1024 * 1024)),
+        photo_max_bytes=max(1, int(get("PHOTO_MAX_BYTES", 15 * 1024 * 1024))),  # multipart uploads
         health_timeout_s=float(get("HEALTH_TIMEOUT", 1.5)),
         idempotency_ttl_h=float(get("IDEMPOTENCY_TTL_HOURS", 24)),
         signin_max_failures=max(1, int(get("SIGNIN_MAX_FAILURES", 5))),

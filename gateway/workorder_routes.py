@@ -13,15 +13,20 @@ import uuid
 from chassis.display import format_money, locale_for
 from chassis.errors import InvalidInput
 from chassis.identity import ANY_STAFF, BENCH_JEWELER, BENCH_LEADS, HQ_ADMIN, SELLERS, STAFF, STORE_MANAGER
+from chassis.images import THUMBNAIL_TYPE
+from chassis.storage import Storage
 from contracts.rpc import workorders as schemas
 
-from . import domain as gateway_domain
-from .http import Reply, route
-from .media import HTML, IMAGE, PDF, produces
+from . import domain as gateway_domain, photo_uploads
+from .bodies import MULTIPART
+from .http import PayloadTooLarge, Reply, route
+from .media import HTML, IMAGE, JPEG, PDF, produces
 from .models import User
+from .workorder_schemas import PHOTO_FORM
 
 CAN_BE_ASSIGNED = (BENCH_JEWELER, STORE_MANAGER)   # who a job may be assigned to
 
+PHOTO_HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
            "X-Robots-Tag": "noindex, nofollow", "X-Content-Type-Options": "nosniff"}
 PAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -91,6 +96,7 @@ footer{{margin-top:2rem;color:#555;font-size:.9rem}}
 
 
 class WorkorderRoutes:
+    storage = Storage()     # photos: the files themselves never travel by RPC
     # intake and reading ----------------------------------------------------------------------
 
     @route("POST", "/work-orders", roles=SELLERS, body=schemas.WorkOrderInput,
@@ -193,19 +199,46 @@ class WorkorderRoutes:
     # photos and documents -------------------------------------------------------------------------
 
     @route("POST", "/work-orders/{id}/photos", roles=STAFF, body=schemas.PhotoInput,
+           form=PHOTO_FORM, form_limit="photo_max_bytes",
            response=schemas.PhotoView, status=201, idempotent=True)
     def add_work_order_photo(self, request, id):
-        """Add a photo (base64 JPEG, PNG or WebP; size limited)."""
+        """Add a photo: JPEG, PNG or WebP, recognised by its content.
+
+        ``multipart/form-data`` (field ``photo``, optional ``caption``) takes
+        a phone's photo, up to ``PHOTO_MAX_BYTES`` (15 MiB); the gateway
+        stores it and its 320 px thumbnail. JSON ``{content_base64,
+        caption}`` takes small ones (the 1 MiB body limit). A file that is
+        not an image is 422, a larger one 413."""
+        if request.json_body is None and request.files:
+            return self._upload_photo(request, id)
+        if request.json_body is None and request.mimetype == MULTIPART:
+            raise InvalidInput("no photo", photo_uploads.NO_PHOTO)
         return self.workorders.add_photo(id, request.json_body)
+
+    def _upload_photo(self, request, id):
+        upload, data, content_type, caption = photo_uploads.checked(
+            request, self.settings.photo_max_bytes, PayloadTooLarge)
+        self.workorders.can_add_photo(id)           # the job is the caller's to see (404, 403, 409)
+        thumb = photo_uploads.thumbnail_of(data)
+        return photo_uploads.store_and_record(self.storage, upload, content_type, caption, thumb,
+                                              lambda stored: self.workorders.attach_photo(id, stored))
 
     @route("GET", "/work-orders/{id}/photos/{photo_id}", roles=ANY_STAFF)
     @produces(IMAGE)
     def get_work_order_photo(self, request, id, photo_id):
         """One photo, as the image file."""
         photo = self.workorders.get_photo(id, photo_id)
-        return Reply(base64.b64decode(photo["content_base64"]), content_type=photo["content_type"],
-                     headers={"Cache-Control": "private, max-age=3600",
-                              "X-Content-Type-Options": "nosniff"})
+        return Reply(photo_uploads.read(self.storage, photo["storage_key"]),
+                     content_type=photo["content_type"], headers=PHOTO_HEADERS)
+
+    @route("GET", "/work-orders/{id}/photos/{photo_id}/thumbnail", roles=ANY_STAFF)
+    @produces(JPEG)
+    def get_work_order_photo_thumbnail(self, request, id, photo_id):
+        """One photo's thumbnail: a JPEG at most 320 px on its longer side
+        (made from the photo, and kept, the first time if it has none)."""
+        photo = self.workorders.get_photo(id, photo_id)
+        return Reply(photo_uploads.thumbnail(self.storage, photo["storage_key"]),
+                     content_type=THUMBNAIL_TYPE, headers=PHOTO_HEADERS)
 
     @route("GET", "/work-orders/{id}/envelope.pdf", roles=ANY_STAFF)
     @produces(PDF)

@@ -38,6 +38,18 @@ class PhotoInput(Schema):
     caption = fields.String(load_default="", validate=validate.Length(max=200))
 
 
+class PhotoStored(Schema):
+    """A photo the gateway stored itself (a multipart upload), by its key:
+    the workorders service records it (``attach_photo``)."""
+
+    storage_key = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9a-f]{2}/[0-9a-f]{32}\.(jpg|png|webp)$", error="not a photo key"))
+    content_type = fields.String(required=True, validate=validate.OneOf(PHOTO_TYPES))
+    size_bytes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    caption = fields.String(load_default="", validate=validate.Length(max=200))
+
+
 class Intake(Schema):
     condition_notes = fields.String(load_default="", validate=validate.Length(max=4000),
                                     metadata={"description": 'e.g. "worn prongs, chip on girdle"'})

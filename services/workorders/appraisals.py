@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from chassis.clock import local_day, now
 from chassis.display import locale_for
 from chassis.errors import Conflict, InvalidInput, NotFound
+from chassis.storage import run_off_loop
 
 from . import documents
 from .jobs import APPRAISERS, load, record
@@ -78,8 +79,10 @@ def write(session, identity, wo_id, data, at=None):
     return {"work_order_id": wo.id} | appraisal_summary(appraisal)
 
 
-def render(session, identity, wo_id, staging, version=None):
-    """The appraisal document as PDF bytes (the latest version by default)."""
+def document(session, identity, wo_id, version=None):
+    """What the appraisal PDF shows (the latest version by default), read in
+    the transaction: (document, [(storage key, content type)], locale). The
+    photos are fetched and the PDF drawn after it closed (``render``)."""
     wo = load(session, identity, wo_id)
     stmt = select(Appraisal).where(Appraisal.work_order_id == wo.id)
     stmt = (stmt.where(Appraisal.version == int(version)) if version is not None
@@ -92,10 +95,18 @@ def render(session, identity, wo_id, staging, version=None):
     for photo_id in doc.get("photo_ids") or []:
         photo = session.get(Photo, photo_id)
         if photo is not None:
-            try:
-                photos.append((staging.get(photo.storage_key), photo.content_type))
-            except OSError:  # a lost file leaves a gap on the page, not an error
-                pass
+            photos.append((photo.storage_key, photo.content_type))
     # the store's locale now: the amount is the one written, in the way its store prints money
     store = session.get(Store, wo.store_id)
-    return documents.appraisal_pdf(doc, photos, locale_for(store.country))
+    return doc, photos, locale_for(store.country)
+
+
+def render(doc, photos, locale, staging):
+    """The appraisal document as PDF bytes, outside any transaction."""
+    pictures = []
+    for key, content_type in photos:
+        try:
+            pictures.append((staging.get(key), content_type))
+        except (KeyError, OSError):  # a lost file leaves a gap on the page, not an error
+            pass
+    return run_off_loop(documents.appraisal_pdf, doc, pictures, locale)

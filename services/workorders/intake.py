@@ -4,7 +4,11 @@ the photos added to a job later.
 
 A job is taken in whole or not at all: every problem with the request is
 answered at once (docs/ARCHITECTURE.md#rule-8) and no photo file outlives a
-request that failed (``photos.Staging``)."""
+request that failed (``photos.Staging``). Photos are decoded and written to
+storage before the database transaction opens (``prepare_intake``,
+``prepare_photo``): no file I/O while a transaction holds its locks. A photo
+the gateway stored itself (a multipart upload) arrives as its key
+(``attach_photo``)."""
 import secrets
 
 from sqlalchemy import func, select
@@ -18,7 +22,7 @@ from . import pricing
 from .facts import price_list, resolve_client
 from .jobs import BENCH, INTAKE, facts, load, record
 from .models import JobCounter, Photo, Store, Task, WorkOrder
-from .photos import PhotoRejected
+from .photos import PhotoRejected, StoredPhoto
 from .views import full_view, photo_view
 
 MAX_PHOTOS = 40
@@ -65,10 +69,22 @@ def _check_photos(photos, staging, errors):
     return checked
 
 
-def _check_intake(session, identity, data, staging, at):
-    """The store, the client, the priced tasks, whether an estimate is
-    required and the checked photos; InvalidInput naming every problem."""
+def prepare_intake(identity, data, staging):
+    """Before the transaction: the intake photos checked and, all good,
+    stored, as ([(StoredPhoto, caption)], errors by field)."""
+    identity.require(INTAKE, "take in a job")
     errors = {}
+    checked = _check_photos(data["intake"]["photos"], staging, errors)
+    if errors:
+        return [], errors
+    return [(staging.put(content, content_type), caption)
+            for (content, content_type), caption in checked], {}
+
+
+def _check_intake(session, identity, data, photo_errors, at):
+    """The store, the client, the priced tasks and whether an estimate is
+    required; InvalidInput naming every problem (the photos' too)."""
+    errors = dict(photo_errors)
     store = session.get(Store, str(data["store_id"]))
     if store is None:
         errors["store_id"] = ["unknown store"]
@@ -80,19 +96,17 @@ def _check_intake(session, identity, data, staging, at):
     priced, required = [], True
     if store is not None:
         priced, required = _check_work(session, store, data, at, errors)
-    checked = _check_photos(data["intake"]["photos"], staging, errors)
     if errors:
         raise InvalidInput("the job cannot be taken in as given", errors)
-    return store, client, priced, required, checked
+    return store, client, priced, required
 
 
-def take_in(session, identity, data, staging, at=None):
-    """A job taken in at the counter: ``received``, numbered, with a tracking token."""
+def take_in(session, identity, data, stored, photo_errors=None, at=None):
+    """A job taken in at the counter: ``received``, numbered, with a tracking
+    token; ``stored`` and ``photo_errors`` from ``prepare_intake``."""
     identity.require(INTAKE, "take in a job")
     at = at or now()
-    store, client, priced, required, checked = _check_intake(session, identity, data, staging, at)
-    stored = [(staging.put(content, content_type), caption)
-              for (content, content_type), caption in checked]
+    store, client, priced, required = _check_intake(session, identity, data, photo_errors or {}, at)
     wo = WorkOrder(
         number=next_number(session, store), store_id=store.id, client_id=client.id,
         kind=data["kind"], item_description=data["item_description"],
@@ -121,33 +135,53 @@ def _photo_row(wo, position, stored, caption, purpose, identity, at):
                  purpose=purpose, created_at=at, created_by=identity.user_id)
 
 
-def add_photo(session, identity, wo_id, data, staging, at=None):
+def prepare_photo(identity, data, staging):
+    """Before the transaction: a base64 photo checked and stored (422 if refused)."""
+    identity.require(BENCH, "add a photo")
+    try:
+        content, content_type = staging.check(data["content_base64"])
+    except PhotoRejected as exc:
+        raise InvalidInput(f"the photo was refused: {exc}", {"content_base64": [str(exc)]}) from None
+    return staging.put(content, content_type)
+
+
+def stored_photo(data):
+    """What the gateway says of a photo it stored (``PhotoStored``)."""
+    return StoredPhoto(data["storage_key"], data["content_type"], data["size_bytes"], data["sha256"])
+
+
+def add_photo(session, identity, wo_id, stored, data, at=None):
+    """The stored photo recorded on the job (``prepare_photo`` or ``stored_photo``)."""
     identity.require(BENCH, "add a photo")
     at = at or now()
     wo = load(session, identity, wo_id, lock=True)   # photos are numbered one at a time
     count = session.scalar(select(func.count()).select_from(Photo).where(Photo.work_order_id == wo.id))
     if count >= MAX_PHOTOS:
         raise Conflict(f"this job already has {MAX_PHOTOS} photos")
-    try:
-        content, content_type = staging.check(data["content_base64"])
-    except PhotoRejected as exc:
-        raise InvalidInput(f"the photo was refused: {exc}", {"content_base64": [str(exc)]}) from None
-    stored = staging.put(content, content_type)
     photo = _photo_row(wo, count, stored, data.get("caption") or "", data.get("purpose") or "intake",
                        identity, at)
     session.add(photo)
     session.flush()
     record(session, identity, wo, "photo_added", at, photo_id=photo.id,
-           content_type=content_type, size_bytes=stored.size_bytes)
+           content_type=stored.content_type, size_bytes=stored.size_bytes)
     return photo_view(photo)
 
 
-def photo_content(session, identity, wo_id, photo_id, staging):
+def can_add_photo(session, identity, wo_id):
+    """Whether the caller may add a photo to this job (404/403/409 if not)."""
+    identity.require(BENCH, "add a photo")
+    wo = load(session, identity, wo_id)
+    count = session.scalar(select(func.count()).select_from(Photo).where(Photo.work_order_id == wo.id))
+    if count >= MAX_PHOTOS:
+        raise Conflict(f"this job already has {MAX_PHOTOS} photos")
+    return {"work_order_id": wo.id, "photos": count}
+
+
+def photo_file(session, identity, wo_id, photo_id):
+    """Where a photo of a job the caller may see is stored (404 otherwise)."""
     wo = load(session, identity, wo_id)
     photo = session.get(Photo, str(photo_id))
     if photo is None or photo.work_order_id != wo.id:
         raise NotFound("no such photo")
-    try:
-        return photo, staging.get(photo.storage_key)
-    except OSError:
-        raise NotFound("the photo's file is missing from the photo store") from None
+    return {"id": photo.id, "content_type": photo.content_type, "size_bytes": photo.size_bytes,
+            "sha256": photo.sha256, "storage_key": photo.storage_key}

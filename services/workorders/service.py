@@ -13,6 +13,7 @@ from chassis.display import locale_for
 from chassis.errors import InvalidInput
 from chassis.events import event_handler
 from chassis.service import ServiceBase, rpc
+from chassis.storage import run_off_loop
 from chassis.validation import int_arg, load, uuid_arg
 from contracts.rpc import workorders as schemas
 
@@ -30,6 +31,7 @@ _approve = schemas.ApproveRequest()
 _assign = schemas.AssignRequest()
 _transition = schemas.TransitionRequest()
 _photo = schemas.PhotoInput()
+_stored_photo = schemas.PhotoStored()
 _appraisal = schemas.AppraisalInput()
 _price = schemas.PriceInput()
 _prices = schemas.PriceQuery()
@@ -49,9 +51,10 @@ class Service(ServiceBase):
     @rpc
     def create_work_order(self, data):
         data = load(_intake, data)
+        stored, photo_errors = intake.prepare_intake(self.caller, data, self.photos)
         try:
             with self.db.transaction() as session:
-                return intake.take_in(session, self.caller, data, self.photos)
+                return intake.take_in(session, self.caller, data, stored, photo_errors)
         except BaseException:
             self.photos.discard()  # nothing stored for a job that was not taken in
             raise
@@ -115,30 +118,47 @@ class Service(ServiceBase):
 
     @rpc
     def add_photo(self, work_order_id, data):
+        """A photo sent as base64 (small ones): stored here, then recorded."""
         work_order_id, data = uuid_arg(work_order_id, "work_order_id"), load(_photo, data)
+        stored = intake.prepare_photo(self.caller, data, self.photos)
         try:
             with self.db.transaction() as session:
-                return intake.add_photo(session, self.caller, work_order_id, data, self.photos)
+                return intake.add_photo(session, self.caller, work_order_id, stored, data)
         except BaseException:
             self.photos.discard()
             raise
 
     @rpc
+    def can_add_photo(self, work_order_id):
+        """Before the gateway stores an upload: 404/403/409 if it may not be added."""
+        work_order_id = uuid_arg(work_order_id, "work_order_id")
+        with self.db.transaction() as session:
+            return intake.can_add_photo(session, self.caller, work_order_id)
+
+    @rpc
+    def attach_photo(self, work_order_id, data):
+        """A photo the gateway stored (a multipart upload), recorded by its key;
+        the gateway deletes the file if this fails."""
+        work_order_id, data = uuid_arg(work_order_id, "work_order_id"), load(_stored_photo, data)
+        with self.db.transaction() as session:
+            return intake.add_photo(session, self.caller, work_order_id,
+                                    intake.stored_photo(data), data)
+
+    @rpc
     def get_photo(self, work_order_id, photo_id):
+        """Where a photo is stored and its type: the gateway reads the file."""
         work_order_id = uuid_arg(work_order_id, "work_order_id")
         photo_id = uuid_arg(photo_id, "photo_id")
         with self.db.transaction() as session:
-            photo, content = intake.photo_content(session, self.caller, work_order_id, photo_id,
-                                                  self.photos)
-        return {"id": photo.id, "content_type": photo.content_type, "content_base64": _b64(content)}
+            return intake.photo_file(session, self.caller, work_order_id, photo_id)
 
     @rpc
     def envelope_pdf(self, work_order_id):
-        """The job envelope, base64-encoded PDF."""
+        """The job envelope, base64-encoded PDF (drawn after the transaction)."""
         work_order_id = uuid_arg(work_order_id, "work_order_id")
         with self.db.transaction() as session:
             job = views.get_work_order(session, self.caller, work_order_id)
-        return _b64(documents.envelope_pdf(job, locale_for(job["store"]["country"])))
+        return _b64(run_off_loop(documents.envelope_pdf, job, locale_for(job["store"]["country"])))
 
     @rpc
     def write_appraisal(self, work_order_id, data):
@@ -153,7 +173,8 @@ class Service(ServiceBase):
         if version is not None:
             version = int_arg(version, "version", 1, 2 ** 31 - 1)
         with self.db.transaction() as session:
-            return _b64(appraisals.render(session, self.caller, work_order_id, self.photos, version))
+            doc, photos, locale = appraisals.document(session, self.caller, work_order_id, version)
+        return _b64(appraisals.render(doc, photos, locale, self.photos))
 
     # the client's tracking page (public) -------------------------------------------------------
 

@@ -182,13 +182,26 @@ def photo_dir(tmp_path):
     return path
 
 
+@pytest.fixture
+def storage_settings(photo_dir):
+    """Where the services keep photos: a local folder here; a test module
+    overrides it with an S3-compatible server (tests/storage/s3server.py)."""
+    return {"STORAGE_BACKEND": "local", "STORAGE_DIR": str(photo_dir)}
+
+
 def files_in(directory):
     return sorted(p for p in directory.rglob("*") if p.is_file())
 
 
 @pytest.fixture
-def workorders(start_service, rabbit_config, photo_dir):
-    container = start_service(Workorders, PHOTO_DIR=str(photo_dir), PHOTO_MAX_BYTES=PHOTO_MAX_BYTES)
+def photo_max_bytes():
+    """PHOTO_MAX_BYTES of the services a test starts (one config per process)."""
+    return PHOTO_MAX_BYTES
+
+
+@pytest.fixture
+def workorders(start_service, rabbit_config, storage_settings, photo_max_bytes):
+    container = start_service(Workorders, PHOTO_MAX_BYTES=photo_max_bytes, **storage_settings)
     db = Db(container.database_url)
     for code, name, unit, cents in PRICE_LIST:   # the fixtures empty every table
         db.execute("insert into repair_prices (code, currency, name, unit, price_amount) "

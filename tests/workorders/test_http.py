@@ -26,10 +26,11 @@ GRACE = "c1000000-0000-4000-8000-0000000000a2"
 
 
 @pytest.fixture
-def http(workorders, start_service):
+def http(workorders, start_service, storage_settings):
     port = find_free_port()
     gateway = start_service(Gateway, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
-                            JWT_SECRET=SECRET, JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE)
+                            JWT_SECRET=SECRET, JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE,
+                            **storage_settings)
     gateway_db = GatewayDb(gateway.database_url)
     create_first_admin(gateway_db.url, *ADMIN)
     with requests.Session() as session:
