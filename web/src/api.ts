@@ -180,8 +180,10 @@ export async function sendJson<T = unknown>(
 }
 
 /** A multipart form (a photo from the camera, say); JSON back. */
-export async function sendForm<T = unknown>(method: "POST" | "PUT", path: string, form: FormData): Promise<T> {
-  const response = await call(method, path, form);
+export async function sendForm<T = unknown>(method: "POST" | "PUT", path: string, form: FormData,
+  options: { idempotencyKey?: string } = {}): Promise<T> {
+  const response = await call(method, path, form,
+    options.idempotencyKey ? { "Idempotency-Key": options.idempotencyKey } : undefined);
   if (response.status === 204) return undefined as T;
   return response.json() as Promise<T>;
 }

@@ -119,7 +119,7 @@ export function Intake({ store }: ScreenProps & { store: api.Store }) {
         try {
           await addPhoto(job.id, file);
         } catch (e) {
-          photoErrors.push(`${file.name}: ${e instanceof api.ApiError ? e.about("content_base64").join(" ") || e.message : String(e)}`);
+          photoErrors.push(`${file.name}: ${e instanceof api.ApiError ? [...e.about("photo"), ...e.about("content_base64")].join(" ") || e.message : String(e)}`);
         }
       }
       setDone({ job, photoErrors });

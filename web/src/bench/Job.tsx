@@ -135,7 +135,7 @@ function Photos({ job, photos, canAdd, onAdded }: { job: Job; photos: Photo[]; c
       for (const file of Array.from(files)) await addPhoto(job.id, file);
       await onAdded();
     } catch (e) {
-      const named = e instanceof api.ApiError ? e.about("content_base64") : [];
+      const named = e instanceof api.ApiError ? [...e.about("photo"), ...e.about("content_base64")] : [];
       setError(named.length ? named : [e instanceof Error ? e.message : String(e)]);
     } finally {
       setBusy(false);

@@ -31,16 +31,6 @@ export const openJob = (id: string) => {
   window.location.hash = `#/bench/job/${id}`;
 };
 
-/** A file as base64 without the ``data:`` prefix. */
-function base64Of(blob: Blob): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(blob);
-  });
-}
-
 /** A blob as a ``data:`` URL (the console's policy shows images from data: and itself only). */
 export function dataUrlOf(blob: Blob): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -51,21 +41,20 @@ export function dataUrlOf(blob: Blob): Promise<string> {
   });
 }
 
-const SMALL_ENOUGH = 600 * 1024; // base64 and JSON around it stay under the gateway's 1 MiB
+const LARGEST = 15 * 1024 * 1024; // the gateway's PHOTO_MAX_BYTES for a multipart photo
 const TRIES = [
-  { side: 1600, quality: 0.82 },
-  { side: 1600, quality: 0.65 },
+  { side: 2400, quality: 0.85 },
+  { side: 1600, quality: 0.75 },
   { side: 1200, quality: 0.6 },
-  { side: 900, quality: 0.55 },
 ];
 
 /**
- * A camera photo made small enough for one request: a small JPEG, PNG or WebP
- * goes as it is; anything else is drawn again as JPEG, at most 1600 px on its
- * longest side, smaller and more compressed until it fits.
+ * A camera photo as the gateway takes it: a JPEG, PNG or WebP up to 15 MiB goes
+ * as it is (the original, for the insurance record); anything else (a phone's
+ * HEIC, a huge scan) is drawn again as JPEG, smaller until it fits.
  */
-export async function photoForUpload(file: File): Promise<string> {
-  if (file.size <= SMALL_ENOUGH && /^image\/(jpeg|png|webp)$/.test(file.type)) return base64Of(file);
+export async function photoForUpload(file: File): Promise<Blob> {
+  if (file.size <= LARGEST && /^image\/(jpeg|png|webp)$/.test(file.type)) return file;
   const bitmap = await createImageBitmap(file);
   try {
     for (const { side, quality } of TRIES) {
@@ -76,7 +65,7 @@ export async function photoForUpload(file: File): Promise<string> {
       canvas.getContext("2d")!.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
       const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
       if (!blob) throw new Error("the photo could not be read");
-      if (blob.size <= SMALL_ENOUGH) return base64Of(blob);
+      if (blob.size <= LARGEST) return blob;
     }
   } finally {
     bitmap.close();
@@ -84,11 +73,12 @@ export async function photoForUpload(file: File): Promise<string> {
   throw new Error("the photo stays too large even made smaller");
 }
 
-/** Add one photo to a job (one request each: a retry never adds it twice). */
-export const addPhoto = async (jobId: string, file: File, caption = "") =>
-  api.sendJson<api.S["PhotoView"]>(
-    "POST",
-    `/work-orders/${jobId}/photos`,
-    { content_base64: await photoForUpload(file), caption },
-    { idempotencyKey: crypto.randomUUID() },
-  );
+/** Add one photo to a job, as multipart (one request each: a retry never adds it twice). */
+export async function addPhoto(jobId: string, file: File, caption = "") {
+  const photo = await photoForUpload(file);
+  const form = new FormData();
+  form.append("photo", photo, photo === file ? file.name : file.name.replace(/\.[^.]*$/, "") + ".jpg");
+  if (caption) form.append("caption", caption);
+  return api.sendForm<api.S["PhotoView"]>("POST", `/work-orders/${jobId}/photos`, form,
+    { idempotencyKey: crypto.randomUUID() });
+}
