@@ -22,7 +22,16 @@ import uuid
 from sqlalchemy import select
 
 from chassis.errors import InvalidInput
-from chassis.identity import ANY_STAFF, BENCH_JEWELER, OVERSIGHT, SALES_ASSOCIATE, SELLERS, STAFF, STORE_MANAGER
+from chassis.identity import (
+    ANY_STAFF,
+    BENCH_JEWELER,
+    MANAGERS,
+    OVERSIGHT,
+    SALES_ASSOCIATE,
+    SELLERS,
+    STAFF,
+    STORE_MANAGER,
+)
 from contracts.rpc import payments as schemas
 
 from . import payment_schemas as views
@@ -102,6 +111,17 @@ class PaymentRoutes:
         status = schemas.sale_http_status(view)
         return Reply(view, status=status,
                      headers={"Retry-After": str(IN_FLIGHT_RETRY_S)} if status == 202 else None)
+
+    @route("POST", "/sales/{id}/cancel-wait", roles=SELLERS, response=views.SaleView,
+           idempotent=True)
+    def stop_waiting(self, request, id):
+        """Stop what a pending sale's card waits for (the tap on the store's
+        reader, the cardholder's authentication): the reader's action and the
+        PaymentIntent are cancelled and the sale is given back (402, the
+        tender failed, the pieces released). A card answered first stands:
+        the sale completes (201)."""
+        view = self.payments.stop_waiting(id, timeout=SAGA_TIMEOUT)
+        return Reply(view, status=schemas.sale_http_status(view))
 
     @route("GET", "/sales", roles=ANY_STAFF, query=schemas.SalesQuery, response=views.SalePage)
     def list_sales(self, request):
@@ -252,6 +272,22 @@ class PaymentRoutes:
     def commissions_report(self, request):
         """Commissions per associate: net sales times the rate of their role."""
         return self.payments.commissions_report(_query(request))
+
+    # Stripe Terminal -------------------------------------------------------------------------
+
+    @route("POST", "/terminal/readers", roles=MANAGERS, body=schemas.ReaderRegistration,
+           status=201, response=views.ReaderView)
+    def register_reader(self, request):
+        """Register a card reader to a store with the code the reader shows
+        and a label for the counter; the store's Stripe Terminal location is
+        made with its first reader."""
+        return self.payments.register_reader(request.json_body, timeout=SAGA_TIMEOUT)
+
+    @route("GET", "/terminal/readers", roles=ANY_STAFF, query=schemas.ReaderQuery,
+           response=views.ReaderList)
+    def list_readers(self, request):
+        """The card readers of a store (or of the caller's stores)."""
+        return self.payments.list_readers(_query(request).get("store_id"))
 
     # Stripe --------------------------------------------------------------------------------
 

@@ -234,6 +234,10 @@ class ReaderRegistration(Schema):
     location_address = fields.Nested(LocationAddress, load_default=None, allow_none=True)
 
 
+class ReaderQuery(Schema):
+    store_id = fields.UUID(load_default=None, allow_none=True)
+
+
 class ReturnRequest(Schema):
     item_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=200))
     refund_method = fields.String(load_default="original", validate=validate.OneOf(REFUND_METHODS))
