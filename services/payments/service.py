@@ -11,12 +11,13 @@ is a rule that takes a session, opened here: ``sale_views``, ``drawers``,
 """
 import base64
 import logging
+from dataclasses import replace
 
 from nameko.timer import timer
 
 from chassis.errors import Forbidden, InvalidInput
 from chassis.events import event_handler
-from chassis.identity import HQ_ADMIN, with_system
+from chassis.identity import HQ_ADMIN, Identity, with_system
 from chassis.rpc import ServiceRpc
 from chassis.service import ServiceBase, rpc
 from chassis.settings import SettingsProvider
@@ -257,7 +258,7 @@ class Service(ServiceBase):
             # a reader answered: the sale goes on now (capture, completion or giving
             # back); if it cannot, the counter's next ask or the sweeper does it
             try:
-                saga.run(self._ctx(), sale_id)
+                saga.run(replace(self._ctx(), identity=Identity.system()), sale_id)
             except Exception as exc:   # noqa: BLE001 - Stripe's delivery is answered regardless
                 log.warning("sale %s not driven on after %s: %s", sale_id, result["type"], exc)
         return result

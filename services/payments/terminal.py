@@ -226,6 +226,13 @@ def waiting_tenders(session, sale_id):
     return [t for t in rows if tenders.waiting(t)]
 
 
+def waiting_sale(session, intent_id):
+    """The sale whose card, waiting for its cardholder, is ``intent_id``; or None."""
+    t = session.scalars(select(Tender).where(Tender.provider_intent_id == intent_id)
+                        .with_for_update()).first() if intent_id else None
+    return t.sale_id if t is not None and tenders.waiting(t) else None
+
+
 def reader_event(session, identity, kind, reader):
     """``terminal.reader.action_succeeded`` / ``action_failed``: the tender
     its action was for, authorized (forward only; a refusal is the saga's to

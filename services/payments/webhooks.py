@@ -67,6 +67,10 @@ def handle(session, identity, event):
     resume = None
     if kind in READER_EVENTS:
         outcome, resume = terminal.reader_event(session, identity, kind, plain(obj))
+    elif kind == "payment_intent.payment_failed" and terminal.waiting_sale(session, _id(obj)):
+        # a card waiting for its cardholder was refused: the saga asks Stripe, cancels
+        # the PaymentIntent, fails the tender and gives the sale back, in one place
+        outcome, resume = "declined", terminal.waiting_sale(session, _id(obj))
     else:
         outcome = apply(session, identity, kind, obj)
     session.get(StripeEvent, event_id).outcome = outcome

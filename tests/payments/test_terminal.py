@@ -128,6 +128,10 @@ def test_a_declined_tap_fails_the_tender_and_releases_the_pieces(
     assert idb.scalar("select status from items") == "in_stock"
     assert [pi["status"] for pi in sim.intents.values()] == ["canceled"]
     assert calls(sim, "/capture") == []
+    wait_for(lambda: len(sim.sent) == 2, message="both events delivered")
+    assert sorted(db.all("select type, outcome from stripe_events")) == [
+        ("payment_intent.payment_failed", "declined"),
+        ("terminal.reader.action_failed", "already_known")]
 
 
 def test_a_reader_that_never_answers_is_cancelled_at_the_counter(

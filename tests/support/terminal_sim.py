@@ -261,8 +261,8 @@ class TerminalSim:
             pi["last_payment_error"] = {"type": "card_error", "code": code,
                                         "decline_code": decline_code, "message": message}
             action.update(status="failed", failure_code=code, failure_message=message)
+            self._event("payment_intent.payment_failed", pi)     # Stripe's order is not promised
             self._event("terminal.reader.action_failed", reader)
-            self._event("payment_intent.payment_failed", pi)
         else:
             pi.update(status="requires_capture", payment_method=_id("pm"), last_payment_error=None,
                       amount_capturable=pi["amount"],
