@@ -10,11 +10,13 @@ from datetime import timedelta
 
 import pytest
 import stripe
+from marshmallow import ValidationError
 
 from chassis.clock import now
 from chassis.errors import Forbidden, InvalidInput, NotFound
-from contracts.rpc.payments import sale_http_status
+from contracts.rpc.payments import TenderInput, sale_http_status
 from services.payments import sweeper
+from services.payments.tender_checks import Terms, check_tenders
 from tests.conftest import wait_for
 
 from .conftest import API_KEY, ASSOCIATE_A, ASSOCIATE_B, MANAGER_A, STORE_A, STORE_B, card, cash, new_key, usd
@@ -109,6 +111,28 @@ def test_a_tap_completes_the_sale_with_one_capture_even_when_the_webhook_comes_t
     assert db.all("select outcome from stripe_events where type like 'terminal%'") == [("authorized",)]
     assert len(db.events("payment.captured")) == 1
     assert idb.scalar("select status from items") == "sold"
+    # a return refunds the card that was tapped, as any card
+    back = as_(MANAGER_A).payments.create_return(view["id"], {"item_ids": [item]}, new_key())
+    assert back["state"] == "completed"
+    assert db.scalar("select state from tenders") == "refunded"
+    assert sim.intents[view["tenders"][0]["card"]["payment_intent"]]["latest_charge"][
+        "amount_refunded"] == 108870
+
+
+def test_a_reader_is_for_a_sales_card_in_the_stores_currency():
+    """Checked before anything exists: a layaway's or deposit's card (no
+    reader look-up in its terms), another store's reader, a reader with a
+    payment_method."""
+    tender = {"method": "card", "amount": usd(1000), "reader_id": "7e000000-0000-4000-8000-000000000001"}
+    errors = {}
+    check_tenders(Terms(currency="USD"), [tender], 1000, errors)
+    assert errors == {"tenders.0.reader_id": ["a card on a reader pays a sale only"]}
+    errors = {}
+    check_tenders(Terms(currency="USD", reader=lambda reader_id: None), [tender], 1000, errors)
+    assert "no such reader" in errors["tenders.0.reader_id"][0]
+    with pytest.raises(ValidationError) as err:
+        TenderInput().load(dict(tender, payment_method="pm_card_visa"))
+    assert "reader_id" in err.value.messages
 
 
 def test_a_declined_tap_fails_the_tender_and_releases_the_pieces(
