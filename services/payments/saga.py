@@ -148,7 +148,10 @@ def run(ctx, sale_id, at=None, claimed=None, store=None):
         return ctx.step(sale_views.get_sale, ctx.identity, sale_id)
     try:
         with _renewing(ctx, sale_id):
-            done = _drive(ctx, sale_id, claimed, store)
+            try:
+                done = _drive(ctx, sale_id, claimed, store)
+            except Waiting:
+                done = _give_up_if_overdue(ctx, sale_id, now())
     except Waiting as exc:
         # a card waits for its cardholder (a tap, an authentication): the sale stays
         # pending (202); the webhook, the same request again or the sweeper goes on
@@ -356,24 +359,29 @@ def _finish_or_give_back(ctx, sale_id):
              "the checkout stopped before every payment was taken; all was given back")
 
 
-def _still_waiting(ctx, sale_id, at):
-    """A sale whose card waits for its cardholder: driven on when the answer
-    is in (the webhook was late or lost); past ``TERMINAL_WAIT_SECONDS`` the
-    wait is stopped and the sale given back. True while it still waits."""
+def _give_up_if_overdue(ctx, sale_id, at):
+    """A sale whose card waits for its cardholder: past ``TERMINAL_WAIT_SECONDS``
+    the wait is stopped (a card answered meanwhile stands) and the sale driven
+    on; before, ``Waiting`` again."""
     waiting = ctx.step(terminal.waiting_tenders, sale_id)
-    if not waiting:
-        return False
-    try:
-        _drive(ctx, sale_id)
-        return False
-    except Waiting:
-        if all(t.updated_at > at - timedelta(seconds=ctx.settings.terminal_wait_seconds)
-               for t in waiting):
-            return True
+    bound = at - timedelta(seconds=ctx.settings.terminal_wait_seconds)
+    if not waiting or any(t.updated_at > bound for t in waiting):
+        raise Waiting("the card still waits for its cardholder")
     for t in waiting:
         tender_steps.stop_waiting(ctx, t.id, "no card was presented in time")
-    _drive(ctx, sale_id)
-    return False
+    return _drive(ctx, sale_id)
+
+
+def _resume_waiting(ctx, sale_id, at):
+    """The sweeper's turn on a sale whose card waits: driven on from what
+    Stripe says when the webhook was late or lost, given back when overdue."""
+    try:
+        _drive(ctx, sale_id)
+    except Waiting:
+        try:
+            _give_up_if_overdue(ctx, sale_id, at)
+        except Waiting:
+            pass
 
 
 def recover(ctx, sale_id, at=None):
@@ -386,7 +394,9 @@ def recover(ctx, sale_id, at=None):
     try:
         if ctx.step(records.status, sale_id) == "compensating":
             compensate(ctx, sale_id)
-        elif not _still_waiting(ctx, sale_id, at) and ctx.step(records.status, sale_id) == "pending":
+        elif ctx.step(terminal.waiting_tenders, sale_id):
+            _resume_waiting(ctx, sale_id, at)
+        else:
             _finish_or_give_back(ctx, sale_id)
     except (Unsettled, Declined) as exc:
         log.warning("sale %s not recovered yet: %s", sale_id, exc)

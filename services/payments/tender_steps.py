@@ -29,7 +29,7 @@ from .tenders import CASH_LIKE, TAKEN, Declined, Unsettled, Waiting
 log = logging.getLogger(__name__)
 
 
-def fail(ctx, tender_id, reason, **values):
+def _fail(ctx, tender_id, reason, **values):
     ctx.step(tenders.mark_failed, ctx.identity, tender_id, reason, **values)
     raise Declined(reason)
 
@@ -50,7 +50,7 @@ def take(ctx, tender_id):
         return ctx.step(tenders.take_cash, ctx.identity, tender_id)
     if t.method in ("gift_card", "store_credit"):
         state, refused = ctx.step(tenders.take_balance, ctx.identity, tender_id)
-        return state if refused is None else fail(ctx, tender_id, refused)
+        return state if refused is None else _fail(ctx, tender_id, refused)
     if t.method == "loyalty_points":
         return _take_points(ctx, t)
     return _take_card(ctx, t)
@@ -60,10 +60,10 @@ def _take_points(ctx, t):
     try:
         ctx.crm.redeem_points(t.client_id, tenders.owner_id(t), t.points)
     except (Conflict, NotFound, InvalidInput) as exc:
-        fail(ctx, t.id, f"loyalty points refused: {exc.detail or exc}")
+        _fail(ctx, t.id, f"loyalty points refused: {exc.detail or exc}")
     except Unavailable as exc:
         # crm may or may not have taken them: refund_points (idempotent) gives them back
-        fail(ctx, t.id, f"loyalty points could not be redeemed: {exc.detail or exc}",
+        _fail(ctx, t.id, f"loyalty points could not be redeemed: {exc.detail or exc}",
               provider_status="unknown")
     return ctx.step(tenders.points_redeemed, ctx.identity, t.id)
 
@@ -84,7 +84,7 @@ def _take_card(ctx, t):
                 facts = ctx.stripe.create_intent(t.charge_amount, t.charge_currency,
                                                  t.payment_method, key=t.key, metadata=_metadata(t))
         except (CardDeclined, ProviderRejected) as exc:
-            fail(ctx, t.id, f"card refused: {getattr(exc, 'reason', None) or exc}")
+            _fail(ctx, t.id, f"card refused: {getattr(exc, 'reason', None) or exc}")
         except OutcomeUnknown as exc:
             raise Unsettled(str(exc)) from None
         ctx.step(tenders.set_provider, t.id, provider_intent_id=facts["id"],
@@ -108,11 +108,11 @@ def _confirm(ctx, t):
     try:
         return ctx.stripe.confirm(t.provider_intent_id, key=f"{t.key}:confirm")
     except CardDeclined as exc:
-        fail(ctx, t.id, f"card declined: {exc.reason}", provider_status="requires_payment_method")
+        _fail(ctx, t.id, f"card declined: {exc.reason}", provider_status="requires_payment_method")
     except ProviderRejected:
         facts = _retrieve(ctx, t)     # already confirmed elsewhere? ask what it is now
         if facts["status"] == "requires_confirmation":
-            fail(ctx, t.id, "the card payment could not be confirmed")
+            _fail(ctx, t.id, "the card payment could not be confirmed")
         return facts
     except OutcomeUnknown as exc:
         raise Unsettled(str(exc)) from None
@@ -126,10 +126,10 @@ def _advance_card(ctx, tender_id, facts):
     if status in ("requires_capture", "succeeded"):
         return ctx.step(tenders.card_answered, ctx.identity, tender_id, facts)
     if status == "requires_payment_method":
-        fail(ctx, tender_id, f"card declined: {facts.get('error') or 'declined'}",
+        _fail(ctx, tender_id, f"card declined: {facts.get('error') or 'declined'}",
               provider_status=status)
     if status == "canceled":
-        fail(ctx, tender_id, "the card payment was cancelled", provider_status=status)
+        _fail(ctx, tender_id, "the card payment was cancelled", provider_status=status)
     if status == "requires_action":
         if t.purpose == "sale":
             # the cardholder authenticates (Stripe.js with the client secret); the sale
@@ -137,13 +137,13 @@ def _advance_card(ctx, tender_id, facts):
             ctx.step(tenders.wait_for_cardholder, ctx.identity, tender_id, status,
                      facts.get("next_action"))
             raise Waiting("the card needs the cardholder's authentication")
-        cancel_intent(ctx, t)
-        fail(ctx, tender_id, "the card needs an authentication the counter cannot do",
+        _cancel_intent(ctx, t)
+        _fail(ctx, tender_id, "the card needs an authentication the counter cannot do",
               provider_status=status)
     raise Unsettled(f"the card payment is {status}")
 
 
-def cancel_intent(ctx, t):
+def _cancel_intent(ctx, t):
     try:
         return ctx.stripe.cancel(t.provider_intent_id, key=f"{t.key}:cancel")
     except (CardDeclined, ProviderRejected):
@@ -196,7 +196,7 @@ def _compensate_card(ctx, t):
         if facts["status"] == "processing":
             raise Unsettled("the card payment is still processing")
         if facts["status"] != "succeeded" and facts["status"] != "canceled":
-            facts = cancel_intent(ctx, t)
+            facts = _cancel_intent(ctx, t)
         if facts["status"] == "succeeded":
             reconcile(ctx, t.id)      # it was captured after all: record, then refund
             return True

@@ -210,13 +210,11 @@ def points_redeemed(session, identity, tender_id):
 def wait_for_cardholder(session, identity, tender_id, status, next_action):
     """The card waits for its cardholder (``status``: one of ``WAITING``)."""
     t = lock(session, tender_id)
-    if t.state != "pending":
-        return t.state
-    first = t.provider_status != status
+    if t.state != "pending" or t.provider_status == status:
+        return t.state      # asked again: the wait keeps its start (TERMINAL_WAIT_SECONDS)
     touch(t, provider_status=status, next_action=next_action)
-    if first:
-        audit(session, identity, "tender", t.id, status, t.store_id,
-              next_action=(next_action or {}).get("type"))
+    audit(session, identity, "tender", t.id, status, t.store_id,
+          next_action=(next_action or {}).get("type"))
     return t.state
 
 

@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from chassis.clock import now
 from chassis.errors import Forbidden, InvalidInput, NotFound
 from contracts.rpc.payments import TenderInput, sale_http_status
-from services.payments import sweeper
+from services.payments import saga, sweeper
 from services.payments.tender_checks import Terms, check_tenders
 from tests.conftest import wait_for
 
@@ -240,3 +240,18 @@ def test_a_keyed_in_card_that_needs_authentication_waits_with_its_next_step(
     view = counter.create_sale(request, key)
     assert view["status"] == "completed" and view["tenders"][0]["state"] == "captured"
     assert view["tenders"][0]["next_action"] is None
+
+
+def test_the_counter_asking_again_past_the_wait_gets_the_sale_given_back(
+        platform, db, idb, as_, receive, register, sim, domain):
+    sim.webhooks = "never"
+    reader = register()
+    item = receive(1, price=100000)[0]
+    view = as_(ASSOCIATE_A).payments.create_sale(
+        sale([item], [reader_card(108870, reader["id"])]), new_key())
+    assert saga.run(domain(ASSOCIATE_A), view["id"])["status"] == "pending"     # within the wait
+    view = saga.run(domain(ASSOCIATE_A, terminal_wait_seconds=0), view["id"])
+    assert view["status"] == "failed"
+    assert view["tenders"][0]["failure_reason"] == "no card was presented in time"
+    assert sim.readers[reader["stripe_reader_id"]]["action"] is None
+    assert idb.scalar("select status from items") == "in_stock"
