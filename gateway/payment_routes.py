@@ -7,7 +7,10 @@ Answers of ``POST /sales`` (``contracts.rpc.payments.sale_http_status``):
 201 completed; a failed sale keeps its body (``status: "failed"``,
 ``failure_code``, ``failure_reason``) with 409 when a piece could not be had
 and 402 when a payment was refused; 503 when Stripe's answer was lost (the
-sale stays pending: send the same request with the same key again).
+sale stays pending: send the same request with the same key again); 202
+with ``Retry-After`` while the sale is pending (another request drives it,
+or a card waits for its cardholder on the store's Terminal reader or for an
+authentication; ``POST /sales/{id}/cancel-wait`` stops that wait).
 
 ``POST /webhooks/stripe`` is public: Stripe signs it; the raw body and the
 ``Stripe-Signature`` header go to the service, which verifies them (400
@@ -98,8 +101,9 @@ class PaymentRoutes:
     @route("POST", "/sales", roles=SELLERS, body=schemas.SaleRequest,
            response=views.SaleView, status=201, idempotent=True,
            accepted="the sale is still being processed (another request with this "
-                    "Idempotency-Key is driving it): its state now; send the same request again "
-                    "after Retry-After seconds")
+                    "Idempotency-Key is driving it, or a card waits for its cardholder: a tap "
+                    "on the store's reader, an authentication; see tenders[].next_action): its "
+                    "state now; send the same request again after Retry-After seconds")
     def create_sale(self, request):
         """Sell: lines (pieces, work-order balances, free lines, gift cards),
         tax, discounts by line with a reason, tenders in any split that sums
