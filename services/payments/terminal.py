@@ -22,7 +22,7 @@ from chassis.errors import Conflict, InvalidInput, Unavailable
 from chassis.scope import one_or_own_stores
 
 from . import tenders
-from .common import MANAGERS, audit, iso, key_owner, require_writer, store_for
+from .common import MANAGERS, audit, iso, key_owner, request_hash, require_writer, store_for
 from .models import Tender, TerminalLocation, TerminalReader
 from .stripe_port import CardDeclined, OutcomeUnknown, ProviderRejected
 from .tenders import Declined, Unsettled, Waiting
@@ -55,10 +55,13 @@ def _location(session, store_id):
     return session.get(TerminalLocation, str(store_id))
 
 
-def _keep_location(session, store_id, location_id):
-    session.execute(insert(TerminalLocation).values(
+def _keep_location(session, identity, store_id, location_id):
+    made = session.execute(insert(TerminalLocation).values(
         store_id=str(store_id), stripe_location_id=location_id, created_at=now())
-        .on_conflict_do_nothing())
+        .on_conflict_do_nothing().returning(TerminalLocation.store_id)).first()
+    if made is not None:
+        audit(session, identity, "terminal_location", store_id, "created", store_id,
+              stripe_location_id=location_id)
     return session.get(TerminalLocation, str(store_id)).stripe_location_id
 
 
@@ -85,12 +88,13 @@ def register_reader(ctx, data):
     store = ctx.read(store_for, identity, data["store_id"])
     location = ctx.read(_location, store.id)
     if location is None:
+        address = _address(store, data.get("location_address"))
+        # one location per store and address: a corrected address is a new request
         location_id = _stripe(ctx.stripe.create_location, "location_address",
-                              f"{store.name} ({store.code})",
-                              _address(store, data.get("location_address")),
-                              key=f"terminal-location:{store.id}",
+                              f"{store.name} ({store.code})", address,
+                              key=f"terminal-location:{store.id}:{request_hash(address)[:16]}",
                               metadata={"store_id": store.id})
-        location_id = ctx.step(_keep_location, store.id, location_id)
+        location_id = ctx.step(_keep_location, identity, store.id, location_id)
     else:
         location_id = location.stripe_location_id
     facts = _stripe(ctx.stripe.register_reader, "registration_code", data["registration_code"],
