@@ -7,7 +7,10 @@ Answers of ``POST /sales`` (``contracts.rpc.payments.sale_http_status``):
 201 completed; a failed sale keeps its body (``status: "failed"``,
 ``failure_code``, ``failure_reason``) with 409 when a piece could not be had
 and 402 when a payment was refused; 503 when Stripe's answer was lost (the
-sale stays pending: send the same request with the same key again).
+sale stays pending: send the same request with the same key again); 202
+with ``Retry-After`` while the sale is pending (another request drives it,
+or a card waits for its cardholder on the store's Terminal reader or for an
+authentication; ``POST /sales/{id}/cancel-wait`` stops that wait).
 
 ``POST /webhooks/stripe`` is public: Stripe signs it; the raw body and the
 ``Stripe-Signature`` header go to the service, which verifies them (400
@@ -22,7 +25,16 @@ import uuid
 from sqlalchemy import select
 
 from chassis.errors import InvalidInput
-from chassis.identity import ANY_STAFF, BENCH_JEWELER, OVERSIGHT, SALES_ASSOCIATE, SELLERS, STAFF, STORE_MANAGER
+from chassis.identity import (
+    ANY_STAFF,
+    BENCH_JEWELER,
+    MANAGERS,
+    OVERSIGHT,
+    SALES_ASSOCIATE,
+    SELLERS,
+    STAFF,
+    STORE_MANAGER,
+)
 from contracts.rpc import payments as schemas
 
 from . import payment_schemas as views
@@ -89,8 +101,9 @@ class PaymentRoutes:
     @route("POST", "/sales", roles=SELLERS, body=schemas.SaleRequest,
            response=views.SaleView, status=201, idempotent=True,
            accepted="the sale is still being processed (another request with this "
-                    "Idempotency-Key is driving it): its state now; send the same request again "
-                    "after Retry-After seconds")
+                    "Idempotency-Key is driving it, or a card waits for its cardholder: a tap "
+                    "on the store's reader, an authentication; see tenders[].next_action): its "
+                    "state now; send the same request again after Retry-After seconds")
     def create_sale(self, request):
         """Sell: lines (pieces, work-order balances, free lines, gift cards),
         tax, discounts by line with a reason, tenders in any split that sums
@@ -102,6 +115,17 @@ class PaymentRoutes:
         status = schemas.sale_http_status(view)
         return Reply(view, status=status,
                      headers={"Retry-After": str(IN_FLIGHT_RETRY_S)} if status == 202 else None)
+
+    @route("POST", "/sales/{id}/cancel-wait", roles=SELLERS, response=views.SaleView,
+           idempotent=True)
+    def stop_waiting(self, request, id):
+        """Stop what a pending sale's card waits for (the tap on the store's
+        reader, the cardholder's authentication): the reader's action and the
+        PaymentIntent are cancelled and the sale is given back (402, the
+        tender failed, the pieces released). A card answered first stands:
+        the sale completes (201)."""
+        view = self.payments.stop_waiting(id, timeout=SAGA_TIMEOUT)
+        return Reply(view, status=schemas.sale_http_status(view))
 
     @route("GET", "/sales", roles=ANY_STAFF, query=schemas.SalesQuery, response=views.SalePage)
     def list_sales(self, request):
@@ -252,6 +276,22 @@ class PaymentRoutes:
     def commissions_report(self, request):
         """Commissions per associate: net sales times the rate of their role."""
         return self.payments.commissions_report(_query(request))
+
+    # Stripe Terminal -------------------------------------------------------------------------
+
+    @route("POST", "/terminal/readers", roles=MANAGERS, body=schemas.ReaderRegistration,
+           status=201, response=views.ReaderView)
+    def register_reader(self, request):
+        """Register a card reader to a store with the code the reader shows
+        and a label for the counter; the store's Stripe Terminal location is
+        made with its first reader."""
+        return self.payments.register_reader(request.json_body, timeout=SAGA_TIMEOUT)
+
+    @route("GET", "/terminal/readers", roles=ANY_STAFF, query=schemas.ReaderQuery,
+           response=views.ReaderList)
+    def list_readers(self, request):
+        """The card readers of a store (or of the caller's stores)."""
+        return self.payments.list_readers(_query(request).get("store_id"))
 
     # Stripe --------------------------------------------------------------------------------
 

@@ -14,7 +14,8 @@ from contracts.types import Money
 from .schemas import OPTIONAL, money, page_of
 
 SALE_STATUSES = ("pending", "completed", "failed")
-TENDER_STATES = ("pending", "authorized", "captured", "failed", "voided", "refunded")
+TENDER_STATES = ("pending", "waiting_for_reader", "requires_action", "authorized", "captured",
+                 "failed", "voided", "refunded")
 
 
 def _list(schema, **kwargs):
@@ -26,6 +27,20 @@ class CardFacts(Schema):
     last4 = fields.String(allow_none=True)
     status = fields.String(allow_none=True, metadata={"description": "Stripe's status"})
     disputed = fields.Boolean()
+    reader_id = fields.UUID(allow_none=True, metadata={
+        "description": "the store's Terminal reader the card is taken on (none: keyed in)"})
+
+
+class NextAction(Schema):
+    """What a waiting card waits for: ``present_card`` (the cardholder taps or
+    inserts on the reader named) or a Stripe authentication (``use_stripe_sdk``,
+    ``redirect_to_url``: Stripe.js ``handleNextAction`` with the client secret)."""
+
+    type = fields.String()
+    reader_id = fields.UUID(metadata=OPTIONAL)
+    reader_label = fields.String(metadata=OPTIONAL)
+    payment_intent = fields.String(metadata=OPTIONAL)
+    client_secret = fields.String(allow_none=True, metadata=OPTIONAL)
 
 
 class ForeignCharge(Schema):
@@ -49,11 +64,15 @@ class TenderView(Schema):
     index = fields.Integer()
     method = fields.String()
     amount = money()
-    state = fields.String(metadata={"description": "pending, authorized, captured, failed, "
-                                                   "voided or refunded"})
+    state = fields.String(metadata={"description": "pending, waiting_for_reader (a card waits "
+                                                   "for the tap on the store's reader), "
+                                                   "requires_action (for the cardholder's "
+                                                   "authentication), authorized, captured, "
+                                                   "failed, voided or refunded"})
     refunded = money()
     failure_reason = fields.String(allow_none=True)
     card = fields.Nested(CardFacts, metadata=OPTIONAL)
+    next_action = fields.Nested(NextAction, allow_none=True, metadata=OPTIONAL)
     charge = fields.Nested(ForeignCharge, metadata=OPTIONAL)
     received = money(metadata=OPTIONAL)
     change = money(metadata=OPTIONAL)
@@ -323,3 +342,20 @@ class CommissionRow(Schema):
 
 class CommissionsReport(Schema):
     rows = _list(CommissionRow)
+
+
+class ReaderView(Schema):
+    """A Stripe Terminal card reader of a store."""
+
+    id = fields.UUID()
+    store_id = fields.UUID()
+    label = fields.String()
+    stripe_reader_id = fields.String()
+    location = fields.String(metadata={"description": "the store's Stripe Terminal location"})
+    device_type = fields.String(allow_none=True)
+    serial_number = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ReaderList(Schema):
+    items = _list(ReaderView)

@@ -152,6 +152,9 @@ class TenderInput(Schema):
     payment_method = fields.String(load_default=None, allow_none=True,
                                    validate=validate.Regexp(r"^(pm|card|src)_[A-Za-z0-9_]+$",
                                                             error="a Stripe payment method id"))
+    reader_id = fields.UUID(load_default=None, allow_none=True, metadata={
+        "description": "a card taken on this store's reader (GET /terminal/readers) instead of "
+                       "a payment_method: the sale waits (202) for the cardholder's tap"})
     currency = fields.String(load_default=None, allow_none=True, validate=CURRENCY)
     fx_rate = fields.Decimal(load_default=None, allow_none=True, as_string=True,
                              validate=validate.Range(min=0, min_inclusive=False))
@@ -164,8 +167,12 @@ class TenderInput(Schema):
     @validates_schema
     def by_method(self, data: dict[str, Any], **kwargs: Any) -> None:
         method = data.get("method")
-        if method == "card" and not data.get("payment_method"):
-            raise ValidationError("a card tender needs its payment_method", "payment_method")
+        if method == "card" and not (data.get("payment_method") or data.get("reader_id")):
+            raise ValidationError("a card tender needs its payment_method (or a reader_id)",
+                                  "payment_method")
+        if data.get("reader_id") and (method != "card" or data.get("payment_method")):
+            raise ValidationError("a reader takes a card tender without a payment_method",
+                                  "reader_id")
         if method == "gift_card" and not data.get("gift_card_code"):
             raise ValidationError("a gift card tender needs the card's code", "gift_card_code")
         if data.get("fx_rate") is not None:
@@ -203,6 +210,32 @@ class SaleRequest(Schema):
         if data.get("tax_exempt") and not data.get("tax_exempt_id"):
             raise ValidationError("a tax-exempt sale needs the exemption certificate id",
                                   "tax_exempt_id")
+
+
+class LocationAddress(Schema):
+    line1 = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    line2 = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    city = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    state = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    postal_code = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=20))
+    country = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
+
+
+class ReaderRegistration(Schema):
+    """``POST /terminal/readers`` (a store manager): the code the reader shows
+    and a label for the counter. ``location_address``: the store's address
+    for its Terminal location, made with its first reader (else the store's
+    own address)."""
+
+    store_id = fields.UUID(required=True)
+    registration_code = fields.String(required=True, validate=validate.Length(min=3, max=100))
+    label = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    location_address = fields.Nested(LocationAddress, load_default=None, allow_none=True)
+
+
+class ReaderQuery(Schema):
+    store_id = fields.UUID(load_default=None, allow_none=True)
 
 
 class ReturnRequest(Schema):

@@ -43,6 +43,7 @@ class Settings:
     loyalty_point_value: int = 1                    # minor units one point is worth
     saga_lease_seconds: int = 15                    # renewed while its worker drives it
     sweep_after_seconds: int = 120
+    terminal_wait_seconds: int = 300                # a card not presented by then: given back
     max_associate_discount_bps: int = 1500
     max_associate_refund: int = 100000              # minor units; more needs a store manager
 
@@ -61,6 +62,7 @@ def load_settings(get):
         loyalty_point_value=int(get("LOYALTY_POINT_VALUE", d.loyalty_point_value)),
         saga_lease_seconds=int(get("SAGA_LEASE_SECONDS", d.saga_lease_seconds)),
         sweep_after_seconds=int(get("SWEEP_AFTER_SECONDS", d.sweep_after_seconds)),
+        terminal_wait_seconds=int(get("TERMINAL_WAIT_SECONDS", d.terminal_wait_seconds)),
         max_associate_discount_bps=int(get("MAX_ASSOCIATE_DISCOUNT_BPS",
                                            d.max_associate_discount_bps)),
         max_associate_refund=int(get("MAX_ASSOCIATE_REFUND", d.max_associate_refund)),

@@ -135,6 +135,8 @@ class Tender(Base):
     cash_received: Mapped[int | None] = mapped_column(BigInteger)
     change_due: Mapped[int | None] = mapped_column(BigInteger)
     payment_method: Mapped[str | None] = mapped_column(String(100))
+    reader_id: Mapped[str | None] = mapped_column(U)    # a card taken on this store's reader
+    next_action = mapped_column(JSONB)      # the cardholder's next step (a tap, 3-D Secure)
     gift_card_id: Mapped[str | None] = mapped_column(U)
     points: Mapped[int | None] = mapped_column(BigInteger)
     # pending -> authorized -> captured -> refunded ; failed, voided
@@ -155,6 +157,30 @@ class Tender(Base):
     created_at: Mapped[datetime] = mapped_column(TS)
     updated_at: Mapped[datetime] = mapped_column(TS)
     captured_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class TerminalLocation(Base):
+    """A store's Stripe Terminal location (made with its first reader)."""
+
+    __tablename__ = "terminal_locations"
+    store_id: Mapped[str] = mapped_column(U, primary_key=True)
+    stripe_location_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class TerminalReader(Base):
+    """A card reader registered to a store (server-driven Stripe Terminal)."""
+
+    __tablename__ = "terminal_readers"
+    id: Mapped[str] = mapped_column(U, primary_key=True, default=new_id)
+    store_id: Mapped[str] = mapped_column(U)
+    stripe_reader_id: Mapped[str] = mapped_column(String(100), unique=True)
+    stripe_location_id: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(100))
+    device_type: Mapped[str | None] = mapped_column(String(60))
+    serial_number: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(TS)
 
 
 class TenderRefund(Base):

@@ -32,10 +32,10 @@ from chassis.clock import now
 from chassis.errors import Conflict, InvalidInput, Unavailable
 from chassis.settings import setting
 
-from . import pricing, sale_records as records, sale_views, tender_checks, tender_steps
+from . import pricing, sale_records as records, sale_views, tender_checks, tender_steps, terminal
 from .common import require_exemption_right, require_writer, store_for
 from .sale_records import UNFINISHED
-from .tenders import CASH_LIKE, TAKEN, Declined, Unsettled
+from .tenders import CASH_LIKE, TAKEN, Declined, Unsettled, Waiting
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def prepare(ctx, data):
     priced = pricing.priced(lines, store, exempt, errors)
     tenders = ctx.step(tender_checks.check, ctx.settings, store, data.get("tenders") or [],
                        priced["total"] if priced else -1, client_id, errors,
-                       hq_rates=ctx.hq_rates)
+                       hq_rates=ctx.hq_rates, readers=True)
     if errors:
         raise InvalidInput("the sale cannot be made as asked", errors)
     if unavailable:
@@ -148,7 +148,16 @@ def run(ctx, sale_id, at=None, claimed=None, store=None):
         return ctx.step(sale_views.get_sale, ctx.identity, sale_id)
     try:
         with _renewing(ctx, sale_id):
-            done = _drive(ctx, sale_id, claimed, store)
+            try:
+                done = _drive(ctx, sale_id, claimed, store)
+            except Waiting:
+                done = _give_up_if_overdue(ctx, sale_id, now())
+    except Waiting as exc:
+        # a card waits for its cardholder (a tap, an authentication): the sale stays
+        # pending (202); the webhook, the same request again or the sweeper goes on
+        log.info("sale %s waits: %s", sale_id, exc)
+        _step(ctx, sale_id, "waiting_for_cardholder")
+        return ctx.step(_leased_view, ctx.identity, sale_id)
     except Unsettled as exc:
         _step(ctx, sale_id, "unsettled")
         ctx.step(records.release, sale_id)
@@ -350,14 +359,43 @@ def _finish_or_give_back(ctx, sale_id):
              "the checkout stopped before every payment was taken; all was given back")
 
 
+def _give_up_if_overdue(ctx, sale_id, at):
+    """A sale whose card waits for its cardholder: past ``TERMINAL_WAIT_SECONDS``
+    the wait is stopped (a card answered meanwhile stands) and the sale driven
+    on; before, ``Waiting`` again."""
+    waiting = ctx.step(terminal.waiting_tenders, sale_id)
+    bound = at - timedelta(seconds=ctx.settings.terminal_wait_seconds)
+    if not waiting or any(t.updated_at > bound for t in waiting):
+        raise Waiting("the card still waits for its cardholder")
+    for t in waiting:
+        tender_steps.stop_waiting(ctx, t.id, "no card was presented in time")
+    return _drive(ctx, sale_id)
+
+
+def _resume_waiting(ctx, sale_id, at):
+    """The sweeper's turn on a sale whose card waits: driven on from what
+    Stripe says when the webhook was late or lost, given back when overdue."""
+    try:
+        _drive(ctx, sale_id)
+    except Waiting:
+        try:
+            _give_up_if_overdue(ctx, sale_id, at)
+        except Waiting:
+            pass
+
+
 def recover(ctx, sale_id, at=None):
     """A sale left unfinished (a crash, a lost answer): finish it when every
-    tender was taken, otherwise give everything back."""
+    tender was taken, otherwise give everything back; a card still waiting
+    for its cardholder is asked about and waited for (up to a bound)."""
+    at = at or now()
     if not claim(ctx, sale_id, at):
         return None
     try:
         if ctx.step(records.status, sale_id) == "compensating":
             compensate(ctx, sale_id)
+        elif ctx.step(terminal.waiting_tenders, sale_id):
+            _resume_waiting(ctx, sale_id, at)
         else:
             _finish_or_give_back(ctx, sale_id)
     except (Unsettled, Declined) as exc:
@@ -367,3 +405,24 @@ def recover(ctx, sale_id, at=None):
     finally:
         ctx.step(records.release, sale_id)
     return ctx.step(records.status, sale_id)
+
+
+# --- the counter stops a wait -----------------------------------------------------------------
+
+def stop_waiting(ctx, sale_id):
+    """The counter cancels what a sale's card waits for (the tap on the
+    reader, an authentication): the reader's action and the PaymentIntent
+    are cancelled, the tender fails and the sale is given back
+    (compensated). A tap that came first stands: the sale goes on."""
+    require_writer(ctx.identity)
+    ctx.read(sale_views.visible_sale, ctx.identity, sale_id)   # 404 unless the caller's store's
+    if not claim(ctx, sale_id):
+        raise Conflict("the sale is being driven right now; ask again in a moment")
+    try:
+        for t in ctx.step(terminal.waiting_tenders, sale_id):
+            tender_steps.stop_waiting(ctx, t.id, "cancelled at the counter")
+    except Unsettled as exc:
+        raise Unavailable(f"Stripe did not answer ({exc}); cancel again") from None
+    finally:
+        ctx.step(records.release, sale_id)
+    return run(ctx, sale_id)

@@ -10,12 +10,14 @@ is a rule that takes a session, opened here: ``sale_views``, ``drawers``,
 (Stripe), ``layaways`` (reminders, views), ``receipts``.
 """
 import base64
+import logging
+from dataclasses import replace
 
 from nameko.timer import timer
 
 from chassis.errors import Forbidden, InvalidInput
 from chassis.events import event_handler
-from chassis.identity import HQ_ADMIN, with_system
+from chassis.identity import HQ_ADMIN, Identity, with_system
 from chassis.rpc import ServiceRpc
 from chassis.service import ServiceBase, rpc
 from chassis.settings import SettingsProvider
@@ -23,7 +25,19 @@ from chassis.stores import record_store
 from chassis.validation import load, uuid_arg
 from contracts.rpc import payments as schemas
 
-from . import cash_reports, commissions, drawers, flows, layaways, receipts, saga, sale_views, sweeper, webhooks
+from . import (
+    cash_reports,
+    commissions,
+    drawers,
+    flows,
+    layaways,
+    receipts,
+    saga,
+    sale_views,
+    sweeper,
+    terminal,
+    webhooks,
+)
 from .common import Context, load_settings, request_hash
 from .models import Store
 from .stripe_port import Stripe
@@ -41,6 +55,8 @@ _sales_query = schemas.SalesQuery()
 _layaway_query = schemas.LayawayQuery()
 _report_query = schemas.ReportQuery()
 _cash_query = schemas.CashReportQuery()
+_reader = schemas.ReaderRegistration()
+log = logging.getLogger(__name__)
 
 OPERATORS = with_system((HQ_ADMIN,))
 
@@ -236,7 +252,32 @@ class Service(ServiceBase):
         """The raw body and the ``Stripe-Signature`` header, as received."""
         event = webhooks.verify(self.stripe, payload, signature)
         with self.db.transaction() as session:
-            return webhooks.handle(session, self.caller, event)
+            result = webhooks.handle(session, self.caller, event)
+        sale_id = result.pop("resume_sale", None)
+        if sale_id:
+            # a reader answered: the sale goes on now (capture, completion or giving
+            # back); if it cannot, the counter's next ask or the sweeper does it
+            try:
+                saga.run(replace(self._ctx(), identity=Identity.system()), sale_id)
+            except Exception as exc:   # noqa: BLE001 - Stripe's delivery is answered regardless
+                log.warning("sale %s not driven on after %s: %s", sale_id, result["type"], exc)
+        return result
+
+    # Stripe Terminal (card readers)
+    @rpc
+    def register_reader(self, data):
+        return terminal.register_reader(self._ctx(), load(_reader, data))
+
+    @rpc
+    def list_readers(self, store_id=None):
+        with self.db.transaction() as session:
+            return terminal.list_readers(session, self.caller,
+                                         uuid_arg(store_id, "store_id") if store_id else None)
+
+    @rpc
+    def stop_waiting(self, sale_id):
+        """The counter cancels what a sale's card waits for (the reader's tap)."""
+        return saga.stop_waiting(self._ctx(), uuid_arg(sale_id, "sale_id"))
 
     # crash recovery
     @timer(interval=30)

@@ -53,12 +53,34 @@ def intent_facts(pi):
     error = pi.get("last_payment_error")
     last4 = None
     if isinstance(charge, dict):
-        last4 = ((charge.get("payment_method_details") or {}).get("card") or {}).get("last4")
-    return {
+        details = charge.get("payment_method_details") or {}
+        last4 = (details.get("card") or details.get("card_present") or {}).get("last4")
+    facts = {
         "id": pi["id"], "status": pi["status"], "charge_id": _id(charge),
         "amount": pi.get("amount"), "currency": (pi.get("currency") or "").upper(),
         "error": (error.get("message") if error else None), "last4": last4,
     }
+    if pi["status"] == "requires_action":
+        # what the cardholder must do (3-D Secure...): Stripe.js finishes it with the secret
+        facts["next_action"] = {"type": (pi.get("next_action") or {}).get("type") or "use_stripe_sdk",
+                                "payment_intent": pi["id"], "client_secret": pi.get("client_secret")}
+    return facts
+
+
+def reader_facts(reader):
+    """What we keep of a Terminal reader and its current action."""
+    reader = plain(reader)
+    action = reader.get("action") or None
+    out = {"id": reader["id"], "label": reader.get("label"), "status": reader.get("status"),
+           "device_type": reader.get("device_type"), "serial_number": reader.get("serial_number"),
+           "location": _id(reader.get("location")), "action": None}
+    if action:
+        process = action.get("process_payment_intent") or {}
+        out["action"] = {"type": action.get("type"), "status": action.get("status"),
+                         "payment_intent": _id(process.get("payment_intent")),
+                         "failure_code": action.get("failure_code"),
+                         "failure_message": action.get("failure_message")}
+    return out
 
 
 class StripePort:
@@ -94,6 +116,44 @@ class StripePort:
             options={"idempotency_key": key},
         )
         return intent_facts(pi)
+
+    def create_reader_intent(self, amount, currency, key, metadata):
+        """A ``card_present`` PaymentIntent, to be handed to a reader."""
+        pi = self._call(
+            self.client.v1.payment_intents.create,
+            params={"amount": amount, "currency": currency.lower(),
+                    "payment_method_types": ["card_present"], "capture_method": "manual",
+                    "metadata": metadata},
+            options={"idempotency_key": key},
+        )
+        return intent_facts(pi)
+
+    def process_on_reader(self, reader_id, intent_id, key):
+        """Hand the PaymentIntent to the reader: it asks for a tap (server-driven)."""
+        return reader_facts(self._call(
+            self.client.v1.terminal.readers.process_payment_intent, reader_id,
+            params={"payment_intent": intent_id}, options={"idempotency_key": key}))
+
+    def reader(self, reader_id):
+        return reader_facts(self._call(self.client.v1.terminal.readers.retrieve, reader_id))
+
+    def cancel_reader_action(self, reader_id, key):
+        return reader_facts(self._call(self.client.v1.terminal.readers.cancel_action, reader_id,
+                                       options={"idempotency_key": key}))
+
+    def create_location(self, display_name, address, key, metadata):
+        location = plain(self._call(
+            self.client.v1.terminal.locations.create,
+            params={"display_name": display_name, "address": address, "metadata": metadata},
+            options={"idempotency_key": key}))
+        return location["id"]
+
+    def register_reader(self, registration_code, label, location, key, metadata):
+        return reader_facts(self._call(
+            self.client.v1.terminal.readers.create,
+            params={"registration_code": registration_code, "label": label,
+                    "location": location, "metadata": metadata},
+            options={"idempotency_key": key}))
 
     def confirm(self, intent_id, key):
         return intent_facts(self._call(self.client.v1.payment_intents.confirm, intent_id,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from . import compliance
+from . import compliance, terminal
 from .cash_reports import REPORT_CURRENCY
 from .models import GiftCard, StoreCredit
 from .money import convert, cross_rate, parse_rate
@@ -30,6 +30,7 @@ class Terms:
     gift_card: Callable = lambda code: None
     store_credit: Callable = lambda client_id, currency: 0
     hq_rates: dict | None = None        # HQ's exchange rates, from the gateway (never the counter)
+    reader: Callable | None = None      # the store's reader by id; None: no reader here
 
 
 class Refused(Exception):
@@ -40,7 +41,21 @@ class Refused(Exception):
         self.field, self.message = field, message
 
 
+def check_reader(t, terms):
+    """A card taken on one of the store's readers (a sale's only)."""
+    if terms.reader is None:
+        raise Refused("reader_id", "a card on a reader pays a sale only")
+    reader = terms.reader(str(t["reader_id"]))
+    if reader is None:
+        raise Refused("reader_id", "no such reader in this store (GET /terminal/readers)")
+    if (t.get("currency") or terms.currency) != terms.currency:
+        raise Refused("currency", "a reader charges the store's currency")
+    return {"reader_id": reader.id, "payment_method": None}
+
+
 def check_card(t, amount, terms):
+    if t.get("reader_id"):
+        return check_reader(t, terms)
     currency = terms.currency
     extra = {"payment_method": t["payment_method"]}
     charge_currency = t.get("currency") or currency
@@ -161,12 +176,15 @@ def check_tenders(terms, tenders_in, total, errors, prefix="tenders"):
     return out
 
 
-def terms_in(session, settings, store, client_id, hq_rates=None):
+def terms_in(session, settings, store, client_id, hq_rates=None, readers=False):
     """The ``Terms`` of a store's tenders, looking up gift cards and store
-    credit in ``session``; ``hq_rates``: HQ's exchange rates (the gateway's)."""
+    credit in ``session``; ``hq_rates``: HQ's exchange rates (the gateway's);
+    ``readers``: a card may be taken on one of the store's readers (a sale)."""
     return Terms(
         currency=store.currency, client_id=client_id, point_value=settings.loyalty_point_value,
         hq_rates=hq_rates,
+        reader=(lambda reader_id: terminal.store_reader(session, store.id, reader_id))
+        if readers else None,
         gift_card=lambda code: session.scalars(select(GiftCard).where(GiftCard.code == code)).first(),
         store_credit=lambda client, currency: getattr(
             session.get(StoreCredit, (client, currency)), "balance", 0),
@@ -174,10 +192,10 @@ def terms_in(session, settings, store, client_id, hq_rates=None):
 
 
 def check(session, settings, store, tenders_in, total, client_id, errors, prefix="tenders",
-          hq_rates=None):
+          hq_rates=None, readers=False):
     """``check_tenders`` of a store's request, in ``session``."""
-    return check_tenders(terms_in(session, settings, store, client_id, hq_rates), tenders_in,
-                         total, errors, prefix)
+    return check_tenders(terms_in(session, settings, store, client_id, hq_rates, readers),
+                         tenders_in, total, errors, prefix)
 
 
 def checker(settings, hq_rates=None):

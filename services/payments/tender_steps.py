@@ -20,11 +20,11 @@ from sqlalchemy import and_, or_, select, update
 from chassis.clock import now
 from chassis.errors import Conflict, InvalidInput, NotFound, Unavailable
 
-from . import tenders
+from . import tenders, terminal
 from .common import audit, key_owner
 from .models import Layaway, Tender
 from .stripe_port import CardDeclined, OutcomeUnknown, ProviderRejected
-from .tenders import CASH_LIKE, TAKEN, Declined, Unsettled
+from .tenders import CASH_LIKE, TAKEN, Declined, Unsettled, Waiting
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,12 @@ def _metadata(t):
 def _take_card(ctx, t):
     if not t.provider_intent_id:
         try:
-            facts = ctx.stripe.create_intent(t.charge_amount, t.charge_currency, t.payment_method,
-                                             key=t.key, metadata=_metadata(t))
+            if t.reader_id:
+                facts = ctx.stripe.create_reader_intent(t.charge_amount, t.charge_currency,
+                                                        key=t.key, metadata=_metadata(t))
+            else:
+                facts = ctx.stripe.create_intent(t.charge_amount, t.charge_currency,
+                                                 t.payment_method, key=t.key, metadata=_metadata(t))
         except (CardDeclined, ProviderRejected) as exc:
             _fail(ctx, t.id, f"card refused: {getattr(exc, 'reason', None) or exc}")
         except OutcomeUnknown as exc:
@@ -88,6 +92,8 @@ def _take_card(ctx, t):
         ctx.hook("after_intent_created", tender_id=t.id)
     else:
         facts = _retrieve(ctx, t)
+    if t.reader_id:
+        return terminal.advance(ctx, t.id, facts)
     return _advance_card(ctx, t.id, facts)
 
 
@@ -125,6 +131,12 @@ def _advance_card(ctx, tender_id, facts):
     if status == "canceled":
         _fail(ctx, tender_id, "the card payment was cancelled", provider_status=status)
     if status == "requires_action":
+        if t.purpose == "sale":
+            # the cardholder authenticates (Stripe.js with the client secret); the sale
+            # waits, and the same request again continues from what Stripe then says
+            ctx.step(tenders.wait_for_cardholder, ctx.identity, tender_id, status,
+                     facts.get("next_action"))
+            raise Waiting("the card needs the cardholder's authentication")
         _cancel_intent(ctx, t)
         _fail(ctx, tender_id, "the card needs an authentication the counter cannot do",
               provider_status=status)
@@ -358,3 +370,8 @@ def unsettled(session, older_than, at, limit=50):
         Tender.updated_at < older_than,
         or_(Tender.lease_until.is_(None), Tender.lease_until < at))
         .limit(limit)).all()
+
+
+def stop_waiting(ctx, tender_id, reason):
+    """Stop a card waiting for its cardholder (``terminal.stop_waiting``)."""
+    return terminal.stop_waiting(ctx, tender_id, reason)

@@ -42,6 +42,19 @@ class Declined(Exception):
         self.reason = reason
 
 
+class Waiting(Exception):
+    """A card waits for its cardholder (a tap on the store's reader, an
+    authentication with the bank): nothing is decided yet, the tender stays
+    pending with its next step (``next_action``) and the sale ``pending``."""
+
+
+WAITING = ("waiting_for_reader", "requires_action")   # provider statuses of a waiting card
+
+
+def waiting(t):
+    return t.method == "card" and t.state == "pending" and t.provider_status in WAITING
+
+
 class Unsettled(Exception):
     """Nobody knows yet whether money moved (Stripe or a neighbour did not
     answer). The tender is left as it is, to be settled from the provider."""
@@ -63,7 +76,8 @@ def new_tender(owner, t, purpose, at, position=None, key=None):
         amount=t["amount"], currency=owner.currency, charge_amount=t["charge_amount"],
         charge_currency=t["charge_currency"], fx_rate=t.get("fx_rate"),
         cash_received=t.get("cash_received"), change_due=t.get("change_due"),
-        payment_method=t.get("payment_method"), gift_card_id=t.get("gift_card_id"),
+        payment_method=t.get("payment_method"), reader_id=t.get("reader_id"),
+        gift_card_id=t.get("gift_card_id"),
         points=t.get("points"), state="pending", created_at=at, updated_at=at,
     )
 
@@ -193,6 +207,17 @@ def points_redeemed(session, identity, tender_id):
     return t.state
 
 
+def wait_for_cardholder(session, identity, tender_id, status, next_action):
+    """The card waits for its cardholder (``status``: one of ``WAITING``)."""
+    t = lock(session, tender_id)
+    if t.state != "pending" or t.provider_status == status:
+        return t.state      # asked again: the wait keeps its start (TERMINAL_WAIT_SECONDS)
+    touch(t, provider_status=status, next_action=next_action)
+    audit(session, identity, "tender", t.id, status, t.store_id,
+          next_action=(next_action or {}).get("type"))
+    return t.state
+
+
 def card_answered(session, identity, tender_id, facts):
     """Stripe authorized (``requires_capture``) or captured (``succeeded``) the card."""
     t = lock(session, tender_id)
@@ -209,7 +234,8 @@ def card_captured(session, identity, tender_id, facts):
     t = lock(session, tender_id)
     if t.state == "authorized":
         captured(session, identity, t, provider_status=facts["status"],
-                 provider_charge_id=facts.get("charge_id") or t.provider_charge_id)
+                 provider_charge_id=facts.get("charge_id") or t.provider_charge_id,
+                 card_last4=facts.get("last4") or t.card_last4)
     return t.state
 
 
@@ -353,12 +379,15 @@ def credit(session, identity, client_id, currency, amount, ref, store_id, kind="
 def tender_view(t, refunds=None):
     view = {
         "id": t.id, "index": t.position, "method": t.method, "amount": money(t.amount, t.currency),
-        "state": t.state, "refunded": money(t.refunded_amount, t.currency),
+        # a card waiting for its cardholder shows what it waits for (the row stays pending)
+        "state": t.provider_status if waiting(t) else t.state, "refunded": money(t.refunded_amount, t.currency),
         "failure_reason": t.failure_reason,
     }
     if t.method == "card":
         view["card"] = {"payment_intent": t.provider_intent_id, "last4": t.card_last4,
-                        "status": t.provider_status, "disputed": t.disputed_at is not None}
+                        "status": t.provider_status, "disputed": t.disputed_at is not None,
+                        "reader_id": t.reader_id}
+        view["next_action"] = t.next_action if waiting(t) else None
         if t.charge_currency != t.currency:
             view["charge"] = {"amount": money(t.charge_amount, t.charge_currency),
                               "fx_rate": t.fx_rate}

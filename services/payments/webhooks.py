@@ -14,13 +14,15 @@ from chassis.clock import now
 from chassis.errors import InvalidInput
 from chassis.outbox import emit
 
-from . import tenders
+from . import tenders, terminal
 from .common import audit
 from .models import StripeEvent, Tender, TenderRefund
 from .money import round_half_up
+from .stripe_port import plain
 
 log = logging.getLogger(__name__)
 
+READER_EVENTS = ("terminal.reader.action_succeeded", "terminal.reader.action_failed")
 HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded",
            "charge.dispute.created")
 RANK = {None: -1, "requires_payment_method": 0, "requires_confirmation": 1, "requires_action": 1,
@@ -61,9 +63,21 @@ def handle(session, identity, event):
         .on_conflict_do_nothing().returning(StripeEvent.id)).first()
     if fresh is None:
         return {"event_id": event_id, "type": kind, "outcome": "duplicate"}
-    outcome = apply(session, identity, kind, _get(_get(event, "data"), "object"))
+    obj = _get(_get(event, "data"), "object")
+    resume = None
+    if kind in READER_EVENTS:
+        outcome, resume = terminal.reader_event(session, identity, kind, plain(obj))
+    elif kind == "payment_intent.payment_failed" and terminal.waiting_sale(session, _id(obj)):
+        # a card waiting for its cardholder was refused: the saga asks Stripe, cancels
+        # the PaymentIntent, fails the tender and gives the sale back, in one place
+        outcome, resume = "declined", terminal.waiting_sale(session, _id(obj))
+    else:
+        outcome = apply(session, identity, kind, obj)
     session.get(StripeEvent, event_id).outcome = outcome
-    return {"event_id": event_id, "type": kind, "outcome": outcome}
+    result = {"event_id": event_id, "type": kind, "outcome": outcome}
+    if resume:
+        result["resume_sale"] = resume      # the caller drives the sale on, once committed
+    return result
 
 
 def _tender(session, obj, kind):

@@ -147,6 +147,7 @@ MOVES_MONEY_OR_STOCK = (
     "POST /sales", "POST /layaways", "POST /layaways/{id}/payments", "POST /layaways/{id}/cancel",
     "POST /drawers/{id}/movements", "POST /drawers/{id}/close", "POST /transfers/{id}/receive",
     "POST /stock-counts/{id}/scans", "POST /work-orders/{id}/estimate",
+    "POST /sales/{id}/cancel-wait",
 )
 
 

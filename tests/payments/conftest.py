@@ -1,6 +1,8 @@
 """Payments beside the REAL inventory service, on real RabbitMQ and
 PostgreSQL, with the real stripe SDK against localstripe (started here)
-behind a proxy that can swallow a response. crm and workorders are tiny
+behind a proxy that can swallow a response, and the Terminal simulator in
+front of both (tests/support/terminal_sim.py: readers and card_present
+PaymentIntents; everything else goes through to localstripe). crm and workorders are tiny
 fakes with the same names (tests/payments/fakes.py)."""
 import uuid
 
@@ -20,6 +22,7 @@ from tests.conftest import wait_for
 from tests.support.http_proxy import HttpProxy
 from tests.support.localstripe import LocalStripe
 from tests.support.sqldb import SqlDb
+from tests.support.terminal_sim import TerminalSim
 
 from .fakes import FakeCrm, FakeWorkorders
 
@@ -99,6 +102,15 @@ def proxy(sandbox):
 
 
 @pytest.fixture
+def terminal_sim(proxy):
+    """Stripe Terminal in front of the proxy; a test sets ``deliver`` (where
+    its webhooks go) and ``webhooks`` (once, twice, late, never)."""
+    sim = TerminalSim(proxy.url, WEBHOOK_SECRET)
+    yield sim
+    sim.close()
+
+
+@pytest.fixture
 def stripe_client(sandbox):
     """The real SDK, straight to localstripe: what Stripe recorded."""
     return stripe.StripeClient(API_KEY, base_addresses={"api": sandbox.url}, max_network_retries=0)
@@ -120,14 +132,14 @@ def dispose_engines():
 
 
 @pytest.fixture
-def platform(dispose_engines, start_service, container_factory, proxy, rabbit_config):
+def platform(dispose_engines, start_service, container_factory, proxy, terminal_sim, rabbit_config):
     """inventory (real) + payments + fake crm and workorders, stores known."""
     FakeCrm.reset()
     FakeWorkorders.reset()
     # nameko's config is one global: read each container's URL right after its start
     inventory = start_service(Inventory, DB_POOL_SIZE=4)
     idb = Db(inventory.database_url)
-    payments = start_service(Payments, STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=proxy.url,
+    payments = start_service(Payments, STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=terminal_sim.url,
                              STRIPE_TIMEOUT=2, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
                              DB_POOL_SIZE=4)
     dispose_engines += [inventory, payments]
@@ -141,6 +153,7 @@ def platform(dispose_engines, start_service, container_factory, proxy, rabbit_co
              and idb.scalar("select count(*) from stores") == 3, message="stores recorded")
     payments.db_handle, payments.inventory_db = pdb, idb
     payments.proxy = proxy
+    payments.terminal = terminal_sim
     yield payments
     pdb.engine.dispose()
     idb.engine.dispose()
@@ -184,7 +197,7 @@ def domain(platform, rabbit_config):
         client = ClusterRpcClient(context_data=identity.to_context(), timeout=10)
         clients.append(client)
         rpc = client.start()
-        port = StripePort(API_KEY, platform.proxy.url, timeout=2, webhook_secret=WEBHOOK_SECRET)
+        port = StripePort(API_KEY, platform.terminal.url, timeout=2, webhook_secret=WEBHOOK_SECRET)
         return Context(db=ChassisDb(engine, "payments", identity), identity=identity, stripe=port,
                        inventory=rpc.inventory, crm=rpc.crm, workorders=rpc.workorders,
                        settings=Settings(**settings), hooks=hooks or {})

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 import requests
+import stripe
 from nameko.testing.utils import find_free_port
 
 from gateway import payment_schemas as views
@@ -204,3 +205,46 @@ def test_a_drawer_movement_repeated_with_its_key_is_made_once(http, db):
     other = http.seller.post(f"/drawers/{drawer}/movements", body, headers={"Idempotency-Key": str(uuid.uuid4())})
     assert other.status_code == 201
     assert db.scalar("select count(*) from drawer_movements where drawer_id = :d", d=drawer) == 2
+
+
+def test_a_card_on_the_stores_reader_over_http(http, db, idb, platform):
+    """Issue 20: a store manager registers the store's reader; a sale whose
+    card names it answers 202 with Retry-After until the tap's webhook (signed,
+    through the public route) lets the same request answer 201; the counter
+    stops another sale's wait (402, the piece back in stock)."""
+    admin, seller, store_id = http.admin, http.seller, http.store_id
+    sim = platform.terminal
+    sim.deliver = http.base + "/webhooks/stripe"
+    manager = admin.user("store_manager", [store_id])
+    registration = {"store_id": store_id, "registration_code": "simulated-wpe", "label": "Front",
+                    "location_address": {"line1": "1 Main St", "city": "Boston", "state": "MA",
+                                         "postal_code": "02108", "country": "US"}}
+    assert seller.post("/terminal/readers", registration).status_code == 403
+    made = manager.post("/terminal/readers", registration)
+    assert made.status_code == 201, made.text
+    reader = made.json()
+    assert seller.get("/terminal/readers", params={"store_id": store_id}).json()["items"] == [reader]
+    [location] = sim.locations.values()
+    assert location["address"]["city"] == "Boston"
+
+    items = [admin.post("/items", piece(store_id, price=usd(100000))).json()["id"] for _ in range(2)]
+    tender = {"method": "card", "amount": usd(108870), "reader_id": reader["id"]}
+    body = {"store_id": store_id, "lines": [{"item_id": items[0]}], "tenders": [tender]}
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    waiting = seller.post("/sales", body, headers=key)
+    assert waiting.status_code == 202 and waiting.headers["Retry-After"], waiting.text
+    assert waiting.json()["tenders"][0]["next_action"]["type"] == "present_card"
+    stripe_sim = stripe.StripeClient("sk_test_payments", base_addresses={"api": sim.url})
+    stripe_sim.v1.test_helpers.terminal.readers.present_payment_method(
+        reader["stripe_reader_id"], params={"type": "card_present"})
+    wait_for(lambda: seller.post("/sales", body, headers=key).status_code == 201,
+             message="the tap completed the sale")
+    assert "terminal.reader.action_succeeded" in sim.sent and not sim.failed
+
+    other = dict(body, lines=[{"item_id": items[1]}])
+    pending = seller.post("/sales", other, headers={"Idempotency-Key": str(uuid.uuid4())}).json()
+    stopped = seller.post(f"/sales/{pending['id']}/cancel-wait",
+                          headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert stopped.status_code == 402, stopped.text
+    assert stopped.json()["tenders"][0]["failure_reason"] == "cancelled at the counter"
+    assert idb.scalar("select status from items where id = :i", i=items[1]) == "in_stock"

@@ -360,6 +360,8 @@ def _bodies(company):
                                     "starts_at": (datetime.now(timezone.utc) + timedelta(days=4))
                                     .replace(microsecond=0).isoformat()},
         ("post", "/drawers"): {"store_id": A, "register": "intruder", "float": usd(0)},
+        ("post", "/terminal/readers"): {"store_id": A, "registration_code": "simulated-wpe",
+                                        "label": "intruder"},
         ("post", "/messages"): {"client_id": o["client"]["id"], "body": "from another store"},
         ("post", "/messages/campaigns"): {"store_id": A, "client_ids": [o["client"]["id"]],
                                           "body": "hello"},
