@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from .clock import now
 
 STORE_FACTS = ("id", "code", "name", "currency", "timezone", "tax_rate_bps", "country",
-               "address", "phone")
+               "address", "phone", "hours")
 
 
 def store_values(model: Any, facts: Mapping[str, Any]) -> dict[str, Any]:

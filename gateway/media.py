@@ -18,6 +18,9 @@ CSV = {"text/csv": {"schema": TEXT}}
 HTML = {"text/html": {"schema": TEXT}}
 XML = {"text/xml": {"schema": TEXT}}
 JPEG = {"image/jpeg": {"schema": BINARY}}
+ESCPOS = {"application/vnd.escpos": {"schema": BINARY}}   # receipt printers' bytes
+ZPL_TYPE = "application/vnd.zebra-zpl"
+ZPL = {ZPL_TYPE: {"schema": BINARY}}                       # tag printers' label formats
 IMAGE = {kind: {"schema": BINARY} for kind in ("image/jpeg", "image/png", "image/webp")}
 JSON_OBJECT = {"application/json": {"schema": ANY_JSON}}
 

@@ -39,7 +39,7 @@ from contracts.rpc import payments as schemas
 
 from . import payment_schemas as views
 from .http import BadRequest, Reply, route
-from .media import CSV, HTML, PDF, produces
+from .media import CSV, ESCPOS, HTML, PDF, produces
 from .models import User, UserStore
 from .schemas import StripeWebhookReply
 from .workorder_schemas import DepositView
@@ -66,6 +66,13 @@ def hq_rates(listed):
     """reporting's ``list_fx_rates`` as payments takes it (``hq_fx_rates``)."""
     return {"reporting_currency": listed["reporting_currency"],
             "rates": {r["currency"]: r["rate"] for r in listed["items"]}}
+
+
+def _uuid_or_none(value):
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
 
 
 def _query(request):
@@ -137,20 +144,44 @@ class PaymentRoutes:
         """One sale with its lines, tenders, refunds and returns."""
         return self.payments.get_sale(id)
 
-    @route("GET", "/sales/{id}/receipt.html", roles=ANY_STAFF)
+    def _receipt(self, request, id, fmt):
+        """The receipt from payments, with the associate's name from the
+        gateway's users (payments knows only their ids)."""
+        sale = self.payments.get_sale(id)
+        associate = None
+        if sale.get("associate_id"):
+            with self.db.transaction() as session:
+                associate = session.scalar(select(User.username).where(
+                    User.id == _uuid_or_none(sale["associate_id"])))
+        return self.payments.receipt(id, fmt, _query(request), associate=associate)
+
+    @route("GET", "/sales/{id}/receipt.html", roles=ANY_STAFF, query=schemas.ReceiptQuery)
     @produces(HTML)
     def sale_receipt_html(self, request, id):
-        """The receipt as HTML."""
-        receipt = self.payments.receipt(id, "html")
+        """The receipt as HTML: the store's address, phone and hours, the
+        associate, each piece described for insurance, the return policy's
+        last day and the receipt number as a Code 128 barcode (inline SVG)."""
+        receipt = self._receipt(request, id, "html")
         return Reply(receipt["body"], content_type="text/html")
 
-    @route("GET", "/sales/{id}/receipt.pdf", roles=ANY_STAFF)
+    @route("GET", "/sales/{id}/receipt.pdf", roles=ANY_STAFF, query=schemas.ReceiptQuery)
     @produces(PDF)
     def sale_receipt_pdf(self, request, id):
-        """The receipt as PDF."""
-        receipt = self.payments.receipt(id, "pdf")
+        """The receipt as PDF (the same content as the HTML)."""
+        receipt = self._receipt(request, id, "pdf")
         return Reply(base64.b64decode(receipt["body"]), content_type="application/pdf",
                      headers={"Content-Disposition": f'inline; filename="{receipt["filename"]}"'})
+
+    @route("GET", "/sales/{id}/receipt.escpos", roles=ANY_STAFF, query=schemas.ReceiptQuery)
+    @produces(ESCPOS)
+    def sale_receipt_escpos(self, request, id):
+        """The receipt as ESC/POS bytes for a thermal receipt printer (42 or
+        48 columns, ``kick=true`` opens the cash drawer first, cut at the end):
+        send the body to the printer as it is."""
+        receipt = self._receipt(request, id, "escpos")
+        return Reply(base64.b64decode(receipt["body"]), content_type=receipt["content_type"],
+                     headers={"Content-Disposition":
+                              f'attachment; filename="{receipt["filename"]}"'})
 
     @route("POST", "/sales/{id}/returns", roles=SELLERS, body=schemas.ReturnRequest, status=201,
            response=views.ReturnView,

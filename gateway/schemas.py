@@ -139,6 +139,9 @@ class StoreChange(UpperCodes):
     country = fields.String(validate=valid_country)
     phone = fields.String(allow_none=True, validate=PHONE)
     address = fields.String(allow_none=True, validate=validate.Length(max=500))
+    hours = fields.String(allow_none=True, validate=validate.Length(max=200),
+                          metadata={"description": "opening hours as the receipt prints them, "
+                                                   "e.g. \"Mon-Sat 10:00-19:00, Sun 12:00-17:00\""})
 
     @validates_schema
     def something(self, data, **kwargs):
@@ -156,6 +159,9 @@ class StoreCreate(UpperCodes):
     country = fields.String(load_default="US", validate=valid_country)
     phone = fields.String(load_default=None, allow_none=True, validate=PHONE)
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    hours = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                          metadata={"description": "opening hours as the receipt prints them, "
+                                                   "e.g. \"Mon-Sat 10:00-19:00, Sun 12:00-17:00\""})
 
 
 class Store(Schema):
@@ -168,6 +174,7 @@ class Store(Schema):
     country = fields.String()
     phone = fields.String(allow_none=True)
     address = fields.String(allow_none=True)
+    hours = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 

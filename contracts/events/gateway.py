@@ -15,6 +15,7 @@ class StoreFacts(Schema):
     country = fields.String(load_default=None, allow_none=True)
     phone = fields.String(load_default=None, allow_none=True)
     address = fields.String(load_default=None, allow_none=True)
+    hours = fields.String(load_default=None, allow_none=True)   # opening hours, free text
 
 
 @event_schema("store.created")

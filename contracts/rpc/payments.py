@@ -350,3 +350,17 @@ class CashReportQuery(Schema):
 
 __all__ = ["CASH_LIKE", "CURRENCY", "FX_RATE_IS_HQS", "foreign_currencies", "sale_http_status", "payment_http_status",
            "layaway_http_status"]
+
+
+class ReceiptQuery(Schema):
+    """How a receipt is printed (docs/API.md#receipts-and-labels)."""
+
+    language = fields.String(load_default=None, allow_none=True,
+                             validate=validate.Regexp(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$"),
+                             metadata={"description": "the client's language (es, fr-CA...): the "
+                                                      "receipt's words in it where they exist, "
+                                                      "else in the store's, else English"})
+    width = fields.Integer(load_default=42, validate=validate.OneOf((42, 48)), metadata={
+        "description": "ESC/POS only: the printer's columns (80 mm paper, font A)"})
+    kick = fields.Boolean(load_default=False, metadata={
+        "description": "ESC/POS only: open the cash drawer (ESC p 0 25 250) before printing"})

@@ -138,9 +138,16 @@ def get_for_label(session, identity, item_id):
 
 
 def get_items(session, identity, item_ids):
-    """Several pieces at once (for payments' sale lines)."""
-    rows = session.scalars(select(Item).where(Item.id.in_([str(i) for i in item_ids]))).all()
-    return [item_view(r) for r in rows if identity.can_see_store(r.store_id)]
+    """Several pieces at once, with their stones (for payments' sale lines and
+    the receipt's insurance description)."""
+    rows = [r for r in session.scalars(select(Item).where(Item.id.in_([str(i) for i in item_ids])))
+            if identity.can_see_store(r.store_id)]
+    stones = {}
+    if rows:
+        for stone in session.scalars(select(Stone).where(Stone.item_id.in_([r.id for r in rows]))
+                                     .order_by(Stone.item_id, Stone.position)):
+            stones.setdefault(stone.item_id, []).append(stone)
+    return [item_view(r, stones=stones.get(r.id, [])) for r in rows]
 
 
 # --- changing a piece ------------------------------------------------------------------

@@ -15,6 +15,7 @@ from chassis.display import format_money
 LABEL_SIZE = (60 * mm, 25 * mm)
 ENCODING = "cp1252"     # Helvetica's WinAnsi encoding
 MAX_BATCH = 100         # labels in one PDF (a receiving batch)
+FORMATS = ("pdf", "zpl")   # a PDF, or ZPL II for a tag printer (``zpl``)
 
 
 def price_text(price, locale=None):

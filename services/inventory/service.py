@@ -15,7 +15,7 @@ from chassis.settings import SettingsProvider
 from chassis.validation import int_arg, load, uuid_arg
 from contracts.rpc import inventory as schemas
 
-from . import counts, holds, items, labels, memos, metal_prices, reports, sales, search, stores, transfers
+from . import counts, holds, items, labels, memos, metal_prices, reports, sales, search, stores, transfers, zpl
 from .settings import load as load_settings
 
 _receive = schemas.ReceiveItem()
@@ -104,24 +104,26 @@ class Service(ServiceBase):
                                          int_arg(limit or 500, "limit", 1))
 
     @rpc
-    def tag_label(self, item_id):
-        item_id = uuid_arg(item_id, "item_id")
-        with self.db.read() as session:
-            item, country = items.get_for_label(session, self.caller, item_id)
-        return base64.b64encode(labels.tag_label_pdf(item, locale_for(country))).decode()
+    def tag_label(self, item_id, fmt="pdf"):
+        """One piece's tag label, base64: a PDF, or ZPL (``fmt="zpl"``)."""
+        return self.tag_labels([item_id], fmt)
 
     @rpc
-    def tag_labels(self, item_ids):
-        """Several pieces' tag labels as one PDF, in the order given (a piece
-        the caller may not see: NotFound, as for one label)."""
+    def tag_labels(self, item_ids, fmt="pdf"):
+        """Several pieces' tag labels as one PDF (or one ZPL stream), base64,
+        in the order given (a piece the caller may not see: NotFound, as for
+        one label)."""
+        if fmt not in labels.FORMATS:
+            raise InvalidInput("no such label format", {"format": [", ".join(labels.FORMATS)]})
         item_ids = _ids(item_ids)
         if not 1 <= len(item_ids) <= labels.MAX_BATCH:
             message = f"between 1 and {labels.MAX_BATCH} pieces"
             raise InvalidInput(message, {"item_ids": [message]})
         with self.db.read() as session:
             labelled = [items.get_for_label(session, self.caller, i) for i in item_ids]
-        pdf = labels.tag_labels_pdf([(item, locale_for(country)) for item, country in labelled])
-        return base64.b64encode(pdf).decode()
+        render = zpl.labels_zpl if fmt == "zpl" else labels.tag_labels_pdf
+        data = render([(item, locale_for(country)) for item, country in labelled])
+        return base64.b64encode(data).decode()
 
     # vendors
     @rpc

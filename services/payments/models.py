@@ -45,6 +45,7 @@ class Store(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     address: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(40))
+    hours: Mapped[str | None] = mapped_column(String(200))   # opening hours, as the store writes them
     last_receipt: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
 
@@ -107,6 +108,9 @@ class SaleLine(Base):
     category: Mapped[str | None] = mapped_column(String(20))
     metal_type: Mapped[str | None] = mapped_column(String(20))
     tag: Mapped[str | None] = mapped_column(String(16))
+    # the piece as the receipt describes it for insurance, captured when priced
+    # (receipt_content.insurance_facts): metal, stones, certificates
+    insurance: Mapped[dict | None] = mapped_column(JSONB)
     gift_card_id: Mapped[str | None] = mapped_column(U)
     return_id: Mapped[str | None] = mapped_column(U)
 

@@ -5,6 +5,7 @@ from chassis.errors import Forbidden, NotFound
 
 from . import deposits
 from .money import bps_of, price_lines
+from .receipt_content import insurance_facts
 
 
 class Skip(Exception):
@@ -51,7 +52,8 @@ def _item(line, store, items, errors, field, unavailable):
     return {"kind": "item", "item_id": item["id"], "tag": item["tag"],
             "description": item.get("description") or "", "list_amount": item["price"]["amount"],
             "cost_amount": (item.get("cost") or {}).get("amount"),
-            "category": item.get("category"), "metal_type": (item.get("metal") or {}).get("type")}
+            "category": item.get("category"), "metal_type": (item.get("metal") or {}).get("type"),
+            "insurance": insurance_facts(item)}
 
 
 def _work_order(ctx, line, store, client_id, errors, field):

@@ -19,7 +19,7 @@ CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 UNFINISHED = ("pending", "compensating")
 LINE_COLUMNS = ("position", "kind", "item_id", "work_order_id", "description", "list_amount",
                 "discount_amount", "discount_reason", "amount", "tax", "taxable", "cost_amount",
-                "category", "metal_type", "tag")
+                "category", "metal_type", "tag", "insurance")
 
 
 def line_columns(line):

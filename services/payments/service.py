@@ -9,7 +9,6 @@ is a rule that takes a session, opened here: ``sale_views``, ``drawers``,
 ``commissions``, ``cash_reports`` + ``compliance`` (Form 8300), ``webhooks``
 (Stripe), ``layaways`` (reminders, views), ``receipts``.
 """
-import base64
 import logging
 from dataclasses import replace
 
@@ -57,6 +56,7 @@ _report_query = schemas.ReportQuery()
 _cash_query = schemas.CashReportQuery()
 _reader = schemas.ReaderRegistration()
 log = logging.getLogger(__name__)
+_receipt_query = schemas.ReceiptQuery()
 
 OPERATORS = with_system((HQ_ADMIN,))
 
@@ -115,20 +115,21 @@ class Service(ServiceBase):
             return sale_views.list_sales(session, self.caller, filters)
 
     @rpc
-    def receipt(self, sale_id, fmt="html"):
-        """``{content_type, body}``; a PDF body is base64."""
+    def receipt(self, sale_id, fmt="html", options=None, associate=None):
+        """``{content_type, body}``; a PDF's or ESC/POS's body is base64.
+        ``options``: ``ReceiptQuery``; ``associate``: the name to print."""
+        if fmt not in receipts.FORMATS:
+            raise InvalidInput("no such receipt format", {"format": [", ".join(receipts.FORMATS)]})
+        options = load(_receipt_query, options or {})
         with self.db.transaction() as session:
             view = sale_views.get_sale(session, self.caller, uuid_arg(sale_id, "sale_id"))
             if view["status"] != "completed":
                 raise InvalidInput("no receipt",
                                    {"sale_id": ["only a completed sale has a receipt"]})
             store = receipts.store_facts(session.get(Store, view["store_id"]))
-        if fmt == "pdf":
-            return {"content_type": "application/pdf", "encoding": "base64",
-                    "filename": f"receipt-{view['receipt_number']}.pdf",
-                    "body": base64.b64encode(receipts.pdf(view, store)).decode()}
-        return {"content_type": "text/html; charset=utf-8", "encoding": None,
-                "body": receipts.html(view, store)}
+            insurance = receipts.insurance_of(session, view["id"])
+        return receipts.render(fmt, view, store, options, return_days=self.settings.return_window_days,
+                               insurance=insurance, associate=associate)
 
     @rpc
     def create_return(self, sale_id, data, idempotency_key=None):

@@ -63,7 +63,13 @@ def test_the_non_json_answers_declare_their_content():
             assert kinds == {"text/csv"}, label
         elif label.endswith(".html") or label == "GET /docs":
             assert kinds == {"text/html"}, label
+        elif label.endswith(".escpos"):
+            assert kinds == {"application/vnd.escpos"}, label
+        elif label.endswith(".zpl"):
+            assert kinds == {"application/vnd.zebra-zpl"}, label
     assert content["GET /openapi.json"] == {"application/json"}
+    for label in ("GET /sales/{id}/receipt.escpos", "GET /items/{id}/label.zpl", "GET /labels.zpl"):
+        assert label in content, label
     assert content["GET /work-orders/{id}/photos/{photo_id}"] >= {"image/jpeg", "image/png"}
     assert content["GET /track/{tracking_token}"] == {"application/json", "text/html"}
     assert "text/xml" in content["POST /webhooks/twilio/inbound"]

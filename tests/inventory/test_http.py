@@ -64,6 +64,28 @@ def test_a_receiving_batch_prints_its_labels_as_one_pdf_over_http(http):
     assert miami.get("/labels.pdf", params={"item_ids": first["id"]}).status_code == 404
 
 
+def test_tag_labels_print_as_zpl_for_a_tag_printer_over_http(http):
+    """``/items/{id}/label.zpl`` and ``/labels.zpl``: one ZPL II label format
+    per piece, in order, with the tag's Code 128 and the price in the store's
+    locale; another store's piece is 404, bad ids 422."""
+    admin, nyc, mia = http
+    first, second = (admin.post("/items", piece(nyc["id"])).json() for _ in range(2))
+    one = admin.get(f"/items/{first['id']}/label.zpl")
+    assert one.status_code == 200, one.text
+    assert one.headers["Content-Type"] == "application/vnd.zebra-zpl"
+    text = one.content.decode()
+    assert text.startswith("^XA\n^CI28\n") and text.count("^XA") == 1
+    assert f"^BCN,64,N,N,N^FH_^FD{first['tag']}^FS" in text and "^FD$4,500.00^FS" in text
+    assert "18K white gold 3.250 g" in text
+    batch = admin.get("/labels.zpl", params={"item_ids": f"{second['id']},{first['id']}"})
+    assert batch.status_code == 200 and batch.content.count(b"^XA") == 2
+    assert batch.content.index(second["tag"].encode()) < batch.content.index(first["tag"].encode())
+    assert admin.get("/labels.zpl", params={"item_ids": "not-an-id"}).status_code == 422
+    miami = admin.user("store_manager", [mia["id"]])
+    assert miami.get(f"/items/{first['id']}/label.zpl").status_code == 404
+    assert miami.get("/labels.zpl", params={"item_ids": first["id"]}).status_code == 404
+
+
 def test_roles_scope_and_problems_over_http(http):
     admin, nyc, mia = http
     item = admin.post("/items", piece(nyc["id"])).json()

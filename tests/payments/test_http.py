@@ -94,6 +94,51 @@ def test_sales_over_http(http, db, idb):
 
 
 
+def test_the_receipt_prints_the_insurance_record_for_screen_paper_and_printer(http, db):
+    """Issue 20: the receipt names the store's address, phone and hours (the
+    hours reach payments with ``store.updated``), the associate, the piece as
+    an insurance description captured at sale time (the line keeps it), the
+    return policy's last day and the receipt number's barcode; the ESC/POS
+    receipt opens the drawer only when asked and is cut at the end; another
+    store's user gets 404; a bad option is 422."""
+    admin, seller, store_id = http.admin, http.seller, http.store_id
+    changed = admin.patch(f"/stores/{store_id}", {
+        "address": "1 Newbury Street\nBoston, MA 02116", "phone": "+1 617 555 0100",
+        "hours": "Mon-Sat 10:00-19:00"})
+    assert changed.status_code == 200 and changed.json()["hours"] == "Mon-Sat 10:00-19:00", changed.text
+    wait_for(lambda: db.scalar("select hours from stores where id = :s", s=store_id),
+             message="the store's hours reached payments")
+    ring = admin.post("/items", piece(store_id, price=usd(100000))).json()
+    cert = ring["stones"][0]["certificate"]["number"]
+    sale = seller.post("/sales", {"store_id": store_id, "lines": [{"item_id": ring["id"]}],
+                                  "tenders": [card(108870)]}).json()
+    assert sale["status"] == "completed", sale
+    kept = db.scalar("select insurance from sale_lines where sale_id = :s", s=sale["id"])
+    assert kept["stones"][0]["certificate"] == {"lab": "GIA", "number": cert}
+
+    html = seller.get(f"/sales/{sale['id']}/receipt.html", params={"language": "es"})
+    assert html.status_code == 200, html.text
+    for text in ("1 Newbury Street", "Tel. +1 617 555 0100", "Horario: Mon-Sat 10:00-19:00",
+                 seller.get("/me").json()["username"], "18K white gold, 3.250 g", "Diamond, round, 1.010 ct",
+                 f"GIA certificado {cert}", "$1,088.70", "<svg", sale["receipt_number"]):
+        assert text in html.text, text
+    escpos = seller.get(f"/sales/{sale['id']}/receipt.escpos", params={"kick": "1", "width": "48"})
+    assert escpos.status_code == 200 and escpos.headers["Content-Type"] == "application/vnd.escpos"
+    assert escpos.content.startswith(b"\x1b@\x1bt\x10\x1bp\x00\x19\xfa") and escpos.content.endswith(b"\x1dVB\x03")
+    code = b"{B" + sale["receipt_number"].encode()
+    assert b"\x1dkI" + bytes([len(code)]) + code in escpos.content
+    assert f"GIA certificate {cert}".encode() in escpos.content
+    plain = seller.get(f"/sales/{sale['id']}/receipt.escpos")
+    assert plain.status_code == 200 and b"\x1bp" not in plain.content
+    assert seller.get(f"/sales/{sale['id']}/receipt.escpos", params={"width": "40"}).status_code == 422
+    pdf = seller.get(f"/sales/{sale['id']}/receipt.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    other = admin.store("PVD")
+    outsider = admin.user("sales_associate", [other["id"]])
+    for kind in ("html", "pdf", "escpos"):
+        assert outsider.get(f"/sales/{sale['id']}/receipt.{kind}").status_code == 404, kind
+
+
 def test_a_foreign_card_is_charged_at_hqs_rate_never_the_counters(http, db):
     """Issue 17: ``fx_rate`` 0.0001 would charge 1 EUR for a 10,000 USD ring:
     the counter's rate is refused (422), HQ's recorded rate is used, and

@@ -475,14 +475,15 @@ def test_lists_filtered_by_another_store_show_nothing_of_it(company, operations)
         theirs
 
 
-def test_a_batch_of_labels_with_another_stores_piece_is_404(company):
-    """``GET /labels.pdf?item_ids=`` names pieces in its query: one of store A's
-    among them and a user of store B gets 404, no label printed."""
+@pytest.mark.parametrize("path", ["/labels.pdf", "/labels.zpl"])
+def test_a_batch_of_labels_with_another_stores_piece_is_404(company, path):
+    """``GET /labels.pdf?item_ids=`` (and ``.zpl``) names pieces in its query:
+    one of store A's among them and a user of store B gets 404, no label printed."""
     a_item = company.objects["item"]["id"]
     for role, api in company.b_users.items():
-        reply = api.get("/labels.pdf", params={"item_ids": a_item})
+        reply = api.get(path, params={"item_ids": a_item})
         assert reply.status_code == 404, (role, reply.status_code, reply.text[:200])
-    assert company.users["sales_associate"].get("/labels.pdf", params={"item_ids": a_item}).status_code == 200
+    assert company.users["sales_associate"].get(path, params={"item_ids": a_item}).status_code == 200
 
 
 def test_a_managers_spot_price_reprices_only_their_own_stores(company):
