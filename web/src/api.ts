@@ -231,14 +231,17 @@ export const stores = async (): Promise<Store[]> =>
 export const itemByTag = async (tag: string): Promise<Item> =>
   (await call("GET", `/items/by-tag/${encodeURIComponent(tag)}`)).json();
 
-/** Sell; a 202 (another request with this key is still driving the sale) is asked
- * again with the same key after its Retry-After, for up to a minute; then it is an
- * error that keeps the key, so the next press of the button asks again, never sells twice. */
-export async function sell(sale: SaleRequest, idempotencyKey: string): Promise<SaleView> {
-  const until = Date.now() + 60_000;
+/** Sell; a 202 (the sale still in flight: a card waiting on the reader, or another
+ * request with this key driving it) is shown through ``onWaiting`` and asked again
+ * with the same key after its Retry-After, for up to ``waitMs``; then it is an error
+ * that keeps the key, so the next press of the button asks again, never sells twice. */
+export async function sell(sale: SaleRequest, idempotencyKey: string,
+  { onWaiting, waitMs = 60_000 }: { onWaiting?: (view: SaleView) => void; waitMs?: number } = {}): Promise<SaleView> {
+  const until = Date.now() + waitMs;
   for (;;) {
     const response = await call("POST", "/sales", sale, { "Idempotency-Key": idempotencyKey });
     if (response.status !== 202) return response.json();
+    onWaiting?.((await response.json()) as SaleView);
     const wait = Math.min(Math.max(Number(response.headers.get("Retry-After")) || 2, 1), 10) * 1000;
     if (Date.now() + wait > until) {
       throw new Error("The sale is still being processed: press the button again in a moment to see how it ended");

@@ -15,6 +15,7 @@ const FIELDS = [
   { id: "country", label: "Country (ISO 3166)" },
   { id: "phone", label: "Phone" },
   { id: "address", label: "Address" },
+  { id: "hours", label: "Opening hours (printed on receipts)" },
 ] as const;
 type Field = (typeof FIELDS)[number]["id"];
 

@@ -1,10 +1,11 @@
 // Admin (#/admin/<tab>): users, stores, FX rates, metal prices, message
-// templates and vendors. A store manager sees their stores' users and may
+// templates, vendors and the stores' card readers. A store manager sees their stores' users and may
 // change their stores' wording and the vendors; HQ admins change everything.
 // Only what the role can do is offered; the API refuses the rest anyway.
 import { useEffect, useState } from "preact/hooks";
 import type { ScreenProps } from "../screen";
 import { Fx, Metals } from "./Rates";
+import { Readers } from "./Readers";
 import { Stores } from "./Stores";
 import { Templates } from "./Templates";
 import { Users } from "./Users";
@@ -18,6 +19,7 @@ const TABS = [
   { id: "metals", label: "Metal prices" },
   { id: "templates", label: "Message templates" },
   { id: "vendors", label: "Vendors" },
+  { id: "readers", label: "Card readers" },
 ];
 
 function hashTab(): string {
@@ -44,6 +46,7 @@ export function AdminScreen(props: ScreenProps) {
       {tab === "metals" && <Metals {...props} />}
       {tab === "templates" && <Templates {...props} />}
       {tab === "vendors" && <Vendors {...props} />}
+      {tab === "readers" && <Readers {...props} />}
     </div>
   );
 }

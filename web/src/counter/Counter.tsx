@@ -47,6 +47,8 @@ export function Counter({ store, cart, setCart }: Props) {
   const [exempt, setExempt] = useState<string | null>(null); // the certificate id when tax exempt
   const [sale, setSale] = useState<{ view: api.SaleView; client: Client | null } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [waiting, setWaiting] = useState<api.SaleView | null>(null); // a card on the reader, say
+  const [readers, setReaders] = useState<api.S["ReaderView"][]>([]);
   const problems = useProblems();
   const tagInput = useRef<HTMLInputElement>(null);
   const tenderFocus = useRef<() => void>(() => {});
@@ -54,6 +56,10 @@ export function Counter({ store, cart, setCart }: Props) {
   useEffect(() => {
     api.me().then(setMe).catch(() => setMe(null));
   }, []);
+  useEffect(() => {
+    api.getJson<api.S["ReaderList"]>("/terminal/readers", { store_id: store.id })
+      .then((list) => setReaders(list.items ?? [])).catch(() => setReaders([]));
+  }, [store.id]);
   useLayoutEffect(() => {
     if (!sale) tagInput.current?.focus();
   }, [sale]);
@@ -179,7 +185,9 @@ export function Counter({ store, cart, setCart }: Props) {
       ...(exempt !== null ? { tax_exempt: true, tax_exempt_id: exempt || null } : {}),
     };
     try {
-      const view = await api.sell(body, cart.key);
+      // a card on the reader may wait for the client's tap for minutes (TERMINAL_WAIT_SECONDS)
+      const onReader = drafts.some((t) => t.readerId);
+      const view = await api.sell(body, cart.key, { onWaiting: setWaiting, waitMs: onReader ? 330_000 : 60_000 });
       setSale({ view, client: cart.client ?? null });
       setCart(emptyCart());
       setExempt(null);
@@ -193,6 +201,18 @@ export function Counter({ store, cart, setCart }: Props) {
       } else refused(e);
     } finally {
       setBusy(false);
+      setWaiting(null);
+    }
+  }
+
+  /** The client will not tap (or the card asks for what the counter cannot do): give the sale back. */
+  async function cancelWait() {
+    if (!waiting?.id) return;
+    try {
+      await api.sendJson("POST", `/sales/${waiting.id}/cancel-wait`, undefined, { idempotencyKey: crypto.randomUUID() });
+    } catch (e) {
+      // 402: given back; the sale's own request then answers how it ended
+      if (!(e instanceof api.ApiError && e.status === 402)) problems.set(e);
     }
   }
 
@@ -281,8 +301,9 @@ export function Counter({ store, cart, setCart }: Props) {
           {remaining < 0 && <span class="error" role="alert">The payments are {money(-remaining)} more than the total</span>}
         </p>
         <FieldError messages={general} />
+        {waiting && <Waiting sale={waiting} money={money} onCancel={() => void cancelWait()} />}
         {remaining > 0 ? (
-          <TenderForm currency={currency} remaining={remaining} client={cart.client ?? null}
+          <TenderForm currency={currency} remaining={remaining} client={cart.client ?? null} readers={readers}
             disabled={busy || !cart.items.length} onAdd={addTender} focusRef={tenderFocus} />
         ) : (
           cart.items.length > 0 && (
@@ -292,6 +313,23 @@ export function Counter({ store, cart, setCart }: Props) {
           )
         )}
       </section>
+    </div>
+  );
+}
+
+/** The sale waits: on the reader for the client's card, or on a card that asks for 3-D Secure. */
+function Waiting({ sale, money, onCancel }: { sale: api.SaleView; money: (n: number) => string; onCancel: () => void }) {
+  const tender = (sale.tenders ?? []).find((t) => t.next_action);
+  const action = tender?.next_action;
+  const text = action?.type === "present_card"
+    ? `Tap, insert or swipe the card on ${action.reader_label ?? "the reader"}: ${money(tender?.amount?.amount ?? 0)}`
+    : action
+      ? "The card asks the cardholder to authenticate (3-D Secure), which this counter cannot do: cancel and take the card on the reader"
+      : "The sale is still being processed…";
+  return (
+    <div class="waiting" role="status">
+      <p>{text}</p>
+      {action && <button type="button" onClick={onCancel}>Cancel the card payment</button>}
     </div>
   );
 }

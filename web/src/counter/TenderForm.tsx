@@ -14,7 +14,9 @@ export interface TenderDraft {
   method: Method;
   amount: number; // minor units, the store's currency
   received?: number; // cash handed over
-  paymentMethod?: string; // card
+  paymentMethod?: string; // card keyed in (a payment method id)
+  readerId?: string; // card on the store's reader
+  readerLabel?: string;
   giftCardCode?: string;
 }
 
@@ -28,7 +30,7 @@ const LABELS: Record<Method, string> = {
 
 export function tenderLabel(t: TenderDraft): string {
   if (t.method === "gift_card") return `Gift card ${t.giftCardCode ?? ""}`.trim();
-  if (t.method === "card") return `Card ${t.paymentMethod ?? ""}`.trim();
+  if (t.method === "card") return t.readerLabel ? `Card on ${t.readerLabel}` : `Card ${t.paymentMethod ?? ""}`.trim();
   return LABELS[t.method];
 }
 
@@ -38,7 +40,8 @@ export function tenderBody(t: TenderDraft, currency: string): api.S["TenderInput
     method: t.method,
     amount,
     received: t.method === "cash" && t.received !== undefined ? { amount: t.received, currency } : null,
-    payment_method: t.method === "card" ? t.paymentMethod : null,
+    payment_method: t.method === "card" && !t.readerId ? t.paymentMethod : null,
+    ...(t.method === "card" && t.readerId ? { reader_id: t.readerId } : {}),
     gift_card_code: t.method === "gift_card" ? t.giftCardCode : null,
   };
 }
@@ -53,13 +56,16 @@ interface Props {
   onAdd: (draft: TenderDraft) => void;
   /** Set to a function that puts the focus on this form (after the client is attached, say). */
   focusRef: { current: () => void };
+  /** The store's card readers (Stripe Terminal); none: a card is keyed in as a payment method. */
+  readers?: api.S["ReaderView"][];
 }
 
-export function TenderForm({ currency, remaining, client, disabled, onAdd, focusRef }: Props) {
+export function TenderForm({ currency, remaining, client, disabled, onAdd, focusRef, readers = [] }: Props) {
   const [method, setMethod] = useState<Method>("cash");
   const [amount, setAmount] = useState(major(remaining, currency));
   const [received, setReceived] = useState("");
   const [card, setCard] = useState("");
+  const [reader, setReader] = useState(""); // "" until chosen: the first reader, if any
   const [code, setCode] = useState("");
   const [balance, setBalance] = useState<string | null>(null);
   const [error, setError] = useState<{ field: string; messages: string[] } | null>(null);
@@ -120,8 +126,14 @@ export function TenderForm({ currency, remaining, client, disabled, onAdd, focus
         draft.received = given;
       }
     } else if (method === "card") {
-      if (!/^(pm|card|src)_[A-Za-z0-9_]+$/.test(card.trim())) return fail("card", "The payment method the card terminal gives (pm_…)");
-      draft.paymentMethod = card.trim();
+      const chosen = readers.find((r) => r.id === (reader || readers[0]?.id));
+      if (chosen && reader !== "keyed") {
+        draft.readerId = chosen.id;
+        draft.readerLabel = chosen.label;
+      } else {
+        if (!/^(pm|card|src)_[A-Za-z0-9_]+$/.test(card.trim())) return fail("card", "The payment method the card terminal gives (pm_…)");
+        draft.paymentMethod = card.trim();
+      }
     } else if (method === "gift_card") {
       if (!code.trim()) return fail("code", "Scan or type the gift card's code");
       draft.giftCardCode = code.trim();
@@ -165,7 +177,16 @@ export function TenderForm({ currency, remaining, client, disabled, onAdd, focus
           </p>
         </>
       )}
-      {method === "card" && (
+      {method === "card" && readers.length > 0 && (
+        <label>
+          Card reader
+          <select name="reader" value={reader || readers[0].id} disabled={disabled} onChange={(e) => setReader(e.currentTarget.value)}>
+            {readers.map((r) => <option value={r.id}>{r.label}</option>)}
+            <option value="keyed">Keyed in (payment method id)</option>
+          </select>
+        </label>
+      )}
+      {method === "card" && (readers.length === 0 || reader === "keyed") && (
         <label>
           Card payment method
           <input name="card" autocomplete="off" value={card} disabled={disabled} placeholder="from the terminal: pm_…"
