@@ -289,7 +289,7 @@ class Route(HttpRequestHandler):
             response = self.process(call)
         except Exception as exc:
             response = problem_from(exc, request.path, call.request_id)
-        if self.mutating:
+        if self.mutating or call.audit.get("detail"):   # a read that changed something says so
             self.audit_outcome(call, response)
         response.headers["X-Request-ID"] = call.request_id
         return secure(response)

@@ -24,7 +24,7 @@ import uuid
 
 from sqlalchemy import select
 
-from chassis.errors import InvalidInput
+from chassis.errors import Forbidden, InvalidInput
 from chassis.identity import (
     ANY_STAFF,
     BENCH_JEWELER,
@@ -178,6 +178,11 @@ class PaymentRoutes:
         """The receipt as ESC/POS bytes for a thermal receipt printer (42 or
         48 columns, ``kick=true`` opens the cash drawer first, cut at the end):
         send the body to the printer as it is."""
+        if request.params.get("kick"):
+            # the drawer opens: a seller's act, and on the audit trail (who, when, which store)
+            request.audit["detail"] = f"cash drawer kick with the receipt of sale {id}"
+            if request.identity.role not in SELLERS:
+                raise Forbidden("opening the cash drawer is for the store's sellers")
         receipt = self._receipt(request, id, "escpos")
         return Reply(base64.b64decode(receipt["body"]), content_type=receipt["content_type"],
                      headers={"Content-Disposition":

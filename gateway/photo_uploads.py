@@ -10,7 +10,7 @@ are green or off the loop by themselves (``chassis.storage``).
 import logging
 
 from chassis import images
-from chassis.errors import InvalidInput, NotFound
+from chassis.errors import InvalidInput, NotFound, Unavailable
 from chassis.storage import BadKey, Missing, run_off_loop
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,9 @@ def thumbnail_of(data):
 
 def store_and_record(storage, upload, content_type, caption, thumb, record):
     """Photo and thumbnail written, then ``record(stored photo)`` (the RPC);
-    whatever was written is deleted if any step fails."""
+    whatever was written is deleted if a step fails for sure. When the record's
+    outcome is unknown (workorders did not answer in time: it may have saved the
+    photo), the files stay: a photo row must never point at nothing."""
     key = images.new_photo_key(content_type)
     written = []
     try:
@@ -55,15 +57,26 @@ def store_and_record(storage, upload, content_type, caption, thumb, record):
         written.append(key)
         storage.put(images.thumbnail_key(key), thumb, images.THUMBNAIL_TYPE)
         written.append(images.thumbnail_key(key))
+    except BaseException:
+        _forget(storage, written)
+        raise
+    try:
         return record({"storage_key": key, "content_type": content_type,
                        "size_bytes": upload.size, "sha256": upload.sha256, "caption": caption})
-    except BaseException:
-        for stored in written:               # nothing kept for a photo that was not added
-            try:
-                storage.delete(stored)
-            except Exception:
-                log.exception("could not delete %s after a failed upload", stored)
+    except Unavailable:
+        log.warning("photo %s kept: workorders' answer was lost, it may have recorded it", key)
         raise
+    except BaseException:
+        _forget(storage, written)
+        raise
+
+
+def _forget(storage, written):
+    for stored in written:                   # nothing kept for a photo that was not added
+        try:
+            storage.delete(stored)
+        except Exception:
+            log.exception("could not delete %s after a failed upload", stored)
 
 
 def read(storage, key):

@@ -17,7 +17,7 @@ from chassis.errors import Conflict, InvalidInput, NotFound
 from chassis.outbox import emit
 from contracts.money import maybe_money, money
 
-from .common import check_status, lock_items, move
+from .common import add_history, check_status, lock_items, move
 from .models import Item, SaleHold
 from .views import item_view
 
@@ -134,7 +134,8 @@ def confirm_sale(session, identity, sale_id):
 
 
 def keep_hold(session, identity, sale_id):
-    """An opened layaway keeps its pieces until it is paid or cancelled: its
+    """An opened layaway keeps its pieces until it is paid or cancelled (and a
+    sale until it completes, asked just before its cards are captured): its
     holds no longer lapse (taken again first if they lapsed while it opened,
     409 if a piece is gone). Idempotent."""
     sale_id = str(sale_id)
@@ -144,6 +145,8 @@ def keep_hold(session, identity, sale_id):
     for hold in holds:
         if hold.state == "reserved" and hold.expires_at is not None:
             hold.expires_at, hold.updated_at = None, now()
+            add_history(session, identity, found[hold.item_id], "hold_kept", sale_id=sale_id,
+                        reason=hold.reason)
     return [item_view(found[h.item_id]) for h in holds]
 
 

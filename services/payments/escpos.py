@@ -23,12 +23,18 @@ BOLD_ON, BOLD_OFF = ESC + b"E\x01", ESC + b"E\x00"
 DOUBLE, NORMAL = GS + b"!\x11", GS + b"!\x00"     # double width and height / normal size
 
 
+_CONTROLS = {c: "?" for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)]}
+
+
 def _text(value):
-    return value.encode(ENCODING, "replace")
+    """Printable text only: a control character in a description (ESC p ...
+    opens the drawer, GS V cuts the paper) prints as ``?``, never as a command."""
+    return value.translate(_CONTROLS).encode(ENCODING, "replace")
 
 
 def wrap(text, width):
     """Words on lines of at most ``width`` characters (a longer word is cut)."""
+    width = max(int(width), 1)
     lines, current = [], ""
     for word in text.split():
         while len(word) > width:
@@ -49,8 +55,11 @@ def columns(label, amount, width):
     """``label`` left and ``amount`` right on ``width`` columns; a label too
     long for both wraps, the amount on its last line. Leading spaces (an
     indented detail) are kept."""
-    indent = len(label) - len(label.lstrip(" "))
     room = width - len(amount) - 1 if amount else width
+    # an indent is a detail's few spaces, never most of the line (a description
+    # typed with leading spaces must not leave no room, or none at all)
+    indent = min(len(label) - len(label.lstrip(" ")), max(room // 4, 0))
+    label = label.lstrip(" ")
     parts = wrap(label, room - indent) or [""]
     lines = [" " * indent + p for p in parts]
     last = lines[-1]

@@ -121,7 +121,7 @@ def pdf(view, store, **extras):
     for r in doc.rows:
         line(r.label, r.amount, bold=r.kind == "grand", size=7 if r.kind == "detail" else 8)
     y -= 2 * mm
-    for text in _wrap(doc.policy, 62):
+    for text in escpos.wrap(doc.policy, 62):
         line(text, size=7)
     line(doc.last_day, bold=True, size=7)
     if doc.number:
@@ -131,7 +131,7 @@ def pdf(view, store, **extras):
         y -= 14 * mm
         line(doc.number)
     for text in doc.footer:
-        for part in _wrap(text, 62):
+        for part in escpos.wrap(text, 62):
             line(part, size=7)
     c.showPage()
     c.save()
@@ -141,18 +141,6 @@ def pdf(view, store, **extras):
 def _fit(text):
     """Text Helvetica's WinAnsi encoding can draw ('?' for what it cannot)."""
     return text.encode("cp1252", "replace").decode("cp1252")
-
-
-def _wrap(text, width):
-    """Words on lines of at most ``width`` characters."""
-    lines, current = [], ""
-    for word in text.split():
-        if current and len(current) + 1 + len(word) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = f"{current} {word}" if current else word
-    return lines + ([current] if current else [])
 
 
 def render(fmt, view, store, options, **extras):

@@ -99,8 +99,10 @@ def _replay(ctx, sale, req_hash):
 # --- steps 3-6: run ---------------------------------------------------------------------
 
 def claim(ctx, sale_id, at=None):
+    """The sale's lease, if free at ``at`` (a sweep's time); it runs from now,
+    never from a moment already past (a long sweep's later sales)."""
     at = at or now()
-    return ctx.step(records.claim, sale_id, at, ctx.lease_until(at))
+    return ctx.step(records.claim, sale_id, at, ctx.lease_until(max(at, now())))
 
 
 def _step(ctx, sale_id, step, **values):
@@ -210,9 +212,25 @@ def _drive(ctx, sale_id, loaded=None, store=None):
         return None
     if cash:
         return _complete_cash(ctx, sale_id, reserved=bool(reserved), known=loaded, store=store)
-    if _take_all(ctx, sale_id, tenders) and _capture_cards(ctx, sale_id, tenders):
+    if (_take_all(ctx, sale_id, tenders) and _keep_pieces(ctx, sale_id, lines)
+            and _capture_cards(ctx, sale_id, tenders)):
         followups(ctx, sale_id, ctx.step(records.complete, ctx.identity, sale_id))
     return None
+
+
+def _keep_pieces(ctx, sale_id, lines):
+    """Before the point of no return: the pieces' holds made firm (a sale that
+    took long, a tap awaited, inventory away, must not capture a card for a
+    piece whose hold lapsed and went to someone else). False: a piece is gone,
+    the sale failed (its cards are voided, never captured)."""
+    if not any(l.kind == "item" for l in lines):
+        return True
+    try:
+        ctx.inventory.keep_hold(sale_id)
+    except Conflict as exc:
+        fail(ctx, sale_id, "piece_unavailable", exc.detail or str(exc))
+        return False
+    return True
 
 
 def _take_all(ctx, sale_id, tenders):
@@ -392,12 +410,13 @@ def recover(ctx, sale_id, at=None):
     if not claim(ctx, sale_id, at):
         return None
     try:
-        if ctx.step(records.status, sale_id) == "compensating":
-            compensate(ctx, sale_id)
-        elif ctx.step(terminal.waiting_tenders, sale_id):
-            _resume_waiting(ctx, sale_id, at)
-        else:
-            _finish_or_give_back(ctx, sale_id)
+        with _renewing(ctx, sale_id):
+            if ctx.step(records.status, sale_id) == "compensating":
+                compensate(ctx, sale_id)
+            elif ctx.step(terminal.waiting_tenders, sale_id):
+                _resume_waiting(ctx, sale_id, at)
+            else:
+                _finish_or_give_back(ctx, sale_id)
     except (Unsettled, Declined) as exc:
         log.warning("sale %s not recovered yet: %s", sale_id, exc)
         if isinstance(exc, Declined):
@@ -416,11 +435,17 @@ def stop_waiting(ctx, sale_id):
     (compensated). A tap that came first stands: the sale goes on."""
     require_writer(ctx.identity)
     ctx.read(sale_views.visible_sale, ctx.identity, sale_id)   # 404 unless the caller's store's
-    if not claim(ctx, sale_id):
-        raise Conflict("the sale is being driven right now; ask again in a moment")
+    # the counter's own repeat of the sale holds the lease for a moment every few seconds
+    for _ in range(10):
+        if claim(ctx, sale_id):
+            break
+        eventlet.sleep(0.3)
+    else:
+        raise Unavailable("the sale is being driven right now; cancel again in a moment")
     try:
-        for t in ctx.step(terminal.waiting_tenders, sale_id):
-            tender_steps.stop_waiting(ctx, t.id, "cancelled at the counter")
+        with _renewing(ctx, sale_id):
+            for t in ctx.step(terminal.waiting_tenders, sale_id):
+                tender_steps.stop_waiting(ctx, t.id, "cancelled at the counter")
     except Unsettled as exc:
         raise Unavailable(f"Stripe did not answer ({exc}); cancel again") from None
     finally:

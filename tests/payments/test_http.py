@@ -130,6 +130,15 @@ def test_the_receipt_prints_the_insurance_record_for_screen_paper_and_printer(ht
     assert f"GIA certificate {cert}".encode() in escpos.content
     plain = seller.get(f"/sales/{sale['id']}/receipt.escpos")
     assert plain.status_code == 200 and b"\x1bp" not in plain.content
+    # the drawer opens for a seller only, and the audit trail says who opened it, when, where
+    jeweler = admin.user("bench_jeweler", [store_id])
+    refused = jeweler.get(f"/sales/{sale['id']}/receipt.escpos", params={"kick": "1"})
+    assert refused.status_code == 403 and refused.headers["Content-Type"] == "application/problem+json"
+    kicks = [e for e in admin.get("/audit", params={"entity_id": sale["id"], "limit": 50}).json()["items"]
+             if e["route"] == "/sales/{id}/receipt.escpos"]
+    assert sorted((e["status"], e["actor_role"]) for e in kicks) == [
+        (200, "sales_associate"), (403, "bench_jeweler")], kicks
+    assert all(e["detail"] == f"cash drawer kick with the receipt of sale {sale['id']}" for e in kicks)
     assert seller.get(f"/sales/{sale['id']}/receipt.escpos", params={"width": "40"}).status_code == 422
     pdf = seller.get(f"/sales/{sale['id']}/receipt.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

@@ -59,3 +59,32 @@ def test_an_opened_layaway_keeps_its_pieces_while_a_sales_hold_lapses(platform, 
                          "from sale_holds"))
     assert holds["layaway"] is None                  # kept: no sweeper releases it
     assert 29 < holds["sale"] <= 30.1
+
+
+def test_a_card_is_never_captured_for_a_piece_whose_hold_lapsed_and_was_sold(
+        platform, db, idb, domain, receive, stripe_client):
+    """The sale took long (a tap awaited, inventory away): its hold lapsed, the
+    sweeper gave the piece back and another sale took it. Before capturing, the
+    saga makes the hold firm; here it cannot, so the card is voided, not captured."""
+    from nameko.standalone.rpc import ClusterRpcClient
+    from chassis.db import Db
+    from chassis.identity import Identity
+    from services.inventory import sales as inventory_sales
+
+    from .conftest import ASSOCIATE_A as WHO, card, payment_intents
+
+    item = receive(1, price=100000)[0]
+
+    def meanwhile(tender_id, **kwargs):
+        idb.execute("update sale_holds set expires_at = now() - interval '1 second'")
+        with Db(idb.engine, "inventory", Identity.system()).transaction() as session:  # the sweeper
+            inventory_sales.expire_sale_holds(session, Identity.system())
+        with ClusterRpcClient(context_data=WHO.to_context(), timeout=10) as rpc:
+            rpc.inventory.reserve_for_sale(new_key(), [item], STORE_A)      # someone else's sale
+
+    ctx = domain(ASSOCIATE_A, hooks={"after_tender": meanwhile})
+    request = {"store_id": STORE_A, "lines": [{"item_id": item}], "tenders": [card(108870)]}
+    view = saga.create_sale(ctx, load(SaleRequest(), request), new_key(), "h")
+    assert view["status"] == "failed" and view["failure_code"] == "piece_unavailable", view
+    assert [pi.status for pi in payment_intents(stripe_client)] == ["canceled"]
+    assert idb.scalar("select status from items where id = :i", i=item) == "reserved"   # the other's

@@ -163,6 +163,15 @@ def test_a_deposit_whose_event_is_parked_is_not_charged_again(platform, db, as_)
     assert FakeWorkorders.amounts == [50000]
     assert db.scalar("select coalesce(sum(amount), 0) from tenders where work_order_id = :w",
                      w=WORK_ORDER) == 30000
+    # workorders' copy still says 800.00 due (as if mark_paid were postponed): nothing is
+    # collected twice, neither as a deposit nor by another sale
+    with pytest.raises(InvalidInput) as err:
+        terminal.take_deposit(WORK_ORDER, {"tender": cash(100)}, new_key())
+    assert err.value.errors["tender.amount"] == ["more than the balance due (0 USD)"]
+    with pytest.raises(InvalidInput) as err:
+        terminal.create_sale({"store_id": STORE_A, "lines": [{"work_order_id": WORK_ORDER}],
+                              "tenders": [cash(100)]})
+    assert "lines.0.work_order_id" in err.value.errors
 
 
 def test_discounts_beyond_an_associates_limit_need_a_manager(platform, as_, receive):

@@ -193,3 +193,14 @@ def test_a_batch_is_one_label_format_per_piece_in_order():
     data = zpl.labels_zpl([(RING, "en_US"), (CHAIN, "ja_JP")]).decode()
     assert data.count("^XA") == 2 and data.index("PXDPPXXF") < data.index("QX7K2M4A")
     assert "^FD$1,000.00^FS" in data
+
+
+def test_a_description_cannot_command_the_printer_or_hang_the_receipt():
+    """Text is printed, never obeyed: ESC p (the drawer kick) in a description
+    prints as ``?``; a description typed with forty leading spaces still fits."""
+    from services.payments import escpos
+    assert escpos._text("Ring\x1bp0\x19\xfa\x1dV") == b"Ring?p0?\xfa?V"
+    lines = escpos.columns(" " * 40 + "Engraving", "$1,000.00", 42)
+    assert len(lines) == 1 and lines[0].endswith("$1,000.00") and "Engraving" in lines[0]
+    assert all(len(line) <= 42 for line in escpos.columns(" " * 200 + "x" * 90, "$1.00", 42))
+    assert escpos.wrap("abc", 0) == ["a", "b", "c"]
