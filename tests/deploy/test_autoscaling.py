@@ -20,16 +20,6 @@ KNOWN_METADATA = {
 }
 
 
-@pytest.fixture(scope="module", params=k8s.OVERLAYS)
-def overlay(request):
-    return request.param
-
-
-@pytest.fixture
-def objects(overlay):
-    return k8s.render(overlay)
-
-
 def scaled_object(objects, component):
     return k8s.one(objects, "ScaledObject", component)
 

@@ -31,16 +31,6 @@ SECRET_VALUE = re.compile(r"\b(sk|rk|pk)_(live|test)_\w+|\bwhsec_\w+|BEGIN [A-Z 
                           r"\bAC[0-9a-f]{32}\b")
 
 
-@pytest.fixture(scope="module", params=k8s.OVERLAYS)
-def overlay(request):
-    return request.param
-
-
-@pytest.fixture
-def objects(overlay):
-    return k8s.render(overlay)
-
-
 # ---- rendering and schemas --------------------------------------------------
 
 def test_overlay_renders_the_whole_chain_in_its_namespace(overlay, objects):

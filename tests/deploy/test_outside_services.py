@@ -6,24 +6,12 @@ import ast
 import re
 from urllib.parse import urlsplit
 
-import pytest
-
 from chassis.config import ALL_COMPONENTS
 from tests.deploy import k8s
 
 PHOTO_COMPONENTS = ("workorders", "gateway")  # workorders stores the photos, the gateway serves them
 PHOTO_SETTINGS = ("STORAGE_BACKEND", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION")
 PHOTO_SECRETS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-
-
-@pytest.fixture(scope="module", params=k8s.OVERLAYS)
-def overlay(request):
-    return request.param
-
-
-@pytest.fixture
-def objects(overlay):
-    return k8s.render(overlay)
 
 
 def app_container(objects, component):
