@@ -67,6 +67,7 @@ def test_a_card_is_never_captured_for_a_piece_whose_hold_lapsed_and_was_sold(
     sweeper gave the piece back and another sale took it. Before capturing, the
     saga makes the hold firm; here it cannot, so the card is voided, not captured."""
     from nameko.standalone.rpc import ClusterRpcClient
+
     from chassis.db import Db
     from chassis.identity import Identity
     from services.inventory import sales as inventory_sales
