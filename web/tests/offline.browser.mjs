@@ -1,0 +1,124 @@
+// The counter offline (a store of its own, its drawer open): the network cut,
+// three cash sales kept in the browser (a card refused with its message), one
+// of their pieces sold meanwhile by another associate through the API; a
+// reload while offline (the console opens from the service worker's cache, the
+// queue still there); the network back: the queue is sent in order, two sales
+// made, one conflict; the manager refunds it. On the server: one sale per
+// piece, and the drawer's expected cash is the float and the two sales (the
+// refunded cash is recorded in and out with the sale's key in the reasons).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Api, admin, signIn, withPage } from "./support.mjs";
+
+const usdText = (minor) => `$${(minor / 100).toLocaleString("en-US", { minimumFractionDigits: 2 })}`;
+
+async function receive(api, store, price) {
+  // the new store reaches inventory through an event: a moment after it is made
+  const body = {
+    store_id: store.id, category: "ring", description: `Offline ring ${crypto.randomUUID().slice(0, 6)}`,
+    metal: { type: "silver", weight_g: "4.000" }, price: { amount: price, currency: "USD" },
+  };
+  for (let i = 0; ; i++) {
+    const response = await api.call("POST", "/items", body, undefined, { "Idempotency-Key": crypto.randomUUID() });
+    if (response?.id) return response;
+    if (i > 40) assert.fail(`could not receive a piece: ${JSON.stringify(response)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test("three cash sales offline, a reload offline, the replay in order and a conflict refunded", () =>
+  withPage(import.meta.url, async ({ page, context, problems, shot }) => {
+    const api = await admin();
+    const store = await api.call("POST", "/stores", {
+      code: `OFF${crypto.randomUUID().slice(0, 5).toUpperCase()}`, name: "Offline Lane", currency: "USD",
+      timezone: "America/New_York", tax_rate_bps: 0,
+    }, 201);
+    const [a, b, c] = [await receive(api, store, 12500), await receive(api, store, 13500), await receive(api, store, 14500)];
+    const manager = await api.user("store_manager", [store]);
+    const other = await api.user("sales_associate", [store]);
+    const managerApi = await Api.signIn(manager.username, manager.password);
+    const drawer = await managerApi.call("POST", "/drawers",
+      { store_id: store.id, register: "main", float: { amount: 20000, currency: "USD" } }, 201);
+
+    await signIn(page, manager);
+    await page.getByText("3 pieces of this store kept for selling offline").waitFor();
+    // the service worker has the app shell and controls the page
+    await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, { timeout: 20_000 });
+
+    await context.setOffline(true);
+    const banner = page.locator(".offline-banner");
+    await banner.getByText("Offline: 0 sales waiting").waitFor();
+    const tag = page.getByLabel("Tag", { exact: true });
+
+    async function sellOffline(piece, received, count) {
+      await tag.fill(piece.tag);
+      await tag.press("Enter");
+      await page.getByRole("cell", { name: piece.tag, exact: true }).waitFor();
+      await page.getByText(/^Offline: cash only\./).waitFor();
+      assert.deepEqual(await page.getByLabel("Pay by").locator("option").allTextContents(), ["Cash"]);
+      await page.getByLabel("Cash received").fill(String(received / 100));
+      await page.getByLabel("Cash received").press("Enter");
+      await page.getByRole("heading", { name: "Sale kept offline: waiting to be sent" }).waitFor();
+      await page.locator(".provisional .change output").filter({ hasText: usdText(received - piece.price.amount) }).waitFor();
+      await banner.getByText(`Offline: ${count} ${count === 1 ? "sale" : "sales"} waiting`).waitFor();
+      if (count === 1) await shot("provisional-receipt");
+      await page.getByRole("button", { name: "New sale" }).click();
+    }
+
+    await sellOffline(a, 15000, 1);
+    // meanwhile another associate sells the third piece (another register, no drawer)
+    const elsewhere = await (await Api.signIn(other.username, other.password)).post("/sales", {
+      store_id: store.id, register: "SHOWCASE", lines: [{ item_id: c.id }],
+      tenders: [{ method: "cash", amount: { amount: 14500, currency: "USD" } }],
+    }, 201);
+    await sellOffline(b, 13500, 2);
+    await sellOffline(c, 20000, 3);
+    // a piece already sold offline is not sold twice here
+    await tag.fill(a.tag);
+    await tag.press("Enter");
+    await page.getByText(`Offline: ${a.tag} is not among this store's pieces kept for offline sales`).waitFor();
+    await shot("three-waiting");
+
+    // a reload while offline: the console opens from the cache, the queue is still there
+    const reloaded = await page.reload();
+    assert.ok(reloaded?.fromServiceWorker(), "the page did not come from the service worker");
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+    await banner.getByText("Offline: 3 sales waiting").waitFor();
+    await page.getByRole("navigation", { name: "Counter" }).getByRole("link", { name: "Offline sales" }).click();
+    await page.getByText("waiting to be sent").first().waitFor();
+    assert.equal(await page.locator(".offline-sales li").filter({ hasText: "waiting to be sent" }).count(), 3);
+    await shot("reloaded-offline");
+
+    // the network back: sent in order, two made, the third a conflict
+    await context.setOffline(false);
+    const conflict = page.getByRole("group", { name: /^Conflict P-/ });
+    await conflict.getByText(`${c.tag} · `).waitFor({ timeout: 30_000 });
+    await conflict.getByText("sold elsewhere (sold)").waitFor();
+    assert.equal(await page.locator(".offline-sales li").filter({ hasText: /· sent/ }).count(), 2);
+    await banner.getByText(/1 sale kept offline could not be made/).waitFor();
+    await shot("conflict");
+    await conflict.getByRole("button", { name: "Refund $145.00 in cash" }).click();
+    await page.locator(".offline-sales li").filter({ hasText: c.tag }).getByText("refunded", { exact: true }).waitFor();
+    assert.ok(await banner.isHidden(), "the banner stays with nothing waiting and no conflict");
+    await shot("refunded");
+
+    // the server: one sale per piece, the drawer right
+    const sales = (await api.get(`/sales?store_id=${store.id}&limit=100`)).items.filter((s) => s.status === "completed");
+    for (const piece of [a, b, c]) {
+      const selling = sales.filter((s) => s.lines.some((l) => l.item_id === piece.id));
+      assert.equal(selling.length, 1, `${piece.tag} is in ${selling.length} completed sales`);
+    }
+    assert.ok(sales.some((s) => s.id === elsewhere.id && s.lines[0].item_id === c.id));
+    // sent in the order they were made: the first offline sale has the earlier receipt number
+    const number = (piece) => sales.find((s) => s.lines.some((l) => l.item_id === piece.id)).receipt_number;
+    assert.ok(number(a) < number(b), `${number(a)} after ${number(b)}`);
+    const day = await managerApi.get(`/drawers?store_id=${store.id}&date=${drawer.business_date}`);
+    const main = day.items.find((d) => d.id === drawer.id);
+    assert.equal(main.cash_sales.amount, 12500 + 13500);
+    assert.equal(main.cash_in.amount, 14500);
+    assert.equal(main.cash_out.amount, 14500);
+    assert.equal(main.expected.amount, 20000 + 12500 + 13500);
+    // the errors the browser logs for the calls that could not go out, and the conflict's 409
+    const unexpected = problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch|status of 409|ERR_FAILED/.test(p));
+    assert.deepEqual(unexpected, []);
+  }));
