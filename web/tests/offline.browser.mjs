@@ -148,3 +148,68 @@ test("three cash sales offline, a reload offline, the replay in order and a conf
     const unexpected = problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch|status of 409|ERR_FAILED/.test(p));
     assert.deepEqual(unexpected, []);
   }));
+
+test("an associate's offline sale of a piece sold elsewhere, substituted by the manager with another piece", () =>
+  withPage(import.meta.url, async ({ page, context, problems, shot }) => {
+    const api = await admin();
+    const store = await api.call("POST", "/stores", {
+      code: `OFS${crypto.randomUUID().slice(0, 5).toUpperCase()}`, name: "Substitute Lane", currency: "USD",
+      timezone: "America/New_York", tax_rate_bps: 0,
+    }, 201);
+    const [sold, instead] = [await receive(api, store, 12500), await receive(api, store, 14000)];
+    const [manager, associate, other] = [await api.user("store_manager", [store]),
+      await api.user("sales_associate", [store]), await api.user("sales_associate", [store])];
+    const managerApi = await Api.signIn(manager.username, manager.password);
+    const drawer = await managerApi.call("POST", "/drawers",
+      { store_id: store.id, register: "main", float: { amount: 10000, currency: "USD" } }, 201);
+
+    await signIn(page, associate);
+    await page.getByText("2 pieces of this store kept for selling offline").waitFor();
+    await context.setOffline(true);
+    const tag = page.getByLabel("Tag", { exact: true });
+    await tag.fill(sold.tag);
+    await tag.press("Enter");
+    await page.getByLabel("Cash received").fill("130");
+    await page.getByLabel("Cash received").press("Enter");
+    await page.getByRole("heading", { name: "Sale kept offline: waiting to be sent" }).waitFor();
+    await (await Api.signIn(other.username, other.password)).post("/sales", {
+      store_id: store.id, register: "SHOWCASE", lines: [{ item_id: sold.id }],
+      tenders: [{ method: "cash", amount: { amount: 12500, currency: "USD" } }],
+    }, 201);
+
+    // back online: the conflict, which the associate sees and a manager resolves
+    await context.setOffline(false);
+    const banner = page.locator(".offline-banner");
+    await banner.getByRole("link", { name: /1 sale kept offline could not be made/ }).click();
+    const conflict = page.getByRole("group", { name: /^Conflict P-/ });
+    await conflict.getByText("A store manager resolves it").waitFor();
+    assert.equal(await conflict.getByRole("button").count(), 0);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Username").waitFor();
+    await page.keyboard.type(manager.username);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(manager.password);
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+    await page.getByRole("navigation", { name: "Counter" }).getByRole("link", { name: "Offline sales" }).click();
+    await conflict.getByText("sold elsewhere (sold)").waitFor();
+    await conflict.getByLabel("Substitute piece tag").fill(instead.tag);
+    await conflict.getByRole("button", { name: "Substitute" }).click();
+    const resolved = page.locator(".offline-sales li").filter({ hasText: sold.tag });
+    await resolved.getByText("substituted", { exact: true }).waitFor();
+    await resolved.getByText(`${instead.tag} in place of ${sold.tag} for $140.00: take $15.00 more in cash`).waitFor();
+    assert.ok(await banner.isHidden(), "the banner stays with no conflict left");
+    await shot("substituted");
+
+    // the server: each piece sold once, the substitute's cash in the drawer
+    const sales = (await api.get(`/sales?store_id=${store.id}&limit=100`)).items.filter((s) => s.status === "completed");
+    for (const piece of [sold, instead]) {
+      assert.equal(sales.filter((s) => s.lines.some((l) => l.item_id === piece.id)).length, 1, `${piece.tag} sold twice or never`);
+    }
+    const main = (await managerApi.get(`/drawers?store_id=${store.id}&date=${drawer.business_date}`)).items
+      .find((d) => d.id === drawer.id);
+    assert.equal(main.cash_sales.amount, 14000);
+    assert.equal(main.expected.amount, 10000 + 14000);
+    const unexpected = problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch|status of 409|ERR_FAILED/.test(p));
+    assert.deepEqual(unexpected, []);
+  }));

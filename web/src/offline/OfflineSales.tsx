@@ -63,7 +63,7 @@ function Summary({ sale }: { sale: OfflineSale }) {
       {provisionalNumber(sale)} · {sale.lines.map((l) => l.tag).join(", ")} · cash {money(sale.cash)} ·{" "}
       <span class="state">{STATES[sale.state]}</span>
       {sale.answer?.receipt_number && <> · receipt {sale.answer.receipt_number}</>}
-      {sale.state === "refunded" && sale.answer?.detail && <> · {sale.answer.detail}</>}
+      {(sale.state === "refunded" || sale.state === "substituted") && sale.answer?.detail && <> · {sale.answer.detail}</>}
     </p>
   );
 }
@@ -75,7 +75,6 @@ function Conflict({ sale, store, manager, offline }: { sale: OfflineSale; store:
   const [status, setStatus] = useState<Record<string, string>>({}); // by tag, as the server has it now
   const [tag, setTag] = useState("");
   const [busy, setBusy] = useState(false);
-  const [note, setNote] = useState("");
   const problems = useProblems();
 
   useEffect(() => {
@@ -126,7 +125,6 @@ function Conflict({ sale, store, manager, offline }: { sale: OfflineSale; store:
   async function substitute(event: Event) {
     event.preventDefault();
     problems.clear();
-    setNote("");
     setBusy(true);
     try {
       const piece = await api.itemByTag(tag.trim());
@@ -148,10 +146,10 @@ function Conflict({ sale, store, manager, offline }: { sale: OfflineSale; store:
       try {
         const view = await api.sell(body, sale.substituteKey);
         const diff = total - sale.cash;
+        const settle = diff > 0 ? `take ${money(diff)} more in cash` : diff < 0 ? `give back ${money(-diff)} in cash` : "the same amount";
         await queue.save({ ...sale, state: "substituted", resolved_at: new Date().toISOString(),
           answer: { sale_id: view.id, receipt_number: view.receipt_number ?? undefined,
-            detail: `${piece.tag} in place of ${what}` } });
-        setNote(diff > 0 ? `Take ${money(diff)} more in cash` : diff < 0 ? `Give back ${money(-diff)} in cash` : "The same amount: nothing to give back");
+            detail: `${piece.tag} in place of ${what} for ${money(total)}: ${settle}` } });
       } catch (e) {
         if (api.needsNewKey(e)) await queue.save({ ...sale, substituteKey: undefined }); // refused: another sale next time
         throw e;
@@ -177,7 +175,6 @@ function Conflict({ sale, store, manager, offline }: { sale: OfflineSale; store:
         ))}
       </ul>
       <p>Cash taken <output>{money(sale.cash)}</output> (nothing was charged on the server)</p>
-      {note && <p role="status">{note}</p>}
       {manager ? (
         <>
           <button type="button" disabled={busy || offline || !gone.length} onClick={() => void refund()}>
