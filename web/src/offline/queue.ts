@@ -70,10 +70,22 @@ export async function refreshPieces(storeId: string): Promise<number> {
 
 export const pieceByTag = db.pieceByTag;
 
+/** Whether the gateway answers again (after a call that could not reach it). */
+async function reachable(): Promise<boolean> {
+  try {
+    await fetch("/health", { cache: "no-store" });
+    markUnreachable(false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Send the waiting sales, oldest first; one run at a time. */
 export function replay(): Promise<void> {
   if (!running) {
     running = (async () => {
+      if (unreachable && !(await reachable())) return;
       for (const sale of await db.sales()) {
         if (sale.state !== "waiting") continue;
         try {
