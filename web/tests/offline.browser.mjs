@@ -185,11 +185,9 @@ test("an associate's offline sale of a piece sold elsewhere, substituted by the 
     await conflict.getByText("A store manager resolves it").waitFor();
     assert.equal(await conflict.getByRole("button").count(), 0);
     await page.getByRole("button", { name: "Sign out" }).click();
-    await page.getByLabel("Username").waitFor();
-    await page.keyboard.type(manager.username);
-    await page.keyboard.press("Tab");
-    await page.keyboard.type(manager.password);
-    await page.keyboard.press("Enter");
+    await page.getByLabel("Username").fill(manager.username);
+    await page.getByLabel("Password").fill(manager.password);
+    await page.getByLabel("Password").press("Enter");
     await page.getByRole("button", { name: "Sign out" }).waitFor();
     await page.getByRole("navigation", { name: "Counter" }).getByRole("link", { name: "Offline sales" }).click();
     await conflict.getByText("sold elsewhere (sold)").waitFor();
@@ -211,5 +209,50 @@ test("an associate's offline sale of a piece sold elsewhere, substituted by the 
     assert.equal(main.cash_sales.amount, 14000);
     assert.equal(main.expected.amount, 10000 + 14000);
     const unexpected = problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch|status of 409|ERR_FAILED/.test(p));
+    assert.deepEqual(unexpected, []);
+  }));
+
+test("a sale whose answer is lost is kept under its key and sent again: one sale", () =>
+  withPage(import.meta.url, async ({ page, problems, shot }) => {
+    const api = await admin();
+    const store = await api.call("POST", "/stores", {
+      code: `OFL${crypto.randomUUID().slice(0, 5).toUpperCase()}`, name: "Lost Answer Lane", currency: "USD",
+      timezone: "America/New_York", tax_rate_bps: 0,
+    }, 201);
+    const piece = await receive(api, store, 12500);
+    const associate = await api.user("sales_associate", [store]);
+    const drawer = await api.call("POST", "/drawers",
+      { store_id: store.id, register: "main", float: { amount: 10000, currency: "USD" } }, 201);
+
+    await signIn(page, associate);
+    await page.getByText("1 piece of this store kept for selling offline").waitFor();
+    // the sale reaches the server, its answer never comes back (the browser still says online)
+    const lose = async (route) => {
+      if (route.request().method() !== "POST") return route.continue();
+      await route.fetch();
+      await route.abort("connectionreset");
+    };
+    await page.route("**/sales", lose);
+    const tag = page.getByLabel("Tag", { exact: true });
+    await tag.fill(piece.tag);
+    await tag.press("Enter");
+    await page.getByLabel("Cash received").press("Enter");
+    await page.getByRole("heading", { name: "Sale kept offline: waiting to be sent" }).waitFor();
+    const banner = page.locator(".offline-banner");
+    await banner.getByText("Offline: 1 sale waiting").waitFor();
+    await shot("answer-lost");
+    // the connection back: the periodic try sends it again under the same key, the server's answer replayed
+    await page.unroute("**/sales", lose);
+    await page.getByRole("navigation", { name: "Counter" }).getByRole("link", { name: "Offline sales" }).click();
+    await page.locator(".offline-sales li").filter({ hasText: piece.tag }).getByText("sent", { exact: true })
+      .waitFor({ timeout: 40_000 });
+    assert.ok(await banner.isHidden(), "still offline after the queue was sent");
+
+    const sales = (await api.get(`/sales?store_id=${store.id}&limit=100`)).items;
+    assert.equal(sales.filter((s) => s.lines.some((l) => l.item_id === piece.id)).length, 1, "sold twice");
+    const main = (await api.get(`/drawers?store_id=${store.id}&date=${drawer.business_date}`)).items
+      .find((d) => d.id === drawer.id);
+    assert.equal(main.expected.amount, 10000 + 12500);
+    const unexpected = problems.filter((p) => !/ERR_CONNECTION_RESET|Failed to fetch|ERR_FAILED/.test(p));
     assert.deepEqual(unexpected, []);
   }));

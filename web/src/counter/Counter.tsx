@@ -289,7 +289,7 @@ export function Counter({ store, cart, setCart }: Props) {
               value={tag} onInput={(e) => setTag(e.currentTarget.value)} />
           </label>
           <FieldError messages={tagError} />
-          {kept !== null && <p class="hint kept">{kept} pieces of this store kept for selling offline</p>}
+          {kept !== null && <p class="hint kept">{kept} {kept === 1 ? "piece" : "pieces"} of this store kept for selling offline</p>}
         </form>
         <SaleSearch store={store} onAdd={(item) => {
           const why = add(item);
