@@ -22,7 +22,7 @@ export function OfflineBanner() {
       {offline && <span>Cash only; the sales are sent when the connection returns.</span>}
       {conflicts > 0 && (
         <a href="#/counter/offline">
-          {sales(conflicts)} kept offline could not be made (a piece sold elsewhere): a store manager resolves {conflicts === 1 ? "it" : "them"}
+          {sales(conflicts)} kept offline could not be made on the server: a store manager resolves {conflicts === 1 ? "it" : "them"}
         </a>
       )}
     </div>

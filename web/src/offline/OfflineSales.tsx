@@ -90,6 +90,9 @@ function Conflict({ sale, store, manager, offline }: { sale: OfflineSale; store:
 
   const gone = sale.lines.filter((l) => status[l.tag] && status[l.tag] !== "in_stock");
   const what = gone.map((l) => l.tag).join(", ") || "a piece";
+  const loaded = sale.lines.every((l) => status[l.tag]);
+  // refused for another reason (no piece gone): the cash goes back all the same
+  const why = gone.length ? `${what} sold elsewhere` : `refused: ${sale.answer?.detail ?? sale.answer?.code ?? "by the server"}`;
   const register = sale.body.register || "main";
 
   async function refund() {
@@ -106,12 +109,12 @@ function Conflict({ sale, store, manager, offline }: { sale: OfflineSale; store:
       }
       const amount = { amount: sale.cash, currency: sale.currency };
       const path = `/drawers/${drawer.id}/movements`;
-      const why = (text: string) => text.slice(0, 200);
+      const cut = (text: string) => text.slice(0, 200);
       await api.sendJson("POST", path, {
-        kind: "cash_in", amount, reason: why(`offline sale ${sale.key} cash taken, sale failed: ${what} sold elsewhere`),
+        kind: "cash_in", amount, reason: cut(`offline sale ${sale.key} cash taken, sale failed: ${why}`),
       }, { idempotencyKey: sale.refundKeys.cashIn });
       await api.sendJson("POST", path, {
-        kind: "cash_out", amount, reason: why(`offline sale ${sale.key} refunded: ${what} sold elsewhere`),
+        kind: "cash_out", amount, reason: cut(`offline sale ${sale.key} refunded: ${why}`),
       }, { idempotencyKey: sale.refundKeys.cashOut });
       await queue.save({ ...sale, state: "refunded", resolved_at: new Date().toISOString(),
         answer: { ...sale.answer, detail: `${money(sale.cash)} given back in cash` } });
@@ -177,7 +180,7 @@ function Conflict({ sale, store, manager, offline }: { sale: OfflineSale; store:
       <p>Cash taken <output>{money(sale.cash)}</output> (nothing was charged on the server)</p>
       {manager ? (
         <>
-          <button type="button" disabled={busy || offline || !gone.length} onClick={() => void refund()}>
+          <button type="button" disabled={busy || offline || !loaded} onClick={() => void refund()}>
             Refund {money(sale.cash)} in cash
           </button>
           <form onSubmit={substitute} class="inline">
