@@ -7,6 +7,9 @@ built files at ``/``, in front of the routes, as a WSGI wrapper.
 - ``GET /assets/<name>``: the build's hashed files, cached for a year as
   immutable (a new build has new names); an unknown name falls through to the
   routes (a problem+json 404);
+- ``GET /sw.js``: the console's service worker (the app shell offline, for
+  the counter), ``no-cache`` so a new build's worker is found at the next
+  load; same-origin, so the CSP's ``script-src 'self'`` allows it;
 - ``GET /docs``: the API console for integrators (Swagger UI, from the same
   build: sign in with ``POST /auth/token`` and every call after it is
   authorized); without a build, the gateway's own self-contained page;
@@ -27,6 +30,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 _ASSET = re.compile(r"^/assets/([A-Za-z0-9][A-Za-z0-9._-]{0,199})$")
 _PAGES = ("/", "/index.html")
 _DOCS = "/docs"
+_WORKER = "/sw.js"
 
 NOT_BUILT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>The console is not built</title></head>
@@ -81,6 +85,9 @@ class Middleware:
             if path == _DOCS and (self.build / "docs.html").is_file():
                 docs = Response((self.build / "docs.html").read_bytes(), mimetype="text/html")
                 return _headers(docs, "no-cache")(environ, start_response)
+            if path == _WORKER and (self.build / "sw.js").is_file():
+                worker = Response((self.build / "sw.js").read_bytes(), mimetype="text/javascript")
+                return _headers(worker, "no-cache")(environ, start_response)
             match = _ASSET.match(path)
             response = asset(self.build, match.group(1)) if match else None
             if response is not None:

@@ -60,6 +60,23 @@ def test_unknown_assets_other_files_and_other_paths_go_to_the_routes(tmp_path):
     assert client.post("/").get_data(as_text=True) == '{"from": "routes"}'
 
 
+def test_the_service_worker_is_served_from_the_root_uncached(tmp_path):
+    """Issue 20: the console's service worker is a same-origin script at ``/sw.js``
+    (its scope is the whole console), asked again at each load (``no-cache``);
+    without a build the path goes to the routes."""
+    client = built(tmp_path)
+    assert client.get("/sw.js").get_data(as_text=True) == '{"from": "routes"}'
+    (tmp_path / "sw.js").write_text("self.addEventListener('fetch', () => {})")
+    reply = client.get("/sw.js")
+    assert reply.status_code == 200 and "javascript" in reply.mimetype
+    assert reply.get_data(as_text=True) == "self.addEventListener('fetch', () => {})"
+    assert reply.headers["Cache-Control"] == "no-cache"
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    # the page's policy lets it register the worker: scripts from the gateway itself
+    policy = dict(d.strip().split(" ", 1) for d in client.get("/").headers["Content-Security-Policy"].split(";"))
+    assert policy["script-src"] == "'self'" and "worker-src" not in policy
+
+
 def test_docs_is_the_built_api_console_or_else_the_routes_own_page(tmp_path):
     client = built(tmp_path)
     assert client.get("/docs").get_data(as_text=True) == '{"from": "routes"}'   # no docs.html built

@@ -9,6 +9,7 @@ import { BenchScreen } from "./bench";
 import { ClientsScreen } from "./clients";
 import { CounterScreen, emptyCart, type Cart } from "./counter";
 import { HqScreen } from "./hq";
+import { forgetWho, whoAmI } from "./offline/session";
 import { can, MANAGERS, OVERSIGHT, READERS, SELLERS, STAFF, type Role, type ScreenProps } from "./screen";
 import { SignIn } from "./SignIn";
 import { StockScreen } from "./stock";
@@ -46,7 +47,7 @@ export function App() {
   const [section, setSection] = useState(hashSection());
 
   async function open() {
-    const [me, stores] = await Promise.all([api.me(), api.stores()]);
+    const [me, stores] = await whoAmI(); // kept for a reload while offline (the counter sells cash)
     const mine = me.store_ids?.length ? stores.filter((s) => me.store_ids!.includes(s.id)) : stores;
     setWho({ me, stores: mine });
     const kept = mine.find((s) => s.id === storeId) ?? mine[0];
@@ -74,6 +75,7 @@ export function App() {
 
   async function signOut() {
     await api.signOut();
+    forgetWho();
     setWho(null);
     setCart(emptyCart());
     setNotice("Signed out.");

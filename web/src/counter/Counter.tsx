@@ -2,17 +2,21 @@
 // discounts by line, the client, tenders split any way that adds up to the
 // total, the sale (with an Idempotency-Key: a retry never sells twice) and its
 // receipt. Everything by keyboard: Tab and Enter reach every step, and the
-// focus goes where the next step is.
+// focus goes where the next step is. With the gateway unreachable: the piece
+// from the store's list kept offline, cash only, and the sale kept to be sent
+// when the connection returns, with its provisional receipt (offline/).
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import { FieldError } from "../FieldError";
 import { bpsOf, format } from "../money";
+import { Provisional } from "../offline/Provisional";
+import * as queue from "../offline/queue";
 import { useProblems } from "../problem";
 import { CartTable, discountOf, type LineDiscount } from "./CartTable";
 import { ClientPanel } from "./ClientPanel";
 import { ReceiptView } from "./ReceiptView";
 import { SaleSearch } from "./SaleSearch";
-import { TenderForm, tenderBody, tenderLabel, type TenderDraft } from "./TenderForm";
+import { OFFLINE_CASH_ONLY, TenderForm, tenderBody, tenderLabel, type TenderDraft } from "./TenderForm";
 import "./sale.css";
 
 export type Client = api.S["ClientSummary"];
@@ -49,6 +53,9 @@ export function Counter({ store, cart, setCart }: Props) {
   const [busy, setBusy] = useState(false);
   const [waiting, setWaiting] = useState<api.SaleView | null>(null); // a card on the reader, say
   const [readers, setReaders] = useState<api.S["ReaderView"][]>([]);
+  const [queued, setQueued] = useState<queue.OfflineSale | null>(null); // a sale kept offline
+  const [kept, setKept] = useState<number | null>(null); // pieces kept for offline sales
+  const { offline } = queue.useOfflineSales();
   const problems = useProblems();
   const tagInput = useRef<HTMLInputElement>(null);
   const tenderFocus = useRef<() => void>(() => {});
@@ -60,9 +67,14 @@ export function Counter({ store, cart, setCart }: Props) {
     api.getJson<api.S["ReaderList"]>("/terminal/readers", { store_id: store.id })
       .then((list) => setReaders(list.items ?? [])).catch(() => setReaders([]));
   }, [store.id]);
+  useEffect(() => {
+    // the store's sellable pieces, kept for a sale with the gateway unreachable
+    if (queue.offline()) return;
+    queue.refreshPieces(store.id!).then(setKept).catch(() => {});
+  }, [store.id]);
   useLayoutEffect(() => {
-    if (!sale) tagInput.current?.focus();
-  }, [sale]);
+    if (!sale && !queued) tagInput.current?.focus();
+  }, [sale, queued]);
 
   const discounts = cart.discounts ?? {};
   const tenders = cart.tenders ?? [];
@@ -100,13 +112,25 @@ export function Counter({ store, cart, setCart }: Props) {
     if (!code) return;
     setTagError(undefined);
     try {
-      const refused = add(await api.itemByTag(code));
+      const refused = add(queue.offline() ? await keptPiece(code) : await api.itemByTag(code));
       if (refused) setTagError([refused]);
       else setTag("");
     } catch (e) {
+      if (queue.isNetworkError(e)) {
+        queue.markUnreachable();
+        return void scan(event); // again, from the pieces kept offline
+      }
       if (e instanceof api.ApiError && e.status === 404) setTagError([`No piece has the tag ${code}`]);
+      else if (e instanceof NotKept) setTagError([e.message]);
       else setTagError([e instanceof Error ? e.message : String(e)]);
     }
+  }
+
+  /** Offline: the piece from the store's list kept in the browser. */
+  async function keptPiece(code: string): Promise<api.Item> {
+    const item = await queue.pieceByTag(store.id!, code);
+    if (!item) throw new NotKept(`Offline: ${code} is not among this store's pieces kept for offline sales (unknown, or already sold)`);
+    return item;
   }
 
   function remove(id: string) {
@@ -163,6 +187,25 @@ export function Counter({ store, cart, setCart }: Props) {
     }
   }
 
+  /** The gateway is unreachable: cash only, the sale kept with the cart's key to be sent later. */
+  async function sellOffline(drafts: TenderDraft[], body: api.SaleRequest) {
+    queue.markUnreachable();
+    setCart({ ...cart, tenders: drafts });
+    const other = drafts.filter((t) => t.method !== "cash");
+    if (other.length) {
+      problems.set(new Error(`${OFFLINE_CASH_ONLY} (remove: ${other.map(tenderLabel).join(", ")})`));
+      return;
+    }
+    const entry = await queue.enqueue({
+      key: cart.key, store_id: store.id!, currency, body,
+      lines: lines.map(({ item, net }) => ({ id: item.id ?? "", tag: item.tag ?? "", description: item.description ?? "", net })),
+      cash: total, received: drafts.reduce((sum, t) => sum + (t.received ?? t.amount), 0),
+    });
+    setQueued(entry);
+    setCart(emptyCart());
+    setExempt(null);
+  }
+
   async function sell(drafts: TenderDraft[]) {
     setBusy(true);
     problems.clear();
@@ -185,6 +228,7 @@ export function Counter({ store, cart, setCart }: Props) {
       ...(exempt !== null ? { tax_exempt: true, tax_exempt_id: exempt || null } : {}),
     };
     try {
+      if (queue.offline()) return await sellOffline(drafts, body);
       // a card on the reader may wait for the client's tap for minutes (TERMINAL_WAIT_SECONDS)
       const onReader = drafts.some((t) => t.readerId);
       const view = await api.sell(body, cart.key, { onWaiting: setWaiting, waitMs: onReader ? 330_000 : 60_000 });
@@ -192,6 +236,7 @@ export function Counter({ store, cart, setCart }: Props) {
       setCart(emptyCart());
       setExempt(null);
     } catch (e) {
+      if (queue.isNetworkError(e)) return await sellOffline(drafts, body); // same key: sent again, sold once
       const answered = api.needsNewKey(e); // else a retry never sells twice
       setCart({ ...cart, tenders: drafts, key: answered ? crypto.randomUUID() : cart.key });
       const failure = e instanceof api.ApiError ? (e.problem as { failure_reason?: string }).failure_reason : undefined;
@@ -221,6 +266,7 @@ export function Counter({ store, cart, setCart }: Props) {
     problems.clear();
   }
 
+  if (queued) return <Provisional sale={queued} store={store} onNext={() => setQueued(null)} />;
   if (sale) return <ReceiptView sale={sale.view} store={store} client={sale.client} onNext={next} />;
 
   const lineErrors = (index: number, id: string) => {
@@ -243,6 +289,7 @@ export function Counter({ store, cart, setCart }: Props) {
               value={tag} onInput={(e) => setTag(e.currentTarget.value)} />
           </label>
           <FieldError messages={tagError} />
+          {kept !== null && <p class="hint kept">{kept} {kept === 1 ? "piece" : "pieces"} of this store kept for selling offline</p>}
         </form>
         <SaleSearch store={store} onAdd={(item) => {
           const why = add(item);
@@ -303,7 +350,7 @@ export function Counter({ store, cart, setCart }: Props) {
         <FieldError messages={general} />
         {waiting && <Waiting sale={waiting} money={money} onCancel={() => void cancelWait()} />}
         {remaining > 0 ? (
-          <TenderForm currency={currency} remaining={remaining} client={cart.client ?? null} readers={readers}
+          <TenderForm currency={currency} remaining={remaining} client={cart.client ?? null} readers={readers} offline={offline}
             disabled={busy || !cart.items.length} onAdd={addTender} focusRef={tenderFocus} />
         ) : (
           cart.items.length > 0 && (
@@ -316,6 +363,8 @@ export function Counter({ store, cart, setCart }: Props) {
     </div>
   );
 }
+
+class NotKept extends Error {}
 
 /** The sale waits: on the reader for the client's card, or on a card that asks for 3-D Secure. */
 function Waiting({ sale, money, onCancel }: { sale: api.SaleView; money: (n: number) => string; onCancel: () => void }) {

@@ -58,9 +58,13 @@ interface Props {
   focusRef: { current: () => void };
   /** The store's card readers (Stripe Terminal); none: a card is keyed in as a payment method. */
   readers?: api.S["ReaderView"][];
+  /** The gateway is unreachable: cash only (the sale waits to be sent, offline/queue.ts). */
+  offline?: boolean;
 }
 
-export function TenderForm({ currency, remaining, client, disabled, onAdd, focusRef, readers = [] }: Props) {
+export const OFFLINE_CASH_ONLY = "Offline: cash only. Card, gift card, store credit and points need the connection to the server; take cash or wait until it returns.";
+
+export function TenderForm({ currency, remaining, client, disabled, onAdd, focusRef, readers = [], offline = false }: Props) {
   const [method, setMethod] = useState<Method>("cash");
   const [amount, setAmount] = useState(major(remaining, currency));
   const [received, setReceived] = useState("");
@@ -74,6 +78,9 @@ export function TenderForm({ currency, remaining, client, disabled, onAdd, focus
 
   // what is still to pay is the amount of the next payment, unless one is typed
   useEffect(() => {
+    if (offline) setMethod("cash");
+  }, [offline]);
+  useEffect(() => {
     setAmount(major(remaining, currency));
     setReceived("");
     setError(null);
@@ -82,7 +89,7 @@ export function TenderForm({ currency, remaining, client, disabled, onAdd, focus
   const money = (minor: number) => format(minor, currency);
   const value = parseMajor(amount, currency);
   const given = parseMajor(received, currency);
-  const methods: Method[] = client ? ["cash", "card", "gift_card", "store_credit", "loyalty_points"] : ["cash", "card", "gift_card"];
+  const methods: Method[] = offline ? ["cash"] : client ? ["cash", "card", "gift_card", "store_credit", "loyalty_points"] : ["cash", "card", "gift_card"];
   const fail = (field: string, message: string) => setError({ field, messages: [message] });
 
   /** The card's balance shown, and the amount cut to it; false: the card cannot pay. */
@@ -149,6 +156,7 @@ export function TenderForm({ currency, remaining, client, disabled, onAdd, focus
   const covers = value === remaining;
   return (
     <form class="pay" onSubmit={add} aria-label="Payment">
+      {offline && <p class="hint offline-only" role="status">{OFFLINE_CASH_ONLY}</p>}
       <div class="pair">
         <label>
           Pay by

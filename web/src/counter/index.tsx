@@ -1,6 +1,9 @@
 // The counter: what a sales associate does all day. The sale first; returns,
-// holds, layaways and the cash drawer one key away (#/counter/<tab>).
+// holds, layaways and the cash drawer one key away (#/counter/<tab>); the
+// sales kept offline and their conflicts too, with a banner above while any wait.
 import { useEffect, useState } from "preact/hooks";
+import { OfflineBanner } from "../offline/Banner";
+import { OfflineSales } from "../offline/OfflineSales";
 import type { ScreenProps } from "../screen";
 import { Counter, type Cart } from "./Counter";
 import { Drawer } from "./Drawer";
@@ -22,6 +25,7 @@ const TABS = [
   { id: "holds", label: "Holds" },
   { id: "layaways", label: "Layaways" },
   { id: "drawer", label: "Cash drawer" },
+  { id: "offline", label: "Offline sales" },
 ];
 
 function hashTab(): string {
@@ -29,7 +33,7 @@ function hashTab(): string {
 }
 
 export function CounterScreen(props: CounterProps) {
-  const { store, cart, setCart } = props;
+  const { store, cart, setCart, me } = props;
   const [tab, setTab] = useState(hashTab());
   useEffect(() => {
     const onHash = () => setTab(hashTab());
@@ -39,6 +43,7 @@ export function CounterScreen(props: CounterProps) {
   if (!store) return <p>Pick a store to sell from.</p>;
   return (
     <>
+      <OfflineBanner />
       <nav class="tabs" aria-label="Counter">
         {TABS.map((t) => (
           <a href={`#/counter/${t.id}`} aria-current={t.id === tab ? "page" : undefined}>
@@ -51,6 +56,7 @@ export function CounterScreen(props: CounterProps) {
       {tab === "holds" && <Holds store={store} />}
       {tab === "layaways" && <Layaways store={store} />}
       {tab === "drawer" && <Drawer store={store} />}
+      {tab === "offline" && <OfflineSales store={store} me={me} />}
     </>
   );
 }
