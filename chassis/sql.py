@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, CursorResult, Dialect
 from sqlalchemy.orm import Session
 
@@ -63,3 +64,9 @@ class Precompiled:
                     p[name] = process(p[name])
             params.append(p)
         return conn.exec_driver_sql(compiled.string, params if isinstance(values, list) else params[0])
+
+
+def lock_key(session: Session | Connection, key: str) -> None:
+    """Wait for, then hold until this transaction ends, the lock named ``key``
+    (a PostgreSQL advisory lock): one transaction at a time for that name."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})

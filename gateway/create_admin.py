@@ -6,7 +6,6 @@ nothing. Safe to run on every deploy; prints what it did.
 """
 import sys
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import chassis  # noqa: F401
@@ -14,6 +13,7 @@ from chassis.config import database_url, env
 from chassis.db import make_engine
 from chassis.errors import InvalidInput
 from chassis.identity import HQ_ADMIN
+from chassis.sql import lock_key
 from chassis.validation import load
 
 from . import domain
@@ -28,7 +28,7 @@ def create_first_admin(url, username, password):
     try:
         with Session(engine) as session, session.begin():
             # one creator at a time, so two deploys cannot both see "no user"
-            session.execute(text("SELECT pg_advisory_xact_lock(hashtext('gateway.create_admin'))"))
+            lock_key(session, "gateway.create_admin")
             existing = domain.count_users(session)
             if existing:
                 return f"gateway: {existing} user(s) exist already; no administrator created"

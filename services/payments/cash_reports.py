@@ -2,7 +2,7 @@
 clients, let the pure rules in ``compliance`` decide, open cases, list them
 (docs/API.md#sales-and-payments)."""
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from chassis.clock import local_day, now
 from chassis.errors import Forbidden
@@ -10,6 +10,7 @@ from chassis.identity import OVERSIGHT, with_system
 from chassis.outbox import emit
 from chassis.pagination import after_time_cursor, encode_cursor
 from chassis.scope import one_or_own_stores
+from chassis.sql import lock_key
 from contracts.money import money
 
 from . import compliance
@@ -29,8 +30,7 @@ def record_cash(session, identity, store, tenders):
     opened = []
     for client_id in sorted({t.client_id for t in cash}):
         # one client's count at a time, chain-wide (two stores at once queue here)
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                        {"k": f"form8300:{client_id}"})
+        lock_key(session, f"form8300:{client_id}")
         for t in cash:
             if t.client_id == client_id and session.get(CashPayment, t.id) is None:
                 session.add(CashPayment(tender_id=t.id, client_id=client_id, store_id=t.store_id,

@@ -8,10 +8,11 @@ come from workorders, the deposits from payments' own tenders (captured, or
 still being taken), never from workorders' copy of them, which waits on
 ``payment.captured``: a deposit whose event is late or parked is never
 charged again."""
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from chassis.clock import now
 from chassis.errors import InvalidInput, NotFound
+from chassis.sql import lock_key
 
 from . import cash_reports, tenders
 from .common import audit, key_owner
@@ -23,8 +24,7 @@ _COUNTED = ("pending", "authorized", "captured")
 
 def lock_work_order(session, work_order_id):
     """Deposits and sales on one job, one at a time (until this transaction ends)."""
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                    {"k": f"work_order:{work_order_id}"})
+    lock_key(session, f"work_order:{work_order_id}")
 
 
 def own_deposits(session, work_order_id, currency):
